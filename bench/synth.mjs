@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// Synth-time benchmark. Times `npx cdk synth` of the whole app (its real runner from cdk.json)
+// against a floor measured in the same run: a one-bucket app that plain `node` runs from
+// JavaScript, through the same CDK CLI. Prints medians and ratios, never asserts.
+//
+//   npm run bench:synth            # 3 runs of each
+//   npm run bench:synth -- 5       # 5 runs of each
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const RUNS = Number(process.argv[2] ?? 3);
+const require = createRequire(join(ROOT, 'package.json'));
+
+// The floor app lives under the repo so `npx cdk` resolves the project's pinned CLI.
+const floorDir = join(ROOT, 'bench', '.floor');
+rmSync(floorDir, { recursive: true, force: true });
+mkdirSync(floorDir, { recursive: true });
+writeFileSync(
+  join(floorDir, 'app.js'),
+  `const cdk = require(${JSON.stringify(require.resolve('aws-cdk-lib'))});
+const s3 = require(${JSON.stringify(require.resolve('aws-cdk-lib/aws-s3'))});
+const app = new cdk.App();
+new s3.Bucket(new cdk.Stack(app, 'Floor'), 'Bucket');
+app.synth();
+`,
+);
+writeFileSync(join(floorDir, 'cdk.json'), JSON.stringify({ app: 'node app.js' }));
+
+const outRoot = mkdtempSync(join(tmpdir(), 'bench-synth-'));
+const cases = [
+  { name: 'floor: one bucket, plain node', cwd: floorDir, args: [] },
+  { name: 'app, 1 region', cwd: ROOT, args: ['-c', 'regions=us-east-1'] },
+  { name: 'app, 2 regions', cwd: ROOT, args: ['-c', 'regions=us-east-1,eu-west-1'] },
+  { name: 'app, 3 regions (default)', cwd: ROOT, args: [] },
+  // The app skips CDK's built-in template lint (npm test runs it); this shows what it costs.
+  { name: 'app, 3 regions, CFN lint on', cwd: ROOT, args: [], env: { CDK_VALIDATION: 'true' } },
+];
+
+function timeSynth({ cwd, args, env }, run) {
+  const output = join(outRoot, `${cases.findIndex((c) => c.args === args && c.env === env)}-${run}`);
+  const start = process.hrtime.bigint();
+  execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', output, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// Warm the file cache once, then interleave the cases so machine drift hits all of them alike.
+for (const c of cases) timeSynth(c, 'warmup');
+const times = cases.map(() => []);
+for (let run = 0; run < RUNS; run++) {
+  cases.forEach((c, i) => times[i].push(timeSynth(c, run)));
+}
+rmSync(outRoot, { recursive: true, force: true });
+rmSync(floorDir, { recursive: true, force: true });
+
+const medians = times.map(median);
+const [floor, one, , three, threeLinted] = medians;
+console.log(`synth times, median of ${RUNS} runs each (after one warm-up):`);
+cases.forEach((c, i) =>
+  console.log(`  ${c.name.padEnd(28)} ${medians[i].toFixed(2)} s   (${times[i].map((t) => t.toFixed(2)).join(', ')})`),
+);
+console.log('ratios against the floor:');
+console.log(`  app (3 regions) / floor              ${(three / floor).toFixed(2)}   target <= 1.50`);
+console.log(`  ((3 regions - 1 region) / 2) / floor ${((three - one) / 2 / floor).toFixed(3)}  target <= 0.15`);
+console.log(
+  `  app (3 regions, CFN lint on) / floor ${(threeLinted / floor).toFixed(2)}   (for reference: what the lint adds)`,
+);

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+import { App } from 'aws-cdk-lib';
+import { buildBlueprint } from '../lib/app';
+import { ConfigError, loadConfig } from '../lib/config';
+
+// CDK's built-in CloudFormation template lint costs ~2 s of fixed start-up per synth, more than
+// the rest of synth together. `npm test` runs it over every stack of every profile and fails on
+// any finding, so interactive synth/diff/deploy skip it; CDK_VALIDATION=true turns it back on.
+const app = new App({ builtinCloudFormationValidation: process.env.CDK_VALIDATION === 'true' });
+try {
+  buildBlueprint(app, loadConfig(app.node.getAllContext()));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`config error: ${error.message}`);
+  process.exit(1);
+}
+app.synth();

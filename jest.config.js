@@ -1,0 +1,13 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest'],
+  },
+  snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.js'],
+  // Synthesizing a multi-region app takes seconds on 2 cores; time limits belong in bench/.
+  testTimeout: 120_000,
+  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+};

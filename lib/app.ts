@@ -1,0 +1,61 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AppConfig, AwsRegion } from './config';
+import { DataStack } from './stacks/data-stack';
+import { EdgeStack } from './stacks/edge-stack';
+import { ServiceStack } from './stacks/service-stack';
+
+export interface BlueprintStacks {
+  readonly edge: EdgeStack;
+  readonly data: ReadonlyMap<AwsRegion, DataStack>;
+  readonly service: ReadonlyMap<AwsRegion, ServiceStack>;
+}
+
+/**
+ * Composes the whole app from a validated config: per region a Data and a Service stack, one
+ * Edge stack, and cdk-nag's AwsSolutions checks over all of it (an unacknowledged finding fails
+ * synth). `bin/app.ts` and the tests both build the app through here, so they cannot drift.
+ */
+export function buildBlueprint(app: App, config: AppConfig): BlueprintStacks {
+  const tags = { app: config.appName, profile: config.profile, ...config.tags };
+  const data = new Map<AwsRegion, DataStack>();
+  const service = new Map<AwsRegion, ServiceStack>();
+
+  for (const regional of config.regional) {
+    const { region } = regional;
+    const dataStack = new DataStack(app, `${config.appName}-Data-${region}`, {
+      config,
+      regional,
+      tags,
+      description: `${config.appName} (${config.profile}) stateful resources in ${region}${regional.isPrimary ? ', primary region' : ''}`,
+    });
+    const serviceStack = new ServiceStack(app, `${config.appName}-Service-${region}`, {
+      config,
+      regional,
+      tags,
+      data: dataStack.outputs,
+      description: `${config.appName} (${config.profile}) stateless services in ${region}`,
+    });
+    serviceStack.addStackDependency(dataStack, 'services run in the VPC of the Data stack');
+    data.set(region, dataStack);
+    service.set(region, serviceStack);
+  }
+
+  // Secondary regions join what the primary creates (e.g. the Aurora global cluster).
+  const primaryData = data.get(config.primaryRegion)!;
+  for (const [region, dataStack] of data) {
+    if (region !== config.primaryRegion)
+      dataStack.addStackDependency(primaryData, 'secondary regions join the primary region');
+  }
+
+  const edge = new EdgeStack(app, `${config.appName}-Edge`, {
+    config,
+    tags,
+    description: `${config.appName} (${config.profile}) global edge: DNS, CDN, WAF`,
+  });
+  for (const serviceStack of service.values())
+    edge.addStackDependency(serviceStack, 'the CDN fronts the regional origins');
+
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { edge, data, service };
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { REGION_NAMES } from './regions';
+
+/**
+ * The app's configuration: the single source of truth and its reference documentation.
+ *
+ * Values come from `cdk.json` context: the preset in `profiles.<profile>`, then any top-level
+ * context key or `-c key=value` (dotted paths reach nested keys: `-c compute.api.maxTasks=40`).
+ * Every leaf carries the text of what it allows; `load.ts` turns a failed check into one line:
+ * `config error: <key> = <value> <problem> (allowed: <what>)`.
+ */
+
+/** A leaf whose failures all report `allowed` as what would have been accepted. */
+const allowed = (text: string) => ({ error: text });
+
+/** An object section that rejects unknown keys (a typo must never be silently ignored). */
+const section = <T extends z.core.$ZodLooseShape>(shape: T) => z.strictObject(shape);
+
+const int = (min: number, max: number) => {
+  const what = allowed(`an integer from ${min} to ${max}`);
+  return z.number(what).int(what).min(min, what).max(max, what);
+};
+
+export const regionSchema = z.enum(REGION_NAMES, allowed(REGION_NAMES.join(', ')));
+
+/** Retention periods CloudWatch Logs accepts (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+const retentionDays = z
+  .number(allowed(LOG_RETENTION_DAYS.join(', ')))
+  .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), allowed(LOG_RETENTION_DAYS.join(', ')));
+
+/** Interface endpoints the network can create, by the name `aws-ec2` gives the service. */
+export const INTERFACE_ENDPOINTS = ['ecr', 'ecr-docker', 'logs', 'secretsmanager', 'sqs', 'sns', 'kms', 'sts'] as const;
+
+const hostname = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.[a-z]{2,63}$/;
+const octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/** A VPC range big enough for three AZs of public, private and isolated subnets. */
+const vpcCidr = new RegExp(`^${octet}(\\.${octet}){3}/1[6-8]$`);
+
+const fargateSize = (defaults: string) =>
+  section({
+    cpu: z
+      .number(allowed('256, 512, 1024, 2048, 4096, 8192 or 16384'))
+      .describe(`Task CPU units (1024 = 1 vCPU). ${defaults}`),
+    memoryMiB: z
+      .number(allowed('a Fargate memory size in MiB for the chosen cpu'))
+      .describe('Task memory in MiB; must be a combination Fargate offers for `cpu`.'),
+    minTasks: int(1, 1000).describe('Fewest running tasks per region; autoscaling never goes below.'),
+    maxTasks: int(1, 1000).describe('Most running tasks per region; autoscaling never goes above.'),
+  });
+
+export const configSchema = section({
+  appName: z
+    .string(allowed('3-24 lower-case letters, digits or hyphens, starting with a letter'))
+    .regex(
+      /^[a-z][a-z0-9-]{1,22}[a-z0-9]$/,
+      allowed('3-24 lower-case letters, digits or hyphens, starting with a letter'),
+    )
+    .describe('Prefix of every stack name and of named resources. Changing it creates a new app.'),
+  profile: z
+    .string(allowed('a key of `profiles` in cdk.json'))
+    .describe(
+      'Preset from `profiles` in cdk.json: `prod` (full multi-region topology) or `dev` (one region, smallest sizes, nothing retained).',
+    ),
+  account: z
+    .string(allowed('a 12-digit AWS account id'))
+    .regex(/^\d{12}$/, allowed('a 12-digit AWS account id'))
+    .optional()
+    .describe('AWS account to deploy to. Unset: the account of the credentials `cdk deploy` runs with.'),
+  regions: z
+    .array(regionSchema, allowed('a list of 1 to 10 AWS regions'))
+    .min(1, allowed('a list of 1 to 10 AWS regions'))
+    .max(10, allowed('a list of 1 to 10 AWS regions'))
+    .describe('Regions that serve traffic, in deploy (canary) order. Each gets a Data and a Service stack.'),
+  primaryRegion: regionSchema
+    .optional()
+    .describe('Region holding the database writers. Unset: the first of `regions`.'),
+  availabilityZones: z
+    .partialRecord(regionSchema, z.array(z.string(allowed('an AZ name')), allowed('a list of 2 to 6 AZ names')))
+    .describe(
+      'AZ names per region, e.g. `{"eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}`. A region left out uses its first three zones.',
+    ),
+  domainName: z
+    .string(allowed('a lower-case DNS name such as example.com'))
+    .regex(hostname, allowed('a lower-case DNS name such as example.com'))
+    .describe('Apex domain the app is served on; the origins live under `origin.<domainName>`.'),
+  hostedZoneId: z
+    .string(allowed('a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ'))
+    .regex(/^Z[A-Z0-9]{1,32}$/, allowed('a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ'))
+    .optional()
+    .describe('Existing public hosted zone of `domainName`. Unset: the Edge stack creates the zone.'),
+  alarmEmail: z
+    .email(allowed('an e-mail address'))
+    .optional()
+    .describe('Address subscribed to the alarm topics. Unset: alarms notify the topic only.'),
+  tags: z
+    .record(
+      z
+        .string()
+        .regex(/^(?!aws:)[\w .:/=+\-@]{1,128}$/, allowed('a tag key of 1-128 characters not starting with aws:')),
+      z.string(allowed('a string of up to 256 characters')).max(256, allowed('a string of up to 256 characters')),
+      allowed('an object of tag keys to string values'),
+    )
+    .describe('Tags applied to every stack (and by CloudFormation to every resource). `app` and `profile` are added.'),
+  retainData: z
+    .boolean(allowed('true or false'))
+    .describe(
+      'Keep data (databases, caches, queues, keys, buckets, log groups) when a stack is deleted or a resource replaced, and turn on termination protection for Data stacks. On in prod.',
+    ),
+  logRetentionDays: retentionDays.describe('Days CloudWatch keeps application and service logs.'),
+  network: section({
+    natGateways: int(1, 6).describe(
+      'NAT gateways per region: one per AZ survives an AZ loss (prod); one is cheapest (dev).',
+    ),
+    interfaceEndpoints: z
+      .array(
+        z.enum(INTERFACE_ENDPOINTS, allowed(INTERFACE_ENDPOINTS.join(', '))),
+        allowed(`a list of ${INTERFACE_ENDPOINTS.join(', ')}`),
+      )
+      .describe(
+        'Interface VPC endpoints, so task traffic to AWS APIs stays off the NAT gateways. Each costs per AZ-hour.',
+      ),
+    flowLogRetentionDays: retentionDays.describe('Days CloudWatch keeps VPC flow logs.'),
+    vpcCidrs: z
+      .partialRecord(
+        regionSchema,
+        z.string(allowed('an IPv4 CIDR from /16 to /18')).regex(vpcCidr, allowed('an IPv4 CIDR from /16 to /18')),
+      )
+      .describe(
+        'VPC CIDR per region. A region left out uses its fixed default from lib/config/regions.ts (no two regions overlap).',
+      ),
+  }),
+  compute: section({
+    architecture: z
+      .enum(['arm64', 'x86_64'], allowed('arm64, x86_64'))
+      .describe('CPU architecture of the Fargate tasks; arm64 (Graviton) costs about 20% less.'),
+    api: fargateSize('The `api` service behind the load balancer.'),
+    worker: fargateSize('The `worker` service consuming the work queue.'),
+  }),
+  database: section({
+    instanceClass: z
+      .string(allowed('"serverless" or an Aurora class such as db.r7g.large'))
+      .regex(/^(serverless|db\.[a-z0-9]+\.[a-z0-9]+)$/, allowed('"serverless" or an Aurora class such as db.r7g.large'))
+      .describe('Aurora PostgreSQL instance class, or `serverless` for Serverless v2 capacity.'),
+    readers: int(0, 15).describe('Reader replicas per cluster in every region (Aurora allows 15).'),
+    shards: int(1, 16).describe(
+      'Independent database clusters; keys are routed by a stable hash. Adding one needs the resharding runbook.',
+    ),
+    backupRetentionDays: int(1, 35).describe('Days of automated backups (point-in-time recovery window).'),
+  }),
+  cache: section({
+    nodeType: z
+      .string(allowed('an ElastiCache node type such as cache.r7g.large'))
+      .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, allowed('an ElastiCache node type such as cache.r7g.large'))
+      .describe('ElastiCache node type per region.'),
+    replicas: int(1, 5).describe('Replicas per cache shard; at least one, in another AZ, for automatic failover.'),
+  }),
+});
+
+/** The configuration as written: what the schema accepts. */
+export type ConfigInput = z.infer<typeof configSchema>;
+export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
+export type FargateSize = ConfigInput['compute']['api'];

@@ -1,0 +1,28 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { AppConfig, RegionalConfig } from '../config';
+
+export interface RegionalStackProps extends StackProps {
+  readonly config: AppConfig;
+  /** The region this stack serves. */
+  readonly regional: RegionalConfig;
+}
+
+/**
+ * A stack pinned to one serving region. Its AZs come from config rather than from a context
+ * lookup, so synth works without credentials even when an account is set.
+ */
+export abstract class RegionalStack extends Stack {
+  protected readonly config: AppConfig;
+  protected readonly regional: RegionalConfig;
+
+  constructor(scope: Construct, id: string, props: RegionalStackProps) {
+    super(scope, id, { ...props, env: { account: props.config.account, region: props.regional.region } });
+    this.config = props.config;
+    this.regional = props.regional;
+  }
+
+  public override get availabilityZones(): string[] {
+    return [...this.regional.availabilityZones];
+  }
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { BuiltBlueprint, buildApp } from './helpers';
+
+interface ValidationReport {
+  pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
+}
+
+/** Synthesizes the whole app; cdk-nag runs as a policy-validation plugin and throws on any finding. */
+function synthesize(built: BuiltBlueprint): CloudAssembly {
+  return built.app.synth();
+}
+
+describe.each([
+  ['prod', {}, ['us-east-1', 'eu-west-1', 'ap-northeast-2']],
+  ['dev', { profile: 'dev' }, ['us-east-1']],
+] as const)('the %s app', (_profile, overrides, regions) => {
+  let built: BuiltBlueprint;
+  let assembly: CloudAssembly;
+  beforeAll(() => {
+    built = buildApp(overrides);
+    assembly = synthesize(built);
+  });
+
+  test('has a Data and a Service stack per region and one Edge stack', () => {
+    const expected = [...regions.flatMap((r) => [`blueprint-Data-${r}`, `blueprint-Service-${r}`]), 'blueprint-Edge'];
+    expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(expected.sort());
+    expect(
+      assembly.stacks
+        .map((s) => s.environment.region)
+        .filter((r) => r !== 'us-east-1')
+        .sort(),
+    ).toEqual(
+      regions
+        .filter((r) => r !== 'us-east-1')
+        .flatMap((r) => [r, r])
+        .sort(),
+    );
+  });
+
+  test('passes cdk-nag AwsSolutions with no unacknowledged finding', () => {
+    const report: ValidationReport = JSON.parse(
+      readFileSync(join(assembly.directory, 'validation-report.json'), 'utf-8'),
+    );
+    const findings = report.pluginReports.flatMap((p) => p.violations);
+    expect(findings).toEqual([]);
+  });
+
+  test('no stack reads a value from another region or exports one', () => {
+    for (const stack of assembly.stacks) {
+      const template = JSON.stringify(stack.template);
+      expect(template).not.toContain('Fn::ImportValue');
+      for (const match of template.matchAll(/"Fn::GetStackOutput":\{[^}]*"Region":"([a-z0-9-]+)"/g)) {
+        expect(match[1]).toBe(stack.environment.region);
+      }
+    }
+  });
+
+  test('deploys in a working order: primary data first, then secondaries, services, edge last', () => {
+    const byName = new Map(assembly.stacks.map((s) => [s.stackName, s]));
+    const dependsOn = (name: string) => byName.get(name)!.dependencies.map((d) => d.id);
+    for (const region of regions) {
+      expect(dependsOn(`blueprint-Service-${region}`)).toContain(`blueprint-Data-${region}`);
+      if (region !== regions[0])
+        expect(dependsOn(`blueprint-Data-${region}`)).toContain(`blueprint-Data-${regions[0]}`);
+      expect(dependsOn('blueprint-Edge')).toContain(`blueprint-Service-${region}`);
+    }
+  });
+});
+
+test('a finding that is not acknowledged fails synth', () => {
+  const built = buildApp({ profile: 'dev' });
+  new s3.Bucket(built.service.get('us-east-1')!, 'UnloggedBucket');
+  expect(() => synthesize(built)).toThrow(/AwsSolutions-S1'/);
+});

@@ -1,0 +1,187 @@
+import { ConfigError } from '../../lib/config';
+import { CDK_JSON_CONTEXT, configWith } from '../helpers';
+
+/**
+ * Every bad input stops synth with one line naming the key, the value and what is allowed.
+ * Overrides are given as `cdk synth -c key=value` gives them: as strings.
+ */
+const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
+  [
+    'unknown top-level key',
+    { regoins: 'us-east-1' },
+    /^regoins = "us-east-1" is not a config key \(allowed: appName, profile, account, regions,/,
+  ],
+  [
+    'unknown nested key',
+    { 'compute.api.cpuu': '512' },
+    /^compute\.api\.cpuu = "512" is not a config key \(allowed: compute\.api\.cpu, compute\.api\.memoryMiB,/,
+  ],
+  ['wrong type', { retainData: 'yes' }, /^retainData = "yes" is not a boolean \(allowed: true or false\)$/],
+  [
+    'duplicate region',
+    { regions: 'us-east-1,eu-west-1,us-east-1' },
+    /^regions\[2\] = "us-east-1" is listed twice \(allowed: each region once\)$/,
+  ],
+  [
+    'not an AWS region',
+    { regions: 'us-east-1,us-east-9' },
+    /^regions\[1\] = "us-east-9" is not an AWS region \(allowed: us-east-1, us-east-2, /,
+  ],
+  [
+    'no regions',
+    { regions: '' },
+    /^regions = \[\] has the wrong number of entries \(allowed: a list of 1 to 10 AWS regions\)$/,
+  ],
+  [
+    'primary not in regions',
+    { primaryRegion: 'eu-west-2' },
+    /^primaryRegion = "eu-west-2" is not a serving region \(allowed: one of regions: us-east-1, eu-west-1, ap-northeast-2\)$/,
+  ],
+  [
+    'min tasks above max',
+    { 'compute.api.minTasks': '30' },
+    /^compute\.api\.minTasks = 30 is greater than maxTasks \(allowed: at most compute\.api\.maxTasks = 20\)$/,
+  ],
+  ['unknown profile', { profile: 'staging' }, /^profile = "staging" is not a profile \(allowed: prod, dev\)$/],
+  [
+    'bad domain',
+    { domainName: 'Example..com' },
+    /^domainName = "Example\.\.com" is malformed \(allowed: a lower-case DNS name/,
+  ],
+  [
+    'non-numeric size',
+    { 'database.readers': 'two' },
+    /^database\.readers = "two" is not a number \(allowed: an integer from 0 to 15\)$/,
+  ],
+  [
+    'fractional size',
+    { 'database.shards': '2.5' },
+    /^database\.shards = 2\.5 is not an integer \(allowed: an integer from 1 to 16\)$/,
+  ],
+  [
+    'shards below 1',
+    { 'database.shards': '0' },
+    /^database\.shards = 0 is out of range \(allowed: an integer from 1 to 16\)$/,
+  ],
+  [
+    'AZ of another region',
+    { 'availabilityZones.eu-west-1': 'eu-west-1a,eu-west-1b,us-east-1c' },
+    /^availabilityZones\.eu-west-1\[2\] = "us-east-1c" is not an AZ of eu-west-1 \(allowed: eu-west-1a, eu-west-1b, eu-west-1c\)$/,
+  ],
+  [
+    'unknown AZ letter',
+    {
+      'availabilityZones.ap-northeast-1': 'ap-northeast-1a,ap-northeast-1b',
+      regions: 'ap-northeast-1',
+      'network.natGateways': '1',
+    },
+    /^availabilityZones\.ap-northeast-1\[1\] = "ap-northeast-1b" is not an AZ of ap-northeast-1 \(allowed: ap-northeast-1a, ap-northeast-1c, ap-northeast-1d\)$/,
+  ],
+  [
+    'AZs for a region not served',
+    { 'availabilityZones.us-west-2': 'us-west-2a,us-west-2b' },
+    /^availabilityZones\.us-west-2 = \["us-west-2a","us-west-2b"\] names a region that is not served/,
+  ],
+  [
+    'AZ map keyed by a non-region',
+    { availabilityZones: '{"us-east-9": ["us-east-9a"]}' },
+    /^availabilityZones\.us-east-9 = \["us-east-9a"\] is not a config key \(allowed: us-east-1, /,
+  ],
+  [
+    'single AZ',
+    { 'availabilityZones.eu-west-1': 'eu-west-1a' },
+    /^availabilityZones\.eu-west-1 = \["eu-west-1a"\] has the wrong number of entries/,
+  ],
+  [
+    'memory Fargate does not offer for the cpu',
+    { 'compute.api.memoryMiB': '300' },
+    /^compute\.api\.memoryMiB = 300 is not a Fargate memory size for this cpu \(allowed: with cpu 512: 1024, 2048, 3072, 4096\)$/,
+  ],
+  [
+    'cpu Fargate does not offer',
+    { 'compute.worker.cpu': '300' },
+    /^compute\.worker\.cpu = 300 is not a Fargate CPU size \(allowed: 256, 512, 1024, 2048, 4096, 8192 or 16384\)$/,
+  ],
+  [
+    'max tasks of zero',
+    { 'compute.worker.maxTasks': '0' },
+    /^compute\.worker\.maxTasks = 0 is out of range \(allowed: an integer from 1 to 1000\)$/,
+  ],
+  [
+    'unknown architecture',
+    { 'compute.architecture': 'arm' },
+    /^compute\.architecture = "arm" is not one of the choices \(allowed: arm64, x86_64\)$/,
+  ],
+  ['bad account', { account: '1234' }, /^account = "1234" is malformed \(allowed: a 12-digit AWS account id\)$/],
+  ['bad alarm e-mail', { alarmEmail: 'ops@' }, /^alarmEmail = "ops@" is malformed \(allowed: an e-mail address\)$/],
+  [
+    'bad hosted zone id',
+    { hostedZoneId: 'abc' },
+    /^hostedZoneId = "abc" is malformed \(allowed: a Route53 hosted zone id/,
+  ],
+  [
+    'bad app name',
+    { appName: 'Blueprint_1' },
+    /^appName = "Blueprint_1" is malformed \(allowed: 3-24 lower-case letters/,
+  ],
+  [
+    'more NAT gateways than AZs',
+    { 'availabilityZones.eu-west-1': 'eu-west-1a,eu-west-1b' },
+    /^network\.natGateways = 3 is more than the AZs \(allowed: at most one per AZ: 2 in eu-west-1\)$/,
+  ],
+  [
+    'overlapping VPC ranges',
+    { 'network.vpcCidrs.eu-west-1': '10.10.0.0/16' },
+    /^network\.vpcCidrs\.eu-west-1 = "10\.10\.0\.0\/16" overlaps another region \(allowed: a range that does not overlap us-east-1's 10\.10\.0\.0\/16\)$/,
+  ],
+  [
+    'VPC range with host bits',
+    { 'network.vpcCidrs.eu-west-1': '10.20.1.0/16' },
+    /^network\.vpcCidrs\.eu-west-1 = "10\.20\.1\.0\/16" has host bits set \(allowed: its network address 10\.20\.0\.0\/16\)$/,
+  ],
+  [
+    'VPC range too small',
+    { 'network.vpcCidrs.eu-west-1': '10.20.0.0/24' },
+    /^network\.vpcCidrs\.eu-west-1 = "10\.20\.0\.0\/24" is malformed \(allowed: an IPv4 CIDR from \/16 to \/18\)$/,
+  ],
+  [
+    'unknown interface endpoint',
+    { 'network.interfaceEndpoints': 'ecr,ftp' },
+    /^network\.interfaceEndpoints\[1\] = "ftp" is not one of the choices \(allowed: ecr, ecr-docker, logs,/,
+  ],
+  [
+    'retention CloudWatch does not offer',
+    { logRetentionDays: '8' },
+    /^logRetentionDays = 8 is not allowed \(allowed: 1, 3, 5, 7, 14, 30,/,
+  ],
+  [
+    'bad instance class',
+    { 'database.instanceClass': 'r7g.large' },
+    /^database\.instanceClass = "r7g\.large" is malformed/,
+  ],
+  ['reserved tag key', { 'tags.aws:owner': 'me' }, /^tags\.aws:owner = "me" has a key that is not allowed/],
+  ['invalid JSON', { tags: '{bad' }, /^tags = "\{bad" is not valid JSON/],
+];
+
+describe('config errors', () => {
+  test.each(BAD_INPUTS)('%s', (_name, overrides, expected) => {
+    let thrown: unknown;
+    try {
+      configWith(overrides);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const message = (thrown as ConfigError).message;
+    expect(message).toMatch(expected);
+    expect(message).not.toContain('\n');
+  });
+
+  test('a missing required key is reported as required', () => {
+    const profiles = structuredClone(CDK_JSON_CONTEXT.profiles) as { prod: { database: Record<string, unknown> } };
+    delete profiles.prod.database.readers;
+    expect(() => configWith({ profiles })).toThrow(
+      /^database\.readers = \(missing\) is required \(allowed: an integer from 0 to 15\)$/,
+    );
+  });
+});

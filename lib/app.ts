@@ -41,12 +41,12 @@ export function buildBlueprint(app: App, config: AppConfig): BlueprintStacks {
     service.set(region, serviceStack);
   }
 
-  // Secondary regions join what the primary creates (e.g. the Aurora global cluster).
-  const primaryData = data.get(config.primaryRegion)!;
-  for (const [region, dataStack] of data) {
-    if (region !== config.primaryRegion)
-      dataStack.addStackDependency(primaryData, 'secondary regions join the primary region');
-  }
+  // Data stacks deploy one region at a time, primary first: secondaries join what the primary
+  // creates (the global clusters), and cross-region subscriptions need both ends to exist.
+  const orderedData = dataDeployOrder(config).map((region) => data.get(region)!);
+  orderedData
+    .slice(1)
+    .forEach((stack, i) => stack.addStackDependency(orderedData[i], 'data regions deploy one at a time'));
 
   const edge = new EdgeStack(app, `${config.appName}-Edge`, {
     config,
@@ -58,4 +58,9 @@ export function buildBlueprint(app: App, config: AppConfig): BlueprintStacks {
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { edge, data, service };
+}
+
+/** The order Data stacks deploy in: the primary region, then the others as listed in `regions`. */
+export function dataDeployOrder(config: AppConfig): AwsRegion[] {
+  return [config.primaryRegion, ...config.regions.filter((region) => region !== config.primaryRegion)];
 }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { BuiltBlueprint, buildApp } from './helpers';
+import { dataDeployOrder } from '../lib/app';
+import { BuiltBlueprint, buildApp, configWith } from './helpers';
 
 interface ValidationReport {
   pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
@@ -58,13 +59,17 @@ describe.each([
     }
   });
 
-  test('deploys in a working order: primary data first, then secondaries, services, edge last', () => {
+  test('deploys in a working order: data region by region from the primary, services after their data, edge last', () => {
     const byName = new Map(assembly.stacks.map((s) => [s.stackName, s]));
-    const dependsOn = (name: string) => byName.get(name)!.dependencies.map((d) => d.id);
+    const dependsOn = (name: string) =>
+      byName
+        .get(name)!
+        .dependencies.map((d) => d.id)
+        .filter((id) => !id.endsWith('.assets'));
     for (const region of regions) {
       expect(dependsOn(`blueprint-Service-${region}`)).toContain(`blueprint-Data-${region}`);
-      if (region !== regions[0])
-        expect(dependsOn(`blueprint-Data-${region}`)).toContain(`blueprint-Data-${regions[0]}`);
+      const previous = regions[regions.indexOf(region) - 1];
+      if (previous) expect(dependsOn(`blueprint-Data-${region}`)).toEqual([`blueprint-Data-${previous}`]);
       expect(dependsOn('blueprint-Edge')).toContain(`blueprint-Service-${region}`);
     }
   });
@@ -74,4 +79,12 @@ test('a finding that is not acknowledged fails synth', () => {
   const built = buildApp({ profile: 'dev' });
   new s3.Bucket(built.service.get('us-east-1')!, 'UnloggedBucket');
   expect(() => synthesize(built)).toThrow(/AwsSolutions-S1'/);
+});
+
+test('data stacks deploy from the primary region even when it is not listed first', () => {
+  expect(dataDeployOrder(configWith({ primaryRegion: 'eu-west-1' }))).toEqual([
+    'eu-west-1',
+    'us-east-1',
+    'ap-northeast-2',
+  ]);
 });

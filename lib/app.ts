@@ -43,7 +43,7 @@ export function buildBlueprint(app: App, config: AppConfig): BlueprintStacks {
 
   // Data stacks deploy one region at a time, primary first: secondaries join what the primary
   // creates (the global clusters), and cross-region subscriptions need both ends to exist.
-  const orderedData = dataDeployOrder(config).map((region) => data.get(region)!);
+  const orderedData = config.dataDeployOrder.map((region) => data.get(region)!);
   orderedData
     .slice(1)
     .forEach((stack, i) => stack.addStackDependency(orderedData[i], 'data regions deploy one at a time'));
@@ -58,9 +58,4 @@ export function buildBlueprint(app: App, config: AppConfig): BlueprintStacks {
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { edge, data, service };
-}
-
-/** The order Data stacks deploy in: the primary region, then the others as listed in `regions`. */
-export function dataDeployOrder(config: AppConfig): AwsRegion[] {
-  return [config.primaryRegion, ...config.regions.filter((region) => region !== config.primaryRegion)];
 }

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { dataDeployOrder } from '../lib/app';
 import { BuiltBlueprint, buildApp, configWith } from './helpers';
 
 interface ValidationReport {
@@ -66,12 +65,12 @@ describe.each([
         .get(name)!
         .dependencies.map((d) => d.id)
         .filter((id) => !id.endsWith('.assets'));
-    for (const region of regions) {
+    regions.forEach((region: string, index: number) => {
       expect(dependsOn(`blueprint-Service-${region}`)).toContain(`blueprint-Data-${region}`);
-      const previous = regions[regions.indexOf(region) - 1];
+      const previous = regions[index - 1];
       if (previous) expect(dependsOn(`blueprint-Data-${region}`)).toEqual([`blueprint-Data-${previous}`]);
       expect(dependsOn('blueprint-Edge')).toContain(`blueprint-Service-${region}`);
-    }
+    });
   });
 });
 
@@ -82,7 +81,7 @@ test('a finding that is not acknowledged fails synth', () => {
 });
 
 test('data stacks deploy from the primary region even when it is not listed first', () => {
-  expect(dataDeployOrder(configWith({ primaryRegion: 'eu-west-1' }))).toEqual([
+  expect(configWith({ primaryRegion: 'eu-west-1' }).dataDeployOrder).toEqual([
     'eu-west-1',
     'us-east-1',
     'ap-northeast-2',

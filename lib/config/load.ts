@@ -18,6 +18,11 @@ export type AppConfig = Readonly<Omit<ConfigInput, 'primaryRegion' | 'availabili
   readonly primaryRegion: AwsRegion;
   /** One entry per serving region, in `regions` order. */
   readonly regional: readonly RegionalConfig[];
+  /**
+   * The order Data stacks deploy in, one after another: the primary, then the others as listed.
+   * Secondaries join what the primary creates, and cross-region subscriptions need both ends.
+   */
+  readonly dataDeployOrder: readonly AwsRegion[];
 };
 
 /**
@@ -289,8 +294,44 @@ function resolve(input: ConfigInput): AppConfig {
     }
   }
 
+  if (input.queue.deadLetterRetentionDays < input.queue.retentionDays) {
+    throw new ConfigError(
+      'queue.deadLetterRetentionDays',
+      input.queue.deadLetterRetentionDays,
+      `at least queue.retentionDays = ${input.queue.retentionDays}`,
+      'is shorter than the queue retention',
+    );
+  }
+  const { database } = input;
+  if (database.minCapacityAcu > database.maxCapacityAcu) {
+    throw new ConfigError(
+      'database.minCapacityAcu',
+      database.minCapacityAcu,
+      `at most database.maxCapacityAcu = ${database.maxCapacityAcu}`,
+      'is greater than maxCapacityAcu',
+    );
+  }
+  if (database.readerAutoScaling && database.readerAutoScaling.minReaders > database.readerAutoScaling.maxReaders) {
+    const { minReaders, maxReaders } = database.readerAutoScaling;
+    throw new ConfigError(
+      'database.readerAutoScaling.minReaders',
+      minReaders,
+      `at most database.readerAutoScaling.maxReaders = ${maxReaders}`,
+      'is greater than maxReaders',
+    );
+  }
+  if (input.cache.shards > 1 && !input.cache.clusterMode) {
+    throw new ConfigError(
+      'cache.shards',
+      input.cache.shards,
+      '1 unless cache.clusterMode is true',
+      'needs cluster mode',
+    );
+  }
+
   const { primaryRegion: _primary, availabilityZones: _azs, ...rest } = input;
-  return { ...rest, primaryRegion, regional };
+  const dataDeployOrder = [primaryRegion, ...regions.filter((region) => region !== primaryRegion)];
+  return { ...rest, primaryRegion, regional, dataDeployOrder };
 }
 
 function resolveAvailabilityZones(region: AwsRegion, given: string[] | undefined): string[] {

@@ -21,6 +21,13 @@ const int = (min: number, max: number) => {
   return z.number(what).int(what).min(min, what).max(max, what);
 };
 
+/** Aurora Serverless v2 capacity: 0 to 256 ACUs in half steps. */
+const acu = z
+  .number(allowed('0 to 256 in steps of 0.5'))
+  .min(0, allowed('0 to 256 in steps of 0.5'))
+  .max(256, allowed('0 to 256 in steps of 0.5'))
+  .multipleOf(0.5, allowed('0 to 256 in steps of 0.5'));
+
 export const regionSchema = z.enum(REGION_NAMES, allowed(REGION_NAMES.join(', ')));
 
 /** Retention periods CloudWatch Logs accepts (days). */
@@ -144,7 +151,27 @@ export const configSchema = section({
       .string(allowed('"serverless" or an Aurora class such as db.r7g.large'))
       .regex(/^(serverless|db\.[a-z0-9]+\.[a-z0-9]+)$/, allowed('"serverless" or an Aurora class such as db.r7g.large'))
       .describe('Aurora PostgreSQL instance class, or `serverless` for Serverless v2 capacity.'),
+    minCapacityAcu: acu.describe(
+      'Serverless v2 floor in Aurora capacity units (0.5 steps); ignored for provisioned classes.',
+    ),
+    maxCapacityAcu: acu.describe(
+      'Serverless v2 ceiling in Aurora capacity units (0.5 steps); at least `minCapacityAcu`.',
+    ),
     readers: int(0, 15).describe('Reader replicas per cluster in every region (Aurora allows 15).'),
+    readerAutoScaling: section({
+      minReaders: int(0, 15).describe('Fewest readers the primary region scales in to.'),
+      maxReaders: int(1, 15).describe('Most readers the primary region scales out to.'),
+      targetCpuPercent: int(10, 90).describe('Average reader CPU the scaling keeps to.'),
+    })
+      .optional()
+      .describe(
+        'Reader autoscaling in the primary region (Application Auto Scaling on ReadReplicaCount). Unset: a fixed `readers`.',
+      ),
+    readConsistency: z
+      .enum(['session', 'eventual', 'global'], allowed('session, eventual, global'))
+      .describe(
+        'Read-after-write consistency of forwarded writes in secondary regions: `session` lets a user read their own writes.',
+      ),
     shards: int(1, 16).describe(
       'Independent database clusters; keys are routed by a stable hash. Adding one needs the resharding runbook.',
     ),
@@ -156,6 +183,44 @@ export const configSchema = section({
       .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, allowed('an ElastiCache node type such as cache.r7g.large'))
       .describe('ElastiCache node type per region.'),
     replicas: int(1, 5).describe('Replicas per cache shard; at least one, in another AZ, for automatic failover.'),
+    engine: z
+      .enum(['valkey', 'redis'], allowed('valkey, redis'))
+      .describe('Cache engine; Valkey costs less than Redis OSS.'),
+    engineVersion: z
+      .string(allowed('a major.minor version such as 8.1'))
+      .regex(/^\d+\.\d+$/, allowed('a major.minor version such as 8.1'))
+      .describe('Engine version; pin it so upgrades are deliberate.'),
+    clusterMode: z
+      .boolean(allowed('true or false'))
+      .describe('Shard the key space over `shards` primaries; clients must speak the cluster protocol.'),
+    shards: int(1, 500).describe('Cache shards (node groups); more than 1 needs `clusterMode`.'),
+    snapshotRetentionDays: int(0, 35).describe('Days of daily cache snapshots; 0 turns them off.'),
+    globalDatastoreId: z
+      .string(allowed('the global datastore id: the primary region prefix, a hyphen, and <appName>-cache'))
+      .regex(
+        /^[a-z]{5}-[a-z][a-z0-9-]*$/,
+        allowed('the global datastore id: the primary region prefix, a hyphen, and <appName>-cache'),
+      )
+      .optional()
+      .describe(
+        'Set to join the regional caches into one ElastiCache global datastore (see docs/decisions/0004). Unset: regional caches kept coherent by invalidation events.',
+      ),
+  }),
+  queue: section({
+    maxReceiveCount: int(1, 1000).describe('Receives before a work message moves to the dead-letter queue.'),
+    visibilityTimeoutSeconds: int(0, 43200).describe(
+      "Seconds a worker has to finish a message; above the worker's longest job.",
+    ),
+    retentionDays: int(1, 14).describe('Days an unprocessed work message is kept.'),
+    deadLetterRetentionDays: int(1, 14).describe(
+      'Days a dead-lettered message is kept for inspection and redrive; at least `retentionDays`.',
+    ),
+  }),
+  invalidation: section({
+    retentionSeconds: int(60, 1209600).describe(
+      'Seconds an undelivered cache-invalidation event is kept; at least the longest cache TTL (an older event is moot).',
+    ),
+    maxReceiveCount: int(1, 1000).describe('Receives before an invalidation event moves to its dead-letter queue.'),
   }),
 });
 

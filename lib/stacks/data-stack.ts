@@ -1,20 +1,34 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { RegionalCache } from '../constructs/cache';
 import { DataKey } from '../constructs/data-key';
+import { AuroraShard, ShardEndpoint } from '../constructs/database';
+import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
+import { WorkQueue } from '../constructs/work-queue';
 import { RegionalStack, RegionalStackProps } from './regional-stack';
 
 /** What a region's Service stack receives from its Data stack (same region only). */
 export interface DataOutputs {
   readonly vpc: ec2.IVpc;
   readonly dataKey: kms.IKey;
+  /** Attach to the service tasks: the only group the database and cache admit. */
+  readonly dataClientSecurityGroup: ec2.ISecurityGroup;
+  /** One per shard, in shard order: the services' shard map. */
+  readonly shards: readonly ShardEndpoint[];
+  /** The shards' clusters, for their metrics. */
+  readonly databases: readonly AuroraShard[];
+  readonly cache: RegionalCache;
+  readonly workQueue: WorkQueue;
+  readonly invalidation: InvalidationMesh;
 }
 
 /**
- * The stateful half of a region: network and encryption key now, and the database, cache and
- * queues that later build on them. Termination protection and retention follow `retainData`.
+ * The stateful half of a region: network, encryption key, the database shards (primary or
+ * secondary of each global cluster), the cache, the work queue and the invalidation mesh.
+ * Termination protection and retention follow `retainData`.
  */
 export class DataStack extends RegionalStack {
   public readonly outputs: DataOutputs;
@@ -23,6 +37,7 @@ export class DataStack extends RegionalStack {
     super(scope, id, { ...props, terminationProtection: props.config.retainData });
     const { config, regional } = props;
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const snapshotOrDestroy = config.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY;
 
     const dataKey = new DataKey(this, 'DataKey', { alias: `alias/${config.appName}/data`, removalPolicy });
     const network = new Network(this, 'Network', {
@@ -34,7 +49,93 @@ export class DataStack extends RegionalStack {
       flowLogRetention: config.network.flowLogRetentionDays,
       removalPolicy,
     });
+    // Lives here, not in the Service stack, so data-store ingress never points at a stateless stack.
+    const dataClients = new ec2.SecurityGroup(this, 'DataClients', {
+      vpc: network.vpc,
+      description: 'Service tasks allowed to reach the database and the cache',
+      allowAllOutbound: false,
+    });
 
-    this.outputs = { vpc: network.vpc, dataKey: dataKey.key };
+    const { database } = config;
+    const databases = Array.from(
+      { length: database.shards },
+      // The id names the shard for good: changing it would replace the database.
+      (_, shardIndex) =>
+        new AuroraShard(this, `Shard${shardIndex}`, {
+          appName: config.appName,
+          shardIndex,
+          role: regional.isPrimary ? 'primary' : 'secondary',
+          vpc: network.vpc,
+          key: dataKey.key,
+          clientSecurityGroup: dataClients,
+          replicaRegions: regional.isPrimary ? config.regions.filter((r) => r !== config.primaryRegion) : undefined,
+          instanceClass: database.instanceClass,
+          readers: database.readers,
+          minCapacityAcu: database.minCapacityAcu,
+          maxCapacityAcu: database.maxCapacityAcu,
+          readerAutoScaling: database.readerAutoScaling,
+          readConsistency: database.readConsistency,
+          backupRetentionDays: database.backupRetentionDays,
+          logRetention: config.logRetentionDays,
+          deletionProtection: config.retainData,
+          removalPolicy: snapshotOrDestroy,
+        }),
+    );
+
+    const { globalDatastoreId, nodeType, engine, engineVersion, ...cacheSizes } = config.cache;
+    const joinsGlobalDatastore = globalDatastoreId !== undefined && !regional.isPrimary;
+    const cache = new RegionalCache(this, 'Cache', {
+      vpc: network.vpc,
+      key: dataKey.key,
+      clientSecurityGroup: dataClients,
+      replicationGroupId: `${config.appName}-cache`,
+      ...cacheSizes,
+      // A global datastore's secondaries inherit engine and node type from its primary.
+      ...(joinsGlobalDatastore
+        ? { global: { role: 'secondary' as const, globalReplicationGroupId: globalDatastoreId } }
+        : {
+            nodeType,
+            engine,
+            engineVersion,
+            ...(globalDatastoreId && {
+              global: {
+                role: 'primary' as const,
+                secondaryRegions: config.regions.filter((r) => r !== regional.region),
+                keyAlias: `alias/${config.appName}/data`,
+              },
+            }),
+          }),
+      removalPolicy: snapshotOrDestroy,
+    });
+
+    const workQueue = new WorkQueue(this, 'WorkQueue', {
+      key: dataKey.key,
+      queueName: `${config.appName}-work`,
+      maxReceiveCount: config.queue.maxReceiveCount,
+      visibilityTimeout: Duration.seconds(config.queue.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.days(config.queue.retentionDays),
+      deadLetterRetentionPeriod: Duration.days(config.queue.deadLetterRetentionDays),
+      removalPolicy,
+    });
+    const invalidation = new InvalidationMesh(this, 'Invalidation', {
+      appName: config.appName,
+      regions: config.dataDeployOrder,
+      region: regional.region,
+      key: dataKey.key,
+      retentionPeriod: Duration.seconds(config.invalidation.retentionSeconds),
+      maxReceiveCount: config.invalidation.maxReceiveCount,
+      removalPolicy,
+    });
+
+    this.outputs = {
+      vpc: network.vpc,
+      dataKey: dataKey.key,
+      dataClientSecurityGroup: dataClients,
+      shards: databases.map((shard) => shard.endpoint),
+      databases,
+      cache,
+      workQueue,
+      invalidation,
+    };
   }
 }

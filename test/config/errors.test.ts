@@ -161,6 +161,52 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
   ],
   ['reserved tag key', { 'tags.aws:owner': 'me' }, /^tags\.aws:owner = "me" has a key that is not allowed/],
   ['invalid JSON', { tags: '{bad' }, /^tags = "\{bad" is not valid JSON/],
+  [
+    'ACU floor above the ceiling',
+    { 'database.minCapacityAcu': '32' },
+    /^database\.minCapacityAcu = 32 is greater than maxCapacityAcu \(allowed: at most database\.maxCapacityAcu = 16\)$/,
+  ],
+  [
+    'ACU off the half step',
+    { 'database.maxCapacityAcu': '16.3' },
+    /^database\.maxCapacityAcu = 16\.3 is not allowed \(allowed: 0 to 256 in steps of 0\.5\)$/,
+  ],
+  [
+    'reader autoscaling min above max',
+    { 'database.readerAutoScaling.minReaders': '9' },
+    /^database\.readerAutoScaling\.minReaders = 9 is greater than maxReaders \(allowed: at most database\.readerAutoScaling\.maxReaders = 5\)$/,
+  ],
+  [
+    'unknown read consistency',
+    { 'database.readConsistency': 'strong' },
+    /^database\.readConsistency = "strong" is not one of the choices \(allowed: session, eventual, global\)$/,
+  ],
+  [
+    'readers above the Aurora limit',
+    { 'database.readers': '16' },
+    /^database\.readers = 16 is out of range \(allowed: an integer from 0 to 15\)$/,
+  ],
+  [
+    'maxReceiveCount below 1',
+    { 'queue.maxReceiveCount': '0' },
+    /^queue\.maxReceiveCount = 0 is out of range \(allowed: an integer from 1 to 1000\)$/,
+  ],
+  [
+    'DLQ kept shorter than its queue',
+    { 'queue.deadLetterRetentionDays': '2' },
+    /^queue\.deadLetterRetentionDays = 2 is shorter than the queue retention \(allowed: at least queue\.retentionDays = 4\)$/,
+  ],
+  [
+    'cache shards without cluster mode',
+    { 'cache.shards': '3' },
+    /^cache\.shards = 3 needs cluster mode \(allowed: 1 unless cache\.clusterMode is true\)$/,
+  ],
+  [
+    'unknown cache engine',
+    { 'cache.engine': 'memcached' },
+    /^cache\.engine = "memcached" is not one of the choices \(allowed: valkey, redis\)$/,
+  ],
+  ['bad cache node type', { 'cache.nodeType': 'r7g.large' }, /^cache\.nodeType = "r7g\.large" is malformed/],
 ];
 
 describe('config errors', () => {

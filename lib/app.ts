@@ -48,13 +48,17 @@ export function buildBlueprint(app: App, config: AppConfig): BlueprintStacks {
     .slice(1)
     .forEach((stack, i) => stack.addStackDependency(orderedData[i], 'data regions deploy one at a time'));
 
+  // Edge deploys after the data (it reads the shared secrets' replicas) and before the services
+  // (their origin certificates rely on its validation records).
   const edge = new EdgeStack(app, `${config.appName}-Edge`, {
     config,
     tags,
-    description: `${config.appName} (${config.profile}) global edge: DNS, CDN, WAF`,
+    description: `${config.appName} (${config.profile}) global edge: DNS, certificates, CDN, WAF`,
   });
-  for (const serviceStack of service.values())
-    edge.addStackDependency(serviceStack, 'the CDN fronts the regional origins');
+  edge.addStackDependency(orderedData[orderedData.length - 1], 'the edge reads secrets the data stacks create');
+  for (const serviceStack of service.values()) {
+    serviceStack.addStackDependency(edge, 'origin certificates are validated by records the edge writes');
+  }
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { edge, data, service };

@@ -58,18 +58,19 @@ describe.each([
     }
   });
 
-  test('deploys in a working order: data region by region from the primary, services after their data, edge last', () => {
+  test('deploys in a working order: data region by region from the primary, then the edge, then services', () => {
     const byName = new Map(assembly.stacks.map((s) => [s.stackName, s]));
     const dependsOn = (name: string) =>
       byName
         .get(name)!
         .dependencies.map((d) => d.id)
         .filter((id) => !id.endsWith('.assets'));
+    expect(dependsOn('blueprint-Edge')).toEqual([`blueprint-Data-${regions[regions.length - 1]}`]);
     regions.forEach((region: string, index: number) => {
       expect(dependsOn(`blueprint-Service-${region}`)).toContain(`blueprint-Data-${region}`);
       const previous = regions[index - 1];
       if (previous) expect(dependsOn(`blueprint-Data-${region}`)).toEqual([`blueprint-Data-${previous}`]);
-      expect(dependsOn('blueprint-Edge')).toContain(`blueprint-Service-${region}`);
+      expect(dependsOn(`blueprint-Service-${region}`)).toContain('blueprint-Edge');
     });
   });
 });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Arn, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -23,6 +23,18 @@ export interface DataKeyProps {
  * account (needed by flow logs and service logs).
  */
 export class DataKey extends Construct {
+  /**
+   * The data key of another region by its alias there (every region uses the same alias), e.g.
+   * to encrypt a secret's replica in that region. Services resolve the alias ARN in its region.
+   */
+  public static inRegion(scope: Construct, id: string, region: string, alias: string): kms.IKey {
+    const arn = Arn.format(
+      { service: 'kms', region, resource: 'alias', resourceName: alias.replace(/^alias\//, '') },
+      Stack.of(scope),
+    );
+    return kms.Key.fromKeyArn(scope, id, arn);
+  }
+
   public readonly key: kms.Key;
 
   constructor(scope: Construct, id: string, props: DataKeyProps) {

@@ -1,4 +1,4 @@
-import { Arn, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DataKey } from './data-key';
 import { AuroraShardProps, ResolvedShardProps, resolveShardProps } from './database/props';
 import { SubnetGroup } from './network';
 
@@ -89,7 +90,7 @@ export class AuroraShard extends Construct {
             encryptionKey: props.key,
             replicaRegions: resolved.replicaRegions.map((region) => ({
               region,
-              encryptionKey: this.aliasInRegion(region, names.keyAlias),
+              encryptionKey: DataKey.inRegion(this, `ReplicaKey-${region}`, region, names.keyAlias),
             })),
           })
         : // Rendered only to stop the L2 generating a secret; removed below (secondaries inherit them).
@@ -221,16 +222,6 @@ export class AuroraShard extends Construct {
       ...common,
       instanceType: new ec2.InstanceType(props.instanceClass.replace(/^db\./, '')),
     });
-  }
-
-  /** The data key of another region, by its alias there (the same alias in every region). */
-  private aliasInRegion(region: string, alias: string): kms.IKey {
-    const arn = Arn.format(
-      { service: 'kms', region, resource: 'alias', resourceName: alias.replace(/^alias\//, '') },
-      Stack.of(this),
-    );
-    // Secrets Manager resolves the alias ARN in the replica's region.
-    return kms.Key.fromKeyArn(this, `ReplicaKey-${region}`, arn);
   }
 
   private addReaderAutoScaling(props: ResolvedShardProps): appscaling.ScalableTarget {

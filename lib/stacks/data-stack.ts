@@ -3,6 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { RegionalCache } from '../constructs/cache';
+import { SharedSecrets } from '../constructs/shared-secrets';
+import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { AuroraShard, ShardEndpoint } from '../constructs/database';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
@@ -126,6 +128,18 @@ export class DataStack extends RegionalStack {
       maxReceiveCount: config.invalidation.maxReceiveCount,
       removalPolicy,
     });
+
+    if (regional.isPrimary) {
+      // The primary's Data stack deploys first of all, so app-wide secrets start here.
+      new SharedSecrets(this, 'SharedSecrets', {
+        appName: config.appName,
+        key: dataKey.key,
+        keyAlias: `alias/${config.appName}/data`,
+        replicaRegions: config.regions.filter((r) => r !== regional.region),
+        awsManagedKeyRegions: config.regions.includes(EDGE_REGION) ? [] : [EDGE_REGION],
+        removalPolicy,
+      });
+    }
 
     this.outputs = {
       vpc: network.vpc,

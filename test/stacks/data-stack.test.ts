@@ -1,4 +1,4 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BuiltBlueprint, buildApp } from '../helpers';
 
 describe('Data stacks', () => {
@@ -202,6 +202,19 @@ describe('Data stacks', () => {
       );
       expect(fromClients.map((rule) => rule.Properties.FromPort).sort()).toEqual([5432, 5432, 6380]);
       for (const rule of ingress) expect(rule.Properties).not.toHaveProperty('CidrIp');
+    });
+
+    test('app-wide secrets start in the primary region and replicate to every other region and the edge', () => {
+      const names = (region: string) =>
+        Object.values(templateOf(prod, region).findResources('AWS::SecretsManager::Secret')).map(
+          (secret) => secret.Properties.Name,
+        );
+      expect(names('us-east-1')).toEqual(expect.arrayContaining(['blueprint/origin-verify', 'blueprint/session']));
+      expect(names('eu-west-1')).not.toContain('blueprint/session');
+      templateOf(prod, 'us-east-1').hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: 'blueprint/session',
+        ReplicaRegions: [Match.objectLike({ Region: 'eu-west-1' }), Match.objectLike({ Region: 'ap-northeast-2' })],
+      });
     });
   });
 });

@@ -1,4 +1,4 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BuiltBlueprint, buildApp } from '../helpers';
 
 describe('Edge stack', () => {
@@ -44,11 +44,19 @@ describe('Edge stack', () => {
     expect(imported.edge.hostedZone.hostedZoneId).toBe('Z0123456789ABCDEFGHIJ');
   });
 
-  test("deploys after every region's services", () => {
-    expect(prod.edge.dependencies.map((d) => d.stackName).sort()).toEqual([
-      'blueprint-Service-ap-northeast-2',
-      'blueprint-Service-eu-west-1',
-      'blueprint-Service-us-east-1',
-    ]);
+  test("deploys after the data stacks and before every region's services", () => {
+    expect(prod.edge.dependencies.map((d) => d.stackName)).toEqual(['blueprint-Data-ap-northeast-2']);
+    for (const service of prod.service.values()) expect(service.dependencies).toContain(prod.edge);
+  });
+
+  test('one certificate for the apex, www and the origin name, validated in the zone', () => {
+    Template.fromStack(prod.edge).hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'example.com',
+      SubjectAlternativeNames: ['www.example.com', 'origin.example.com'],
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: Match.arrayWith([
+        { DomainName: 'origin.example.com', HostedZoneId: { Ref: Match.stringLikeRegexp('^Zone') } },
+      ]),
+    });
   });
 });

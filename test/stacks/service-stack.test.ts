@@ -33,9 +33,11 @@ describe('Service stacks', () => {
     }
   });
 
-  test("depend on their own region's Data stack only", () => {
+  test("depend on their own region's Data stack and the Edge stack only", () => {
     for (const [region, stack] of prod.service) {
-      expect(stack.dependencies.map((d) => d.stackName)).toEqual([`blueprint-Data-${region}`]);
+      expect(stack.dependencies.map((d) => d.stackName).sort()).toEqual(
+        ['blueprint-Edge', `blueprint-Data-${region}`].sort(),
+      );
     }
   });
 });

@@ -1,0 +1,96 @@
+import { RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DataKey } from './data-key';
+
+/** Names of the app-wide secrets; the same in every region, so any stack can find its replica. */
+export function sharedSecretNames(appName: string) {
+  return {
+    /** Shared by CloudFront and every ALB: requests without it are refused (decision 5). */
+    originVerify: `${appName}/origin-verify`,
+    /** Signs session cookies, so any region can read a session cookie set by another. */
+    session: `${appName}/session`,
+  };
+}
+
+/** The header CloudFront adds to every origin request and the ALBs require. */
+export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+
+export interface SharedSecretsProps {
+  readonly appName: string;
+  /** The primary region's data key; encrypts the secrets here. */
+  readonly key: kms.IKey;
+  /**
+   * Regions that get a replica, each encrypted with that region's data key found by `keyAlias`.
+   * @default none
+   */
+  readonly replicaRegions?: readonly string[];
+  /**
+   * Regions that get a replica encrypted with the AWS-managed key, because they hold no data
+   * key of ours (us-east-1 for the Edge stack, when it serves no traffic).
+   * @default none
+   */
+  readonly awsManagedKeyRegions?: readonly string[];
+  /** Alias of the data key in every serving region, e.g. `alias/blueprint/data`. */
+  readonly keyAlias: string;
+  /**
+   * What happens to the secrets when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * App-wide secrets that must hold the same value in every region: created once, in the primary
+ * region's Data stack (the first stack to deploy), and replicated to every other region that
+ * reads them. Services and load balancers read their local replica by name.
+ */
+export class SharedSecrets extends Construct {
+  public readonly originVerify: secretsmanager.Secret;
+  public readonly session: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: SharedSecretsProps) {
+    super(scope, id);
+    const names = sharedSecretNames(props.appName);
+    const replicaRegions: secretsmanager.ReplicaRegion[] = [
+      ...(props.replicaRegions ?? []).map((region) => ({
+        region,
+        encryptionKey: DataKey.inRegion(this, `Key-${region}`, region, props.keyAlias),
+      })),
+      ...(props.awsManagedKeyRegions ?? []).map((region) => ({ region })),
+    ];
+    const secret = (secretId: string, secretName: string, description: string, passwordLength: number) => {
+      const created = new secretsmanager.Secret(this, secretId, {
+        secretName,
+        description,
+        encryptionKey: props.key,
+        replicaRegions,
+        // Header- and cookie-safe: letters and digits only.
+        generateSecretString: { passwordLength, excludePunctuation: true, includeSpace: false },
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+      Validations.of(created).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotating this value needs a two-key overlap (the ALB rule and SESSION_SECRET_PREVIOUS accept old and new), which the runbook in decision 5 performs; automatic single-step rotation would cut live traffic or sessions.',
+      });
+      return created;
+    };
+    this.originVerify = secret(
+      'OriginVerify',
+      names.originVerify,
+      'Header value CloudFront sends and the ALBs require',
+      48,
+    );
+    this.session = secret('Session', names.session, 'Key that signs session cookies', 64);
+  }
+}
+
+/**
+ * The local replica of a shared secret's value as a deploy-time dynamic reference: CloudFormation
+ * resolves it, so the value never appears in a template.
+ */
+export function sharedSecretValue(secretName: string): string {
+  return SecretValue.secretsManager(secretName).unsafeUnwrap();
+}

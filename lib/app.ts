@@ -16,7 +16,16 @@ export interface BlueprintStacks {
  * Edge stack, and cdk-nag's AwsSolutions checks over all of it (an unacknowledged finding fails
  * synth). `bin/app.ts` and the tests both build the app through here, so they cannot drift.
  */
-export function buildBlueprint(app: App, config: AppConfig): BlueprintStacks {
+export interface BuildOptions {
+  /**
+   * Run cdk-nag's AwsSolutions checks at synth. Only tests that assert on templates alone turn
+   * it off, to synthesize faster; the app and the nag test always run it.
+   * @default true
+   */
+  readonly nag?: boolean;
+}
+
+export function buildBlueprint(app: App, config: AppConfig, options: BuildOptions = {}): BlueprintStacks {
   const tags = { app: config.appName, profile: config.profile, ...config.tags };
   const data = new Map<AwsRegion, DataStack>();
   const service = new Map<AwsRegion, ServiceStack>();
@@ -60,6 +69,6 @@ export function buildBlueprint(app: App, config: AppConfig): BlueprintStacks {
     serviceStack.addStackDependency(edge, 'origin certificates are validated by records the edge writes');
   }
 
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { edge, data, service };
 }

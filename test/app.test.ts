@@ -88,3 +88,16 @@ test('data stacks deploy from the primary region even when it is not listed firs
     'ap-northeast-2',
   ]);
 });
+
+test.each([
+  [
+    { 'monitoring.thresholds.page.bogus': '3' },
+    /^monitoring\.thresholds\.page\.bogus = 3 is not allowed \(allowed: one of serviceCpuPercent, /,
+  ],
+  [
+    { 'monitoring.thresholds.page.api5xxRatePercent': '300' },
+    /^monitoring\.thresholds\.page\.api5xxRatePercent = 300 is out of range/,
+  ],
+])('a bad alarm threshold is a one-line config error: %p', (overrides, expected) => {
+  expect(() => buildApp({ profile: 'dev', ...overrides })).toThrow(expected);
+});

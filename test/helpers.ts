@@ -24,9 +24,19 @@ export interface BuiltBlueprint extends BlueprintStacks {
   readonly config: AppConfig;
 }
 
-/** Builds the whole app as bin/app.ts does (nag included). Call once per file, in beforeAll. */
-export function buildApp(overrides: Record<string, unknown> = {}): BuiltBlueprint {
-  const app = new App({ context: contextWith(overrides) });
+export interface BuildAppOptions {
+  /**
+   * Run cdk-nag and CDK's CloudFormation lint at synth, failing on any finding. On by default;
+   * test files that only read templates turn it off, because test/app.test.ts already runs both
+   * over every stack of every profile.
+   */
+  readonly checks?: boolean;
+}
+
+/** Builds the whole app as bin/app.ts does. Call once per file, in beforeAll. */
+export function buildApp(overrides: Record<string, unknown> = {}, options: BuildAppOptions = {}): BuiltBlueprint {
+  const checks = options.checks ?? true;
+  const app = new App({ context: contextWith(overrides), builtinCloudFormationValidation: checks });
   const config = loadConfig(app.node.getAllContext());
-  return { app, config, ...buildBlueprint(app, config) };
+  return { app, config, ...buildBlueprint(app, config, { nag: checks }) };
 }

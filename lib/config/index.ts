@@ -1,5 +1,5 @@
 export { ConfigError } from './errors';
-export { loadConfig } from './load';
+export { checkRegionList, loadConfig } from './load';
 export type { AppConfig, RegionalConfig } from './load';
 export { configSchema, INTERFACE_ENDPOINTS } from './schema';
 export type { ConfigInput, FargateSize, InterfaceEndpointName } from './schema';

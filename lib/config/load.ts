@@ -106,6 +106,11 @@ function coerce(key: string, value: unknown, schema: z.core.$ZodType): unknown {
   switch (def.type) {
     case 'number':
       return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : value;
+    case 'union':
+      // A choice of numbers (e.g. 10 or 30) takes the number; anything else stays as written.
+      return /^-?\d+(\.\d+)?$/.test(text) && (def as z.core.$ZodUnionDef).options.some(isNumeric)
+        ? Number(text)
+        : value;
     case 'boolean':
       return text === 'true' ? true : text === 'false' ? false : value;
     case 'array':
@@ -119,6 +124,11 @@ function coerce(key: string, value: unknown, schema: z.core.$ZodType): unknown {
     default:
       return value;
   }
+}
+
+function isNumeric(schema: z.core.$ZodType): boolean {
+  const def = unwrap(schema)._zod.def as { type: string; values?: unknown[] };
+  return def.type === 'number' || (def.type === 'literal' && (def.values ?? []).every((v) => typeof v === 'number'));
 }
 
 function parseJson(key: string, text: string): unknown {
@@ -212,15 +222,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Checks that span keys, then fills in per-region defaults. */
-function resolve(input: ConfigInput): AppConfig {
-  const { regions } = input;
+/** Every region once, and the primary among them; constructs that take region lists check the same. */
+export function checkRegionList(regions: readonly string[], primaryRegion: string): void {
   regions.forEach((region, index) => {
     if (regions.indexOf(region) !== index) {
       throw new ConfigError(`regions[${index}]`, region, 'each region once', 'is listed twice');
     }
   });
-  const primaryRegion = input.primaryRegion ?? regions[0];
   if (!regions.includes(primaryRegion)) {
     throw new ConfigError(
       'primaryRegion',
@@ -229,6 +237,13 @@ function resolve(input: ConfigInput): AppConfig {
       'is not a serving region',
     );
   }
+}
+
+/** Checks that span keys, then fills in per-region defaults. */
+function resolve(input: ConfigInput): AppConfig {
+  const { regions } = input;
+  const primaryRegion = input.primaryRegion ?? regions[0];
+  checkRegionList(regions, primaryRegion);
   for (const [mapKey, map] of [
     ['availabilityZones', input.availabilityZones],
     ['network.vpcCidrs', input.network.vpcCidrs],
@@ -302,6 +317,38 @@ function resolve(input: ConfigInput): AppConfig {
       'is shorter than the queue retention',
     );
   }
+  const { api } = input.compute;
+  if (input.profile === 'prod' && api.minTasks < 2) {
+    throw new ConfigError(
+      'compute.api.minTasks',
+      api.minTasks,
+      'at least 2 in prod, so losing a task or an AZ leaves one serving',
+      'is too few for prod',
+    );
+  }
+  if (api.deregistrationDelaySeconds >= input.compute.stopTimeoutSeconds) {
+    throw new ConfigError(
+      'compute.api.deregistrationDelaySeconds',
+      api.deregistrationDelaySeconds,
+      `less than compute.stopTimeoutSeconds = ${input.compute.stopTimeoutSeconds}`,
+      'outlasts the task stop timeout',
+    );
+  }
+
+  const { edge } = input;
+  if (
+    edge.apiCacheMinTtlSeconds > edge.apiCacheDefaultTtlSeconds ||
+    edge.apiCacheDefaultTtlSeconds > edge.apiCacheMaxTtlSeconds
+  ) {
+    const { apiCacheMinTtlSeconds: min, apiCacheMaxTtlSeconds: max } = edge;
+    throw new ConfigError(
+      'edge.apiCacheDefaultTtlSeconds',
+      edge.apiCacheDefaultTtlSeconds,
+      `between edge.apiCacheMinTtlSeconds = ${min} and edge.apiCacheMaxTtlSeconds = ${max}`,
+      'is outside the TTL bounds',
+    );
+  }
+
   const { database } = input;
   if (database.minCapacityAcu > database.maxCapacityAcu) {
     throw new ConfigError(

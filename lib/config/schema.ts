@@ -46,17 +46,14 @@ const octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 /** A VPC range big enough for three AZs of public, private and isolated subnets. */
 const vpcCidr = new RegExp(`^${octet}(\\.${octet}){3}/1[6-8]$`);
 
-const fargateSize = (defaults: string) =>
-  section({
-    cpu: z
-      .number(allowed('256, 512, 1024, 2048, 4096, 8192 or 16384'))
-      .describe(`Task CPU units (1024 = 1 vCPU). ${defaults}`),
-    memoryMiB: z
-      .number(allowed('a Fargate memory size in MiB for the chosen cpu'))
-      .describe('Task memory in MiB; must be a combination Fargate offers for `cpu`.'),
-    minTasks: int(1, 1000).describe('Fewest running tasks per region; autoscaling never goes below.'),
-    maxTasks: int(1, 1000).describe('Most running tasks per region; autoscaling never goes above.'),
-  });
+const fargateSize = {
+  cpu: z.number(allowed('256, 512, 1024, 2048, 4096, 8192 or 16384')).describe('Task CPU units (1024 = 1 vCPU).'),
+  memoryMiB: z
+    .number(allowed('a Fargate memory size in MiB for the chosen cpu'))
+    .describe('Task memory in MiB; must be a combination Fargate offers for `cpu`.'),
+  minTasks: int(1, 1000).describe('Fewest running tasks per region; autoscaling never goes below.'),
+  maxTasks: int(1, 1000).describe('Most running tasks per region; autoscaling never goes above.'),
+};
 
 export const configSchema = section({
   appName: z
@@ -143,8 +140,76 @@ export const configSchema = section({
     architecture: z
       .enum(['arm64', 'x86_64'], allowed('arm64, x86_64'))
       .describe('CPU architecture of the Fargate tasks; arm64 (Graviton) costs about 20% less.'),
-    api: fargateSize('The `api` service behind the load balancer.'),
-    worker: fargateSize('The `worker` service consuming the work queue.'),
+    stopTimeoutSeconds: int(2, 120).describe(
+      'Seconds ECS waits after SIGTERM before killing a task; above the service drain time (SHUTDOWN_TIMEOUT_MS).',
+    ),
+    api: section({
+      ...fargateSize,
+      targetCpuPercent: int(10, 90).describe('Average CPU the `api` scaling keeps to.'),
+      targetMemoryPercent: int(10, 90).describe('Average memory the `api` scaling keeps to.'),
+      requestsPerTarget: int(1, 100000).describe('ALB requests per task per minute the `api` scaling keeps to.'),
+      healthCheckIntervalSeconds: int(5, 300).describe('Seconds between ALB health checks of each task (`/healthz`).'),
+      healthyThreshold: int(2, 10).describe('Consecutive passed checks before a task receives traffic.'),
+      unhealthyThreshold: int(2, 10).describe('Consecutive failed checks before a task is taken out.'),
+      deregistrationDelaySeconds: int(0, 3600).describe(
+        'Seconds the ALB lets in-flight requests finish on a deregistering task; below `stopTimeoutSeconds`.',
+      ),
+    }).describe('The `api` service behind the load balancer.'),
+    worker: section({
+      ...fargateSize,
+      backlogPerTask: int(1, 100000).describe('Visible work messages per task the `worker` scaling keeps to.'),
+      targetCpuPercent: int(10, 90).describe('Average CPU the `worker` scaling keeps to, as a backstop.'),
+    }).describe('The `worker` service consuming the work queue.'),
+  }),
+  monitoring: section({
+    latencyPeriods: int(1, 60).describe(
+      'Consecutive minutes of p99 latency breach before the region counts as unhealthy.',
+    ),
+    thresholds: section({
+      page: z
+        .record(z.string(), z.number(allowed('a number')), allowed('an object of threshold names to numbers'))
+        .optional(),
+      ticket: z
+        .record(z.string(), z.number(allowed('a number')), allowed('an object of threshold names to numbers'))
+        .optional(),
+    }).describe(
+      'Alarm thresholds by severity (`page` wakes someone, `ticket` waits for working hours), overriding the defaults in lib/constructs/monitoring/thresholds.ts key by key.',
+    ),
+  }),
+  dns: section({
+    healthCheckPath: z
+      .string(allowed('a path such as /readyz'))
+      .regex(/^\/[\w./-]{0,254}$/, allowed('a path such as /readyz'))
+      .describe(
+        "Path Route53 health checkers GET on each region's ALB; the ALB lets it through without the origin header.",
+      ),
+    healthCheckIntervalSeconds: z
+      .union([z.literal(10), z.literal(30)], allowed('10 or 30'))
+      .describe('Seconds between Route53 health checks; 10 (fast) costs more than 30.'),
+    healthCheckFailureThreshold: int(1, 10).describe(
+      'Consecutive failed checks before a region leaves DNS; failover takes about interval x threshold + 60 s.',
+    ),
+  }),
+  edge: section({
+    rateLimitPer5Minutes: int(10, 2000000000).describe(
+      'Requests one client IP may make in 5 minutes before WAF answers 429 (edge load shedding).',
+    ),
+    priceClass: z
+      .enum(
+        ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'],
+        allowed('PriceClass_100, PriceClass_200, PriceClass_All'),
+      )
+      .describe('CloudFront edge locations used: all (lowest latency everywhere) or the cheaper subsets.'),
+    apiCacheMinTtlSeconds: int(0, 31536000).describe('Least time CloudFront keeps a cacheable API answer.'),
+    apiCacheDefaultTtlSeconds: int(0, 31536000).describe(
+      'Time CloudFront keeps a cacheable API answer that sets no Cache-Control; between min and max.',
+    ),
+    apiCacheMaxTtlSeconds: int(0, 31536000).describe(
+      'Most time CloudFront keeps a cacheable API answer, whatever Cache-Control says.',
+    ),
+    publishAdditionalMetrics: z
+      .boolean(allowed('true or false'))
+      .describe('CloudFront additional metrics (cache hit rate, error rates by code); billed per distribution.'),
   }),
   database: section({
     instanceClass: z
@@ -227,4 +292,4 @@ export const configSchema = section({
 /** The configuration as written: what the schema accepts. */
 export type ConfigInput = z.infer<typeof configSchema>;
 export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
-export type FargateSize = ConfigInput['compute']['api'];
+export type FargateSize = Pick<ConfigInput['compute']['api'], 'cpu' | 'memoryMiB' | 'minTasks' | 'maxTasks'>;

@@ -4,6 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { RegionalCache } from '../constructs/cache';
 import { SharedSecrets } from '../constructs/shared-secrets';
+import { StaticReplica } from '../constructs/static-replica';
+import { staticReplicaRegion } from './edge-stack';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { AuroraShard, ShardEndpoint } from '../constructs/database';
@@ -137,6 +139,15 @@ export class DataStack extends RegionalStack {
         keyAlias: `alias/${config.appName}/data`,
         replicaRegions: config.regions.filter((r) => r !== regional.region),
         awsManagedKeyRegions: config.regions.includes(EDGE_REGION) ? [] : [EDGE_REGION],
+        removalPolicy,
+      });
+    }
+
+    if (regional.region === staticReplicaRegion(config)) {
+      // CloudFront's failover copy of the static site; it must exist before the Edge stack replicates to it.
+      new StaticReplica(this, 'StaticReplica', {
+        appName: config.appName,
+        logExpiration: Duration.days(config.logRetentionDays),
         removalPolicy,
       });
     }

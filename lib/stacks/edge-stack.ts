@@ -1,12 +1,29 @@
-import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { AppConfig, EDGE_REGION } from '../config';
+import { AppConfig, AwsRegion, EDGE_REGION } from '../config';
+import { Cdn } from '../constructs/cdn';
+import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
+import { staticReplicaBucketName } from '../constructs/static-replica';
+import { EdgeFirewall } from '../constructs/waf';
+
+/** The static site CloudFront serves from S3. */
+const SITE_DIR = path.join(__dirname, '..', '..', 'web');
 
 /** The latency-routed name CloudFront sends dynamic requests to; each region's ALB answers it. */
 export function originDomainName(config: AppConfig): string {
   return `origin.${config.domainName}`;
+}
+
+/**
+ * Region of the static site's failover bucket: the first Data region in deploy order that is
+ * not us-east-1 (a replica beside the primary bucket would not survive its region). None when
+ * the app serves from us-east-1 alone.
+ */
+export function staticReplicaRegion(config: AppConfig): AwsRegion | undefined {
+  return config.dataDeployOrder.find((region) => region !== EDGE_REGION);
 }
 
 export interface EdgeStackProps extends StackProps {
@@ -23,6 +40,8 @@ export class EdgeStack extends Stack {
   public readonly hostedZone: route53.IPublicHostedZone;
   /** CloudFront's certificate; its DNS validation records also validate every regional origin certificate. */
   public readonly certificate: acm.Certificate;
+  public readonly firewall: EdgeFirewall;
+  public readonly cdn: Cdn;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     const { config } = props;
@@ -50,6 +69,40 @@ export class EdgeStack extends Stack {
       domainName: config.domainName,
       subjectAlternativeNames: [`www.${config.domainName}`, originDomainName(config)],
       validation: acm.CertificateValidation.fromDns(this.hostedZone),
+    });
+
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.firewall = new EdgeFirewall(this, 'Firewall', {
+      appName: config.appName,
+      rateLimitPer5Minutes: config.edge.rateLimitPer5Minutes,
+      logRetention: config.logRetentionDays,
+      removalPolicy,
+      configPath: 'edge',
+    });
+
+    const { edge } = config;
+    const replicaRegion = staticReplicaRegion(config);
+    this.cdn = new Cdn(this, 'Cdn', {
+      domainName: config.domainName,
+      certificate: this.certificate,
+      originDomainName: originDomainName(config),
+      originVerify: {
+        headerName: ORIGIN_VERIFY_HEADER,
+        headerValue: sharedSecretValue(sharedSecretNames(config.appName).originVerify),
+      },
+      webAclArn: this.firewall.webAclArn,
+      priceClass: edge.priceClass,
+      staticReplica: replicaRegion && {
+        bucketName: staticReplicaBucketName(config.appName, this.account, replicaRegion),
+        region: replicaRegion,
+      },
+      siteAssetPath: SITE_DIR,
+      apiCacheMinTtl: Duration.seconds(edge.apiCacheMinTtlSeconds),
+      apiCacheDefaultTtl: Duration.seconds(edge.apiCacheDefaultTtlSeconds),
+      apiCacheMaxTtl: Duration.seconds(edge.apiCacheMaxTtlSeconds),
+      publishAdditionalMetrics: edge.publishAdditionalMetrics,
+      logExpiration: Duration.days(config.logRetentionDays),
+      removalPolicy,
     });
   }
 }

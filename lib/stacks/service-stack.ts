@@ -1,7 +1,23 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ApiService } from '../constructs/api-service';
+import { OriginDns } from '../constructs/dns';
+import { edgeFirewallName } from '../constructs/waf';
+import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
+import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
+import { ServiceTask } from '../constructs/service-task';
+import { WorkerService } from '../constructs/worker-service';
 import { DataOutputs } from './data-stack';
+import { originDomainName } from './edge-stack';
 import { RegionalStack, RegionalStackProps } from './regional-stack';
+
+/** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
+const SERVICE_DIR = path.join(__dirname, '..', '..', 'service');
 
 export interface ServiceStackProps extends RegionalStackProps {
   /** The same region's stateful resources. */
@@ -9,17 +25,208 @@ export interface ServiceStackProps extends RegionalStackProps {
 }
 
 /**
- * The stateless half of a region: compute that can be destroyed and redeployed at any time
- * without touching data. Holds the ECS cluster that the `api` and `worker` services run on.
+ * The stateless half of a region: the ECS cluster, the `api` service behind an HTTPS ALB that
+ * only CloudFront may use, and the `worker` service on the work queue. Holds no data, so it can be
+ * destroyed and redeployed at any time.
  */
 export class ServiceStack extends RegionalStack {
   public readonly cluster: ecs.Cluster;
+  public readonly api: ApiService;
+  public readonly worker: WorkerService;
+  public readonly originDns: OriginDns;
+  public readonly monitoring: RegionalMonitoring;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
+    const { config, regional, data } = props;
+    const { compute } = config;
+    // Logs of a stateless stack still hold evidence; keep them in prod.
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
     this.cluster = new ecs.Cluster(this, 'Cluster', {
-      vpc: props.data.vpc,
+      vpc: data.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
     });
+
+    const image = ecs.ContainerImage.fromAsset(SERVICE_DIR, {
+      platform: compute.architecture === 'arm64' ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+    });
+    const secretNames = sharedSecretNames(config.appName);
+    const sessionSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SessionSecret', secretNames.session);
+    const environment = {
+      REGION: regional.region,
+      SHARD_MAP: Stack.of(this).toJsonString(
+        data.shards.map((shard) => ({
+          name: shard.name,
+          writerHost: shard.writerHost,
+          readerHost: shard.readerHost,
+          port: shard.port,
+          database: shard.databaseName,
+        })),
+      ),
+      DB_SSL: 'require',
+      REDIS_URL: data.cache.redisUrl,
+      WORK_QUEUE_URL: data.workQueue.queue.queueUrl,
+      INVALIDATION_TOPIC_ARN: data.invalidation.topic.topicArn,
+      INVALIDATION_QUEUE_URL: data.invalidation.queue.queueUrl,
+      METRICS_NAMESPACE: `${config.appName}/Service`,
+      SHUTDOWN_TIMEOUT_MS: String((compute.stopTimeoutSeconds - 5) * 1000),
+    };
+    const secrets: Record<string, ecs.Secret> = {
+      SESSION_SECRET: ecs.Secret.fromSecretsManager(sessionSecret),
+      REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(this.localHandle('CacheAuthToken', data.cache.authSecret)),
+      ...Object.fromEntries(
+        data.shards.flatMap((shard, index) => {
+          const secret = this.localHandle(`Shard${index}Secret`, shard.secret);
+          return [
+            [`SHARD_${index}_USERNAME`, ecs.Secret.fromSecretsManager(secret, 'username')],
+            [`SHARD_${index}_PASSWORD`, ecs.Secret.fromSecretsManager(secret, 'password')],
+          ];
+        }),
+      ),
+    };
+    const taskProps = {
+      image,
+      architecture: compute.architecture,
+      logKey: data.dataKey,
+      logRetention: config.logRetentionDays,
+      removalPolicy,
+      stopTimeout: Duration.seconds(compute.stopTimeoutSeconds),
+      secrets,
+    };
+
+    const apiTask = new ServiceTask(this, 'ApiTask', {
+      ...taskProps,
+      cpu: compute.api.cpu,
+      memoryMiB: compute.api.memoryMiB,
+      containerPort: 8080,
+      // Only the primary region's writers accept DDL; forwarded writes cannot migrate.
+      // SERVICE_NAME is the `Service` dimension of the business metrics.
+      environment: { ...environment, SERVICE_NAME: 'api', MIGRATE_ON_START: String(regional.isPrimary) },
+      configPath: 'compute.api',
+    });
+    const workerTask = new ServiceTask(this, 'WorkerTask', {
+      ...taskProps,
+      cpu: compute.worker.cpu,
+      memoryMiB: compute.worker.memoryMiB,
+      command: ['node', '--enable-source-maps', 'dist/worker.js'],
+      environment: { ...environment, SERVICE_NAME: 'worker' },
+      configPath: 'compute.worker',
+    });
+    for (const task of [apiTask, workerTask]) {
+      const executionRole = task.taskDefinition.obtainExecutionRole();
+      // The secrets (and their replicas) are encrypted with the region's data key.
+      data.dataKey.grantDecrypt(executionRole);
+      Validations.of(executionRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ecr:GetAuthorizationToken, needed to pull the service image, has no resource-level permissions; every other action is scoped.',
+      });
+    }
+
+    this.api = new ApiService(this, 'Api', {
+      cluster: this.cluster,
+      vpc: data.vpc,
+      task: apiTask,
+      // Validated by the record the Edge stack's certificate writes for the same name (decision 5).
+      certificate: new acm.Certificate(this, 'OriginCertificate', {
+        domainName: originDomainName(config),
+        validation: acm.CertificateValidation.fromDns(),
+      }),
+      originVerify: { headerName: ORIGIN_VERIFY_HEADER, headerValue: sharedSecretValue(secretNames.originVerify) },
+      securityGroups: [data.dataClientSecurityGroup],
+      minTasks: compute.api.minTasks,
+      maxTasks: compute.api.maxTasks,
+      scaling: {
+        cpuPercent: compute.api.targetCpuPercent,
+        memoryPercent: compute.api.targetMemoryPercent,
+        requestsPerTarget: compute.api.requestsPerTarget,
+      },
+      healthCheck: {
+        interval: Duration.seconds(compute.api.healthCheckIntervalSeconds),
+        healthyThresholdCount: compute.api.healthyThreshold,
+        unhealthyThresholdCount: compute.api.unhealthyThreshold,
+      },
+      deregistrationDelay: Duration.seconds(compute.api.deregistrationDelaySeconds),
+      accessLogs: { removalPolicy },
+      deletionProtection: config.retainData,
+      publicHealthCheckPath: config.dns.healthCheckPath,
+      configPath: 'compute.api',
+    });
+    // This region's latency record for the origin name, withdrawn when its health check fails.
+    this.originDns = new OriginDns(this, 'OriginDns', {
+      zoneName: config.domainName,
+      hostedZoneId: config.hostedZoneId,
+      recordName: originDomainName(config),
+      loadBalancer: this.api.loadBalancer,
+      healthCheck: {
+        type: 'https',
+        path: config.dns.healthCheckPath,
+        requestInterval: Duration.seconds(config.dns.healthCheckIntervalSeconds),
+        failureThreshold: config.dns.healthCheckFailureThreshold,
+      },
+      configPath: 'dns',
+    });
+    data.invalidation.topic.grantPublish(apiTask.taskRole);
+    data.invalidation.queue.grantConsumeMessages(apiTask.taskRole);
+    data.workQueue.queue.grantSendMessages(apiTask.taskRole);
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      Validations.of(apiTask.taskRole).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason:
+          'The SQS and SNS grants for KMS-encrypted queues and topics; the action families are scoped to the region data key alone.',
+      });
+    }
+
+    this.worker = new WorkerService(this, 'Worker', {
+      cluster: this.cluster,
+      taskDefinition: workerTask.taskDefinition,
+      queue: data.workQueue.queue,
+      deadLetterQueue: data.workQueue.deadLetterQueue,
+      securityGroups: [data.dataClientSecurityGroup],
+      minTasks: compute.worker.minTasks,
+      maxTasks: compute.worker.maxTasks,
+      acceptableBacklogPerTask: compute.worker.backlogPerTask,
+      targetCpuPercent: compute.worker.targetCpuPercent,
+    });
+
+    this.monitoring = new RegionalMonitoring(this, 'Monitoring', {
+      api: this.api,
+      worker: this.worker,
+      databases: data.databases,
+      cache: data.cache,
+      workQueue: data.workQueue,
+      invalidation: data.invalidation,
+      serviceLogs: { api: apiTask.logGroup, worker: workerTask.logGroup },
+      serviceMetricsNamespace: environment.METRICS_NAMESPACE,
+      alarmKey: data.dataKey,
+      alarmEmail: config.alarmEmail,
+      thresholds: config.monitoring.thresholds,
+      latencyPeriods: config.monitoring.latencyPeriods,
+      webAclName: edgeFirewallName(config.appName),
+      regionLabel: regional.isPrimary ? `${regional.region} (primary)` : regional.region,
+      dashboardName: `${config.appName}-${regional.region}`,
+      configPath: 'monitoring',
+    });
+    if (regional.isPrimary) {
+      new GlobalDashboard(this, 'GlobalDashboard', {
+        appName: config.appName,
+        regions: config.regions,
+        primaryRegion: config.primaryRegion,
+        shards: config.database.shards,
+      });
+    }
+  }
+
+  /**
+   * A handle on a Data-stack secret that carries no key: granting on the Data stack's own object
+   * would also write the task role into the key policy there (the via-service grant), and the
+   * Data stack cannot name a role of a stack that deploys after it. The tasks get decrypt on the
+   * data key through their own policy instead.
+   */
+  private localHandle(id: string, secret: secretsmanager.ISecret): secretsmanager.ISecret {
+    return secret.secretFullArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, id, secret.secretFullArn)
+      : secretsmanager.Secret.fromSecretPartialArn(this, id, secret.secretArn);
   }
 }

@@ -162,6 +162,51 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
   ['reserved tag key', { 'tags.aws:owner': 'me' }, /^tags\.aws:owner = "me" has a key that is not allowed/],
   ['invalid JSON', { tags: '{bad' }, /^tags = "\{bad" is not valid JSON/],
   [
+    'API cache TTL outside its bounds',
+    { 'edge.apiCacheDefaultTtlSeconds': '120' },
+    /^edge\.apiCacheDefaultTtlSeconds = 120 is outside the TTL bounds \(allowed: between edge\.apiCacheMinTtlSeconds = 0 and edge\.apiCacheMaxTtlSeconds = 60\)$/,
+  ],
+  [
+    'unknown price class',
+    { 'edge.priceClass': 'PriceClass_300' },
+    /^edge\.priceClass = "PriceClass_300" is not one of the choices/,
+  ],
+  [
+    'health-check interval Route53 does not offer',
+    { 'dns.healthCheckIntervalSeconds': '15' },
+    /^dns\.healthCheckIntervalSeconds = 15 is not allowed \(allowed: 10 or 30\)$/,
+  ],
+  [
+    'health-check path without a slash',
+    { 'dns.healthCheckPath': 'readyz' },
+    /^dns\.healthCheckPath = "readyz" is malformed \(allowed: a path such as \/readyz\)$/,
+  ],
+  [
+    'WAF rate limit below 10',
+    { 'edge.rateLimitPer5Minutes': '5' },
+    /^edge\.rateLimitPer5Minutes = 5 is out of range \(allowed: an integer from 10 to 2000000000\)$/,
+  ],
+  [
+    'one api task in prod',
+    { 'compute.api.minTasks': '1' },
+    /^compute\.api\.minTasks = 1 is too few for prod \(allowed: at least 2 in prod/,
+  ],
+  [
+    'deregistration outlasting the stop timeout',
+    { 'compute.api.deregistrationDelaySeconds': '30' },
+    /^compute\.api\.deregistrationDelaySeconds = 30 outlasts the task stop timeout \(allowed: less than compute\.stopTimeoutSeconds = 30\)$/,
+  ],
+  [
+    'non-positive scaling target',
+    { 'compute.worker.backlogPerTask': '0' },
+    /^compute\.worker\.backlogPerTask = 0 is out of range \(allowed: an integer from 1 to 100000\)$/,
+  ],
+  [
+    'CPU target above 90',
+    { 'compute.api.targetCpuPercent': '95' },
+    /^compute\.api\.targetCpuPercent = 95 is out of range \(allowed: an integer from 10 to 90\)$/,
+  ],
+  [
     'ACU floor above the ceiling',
     { 'database.minCapacityAcu': '32' },
     /^database\.minCapacityAcu = 32 is greater than maxCapacityAcu \(allowed: at most database\.maxCapacityAcu = 16\)$/,

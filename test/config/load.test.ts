@@ -17,7 +17,7 @@ describe('profiles', () => {
     expect(config.retainData).toBe(false);
     expect(config.network.natGateways).toBe(1);
     expect(config.network.interfaceEndpoints).toEqual([]);
-    expect(config.compute.api).toEqual({ cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 });
+    expect(config.compute.api).toMatchObject({ cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 });
     expect(config.database.shards).toBe(1);
   });
 });

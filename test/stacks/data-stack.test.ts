@@ -1,12 +1,15 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BuiltBlueprint, buildApp } from '../helpers';
 
+/** nag and the template lint run over the whole app in test/app.test.ts. */
+const TEMPLATES_ONLY = { checks: false };
+
 describe('Data stacks', () => {
   let prod: BuiltBlueprint;
   let dev: BuiltBlueprint;
   beforeAll(() => {
-    prod = buildApp();
-    dev = buildApp({ profile: 'dev' });
+    prod = buildApp({}, TEMPLATES_ONLY);
+    dev = buildApp({ profile: 'dev' }, TEMPLATES_ONLY);
   });
 
   test('snapshots', () => {

@@ -1,14 +1,17 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BuiltBlueprint, buildApp } from '../helpers';
 
+/** nag and the template lint run over the whole app in test/app.test.ts. */
+const TEMPLATES_ONLY = { checks: false };
+
 describe('Edge stack', () => {
   let prod: BuiltBlueprint;
   let dev: BuiltBlueprint;
   let imported: BuiltBlueprint;
   beforeAll(() => {
-    prod = buildApp();
-    dev = buildApp({ profile: 'dev' });
-    imported = buildApp({ profile: 'dev', hostedZoneId: 'Z0123456789ABCDEFGHIJ' });
+    prod = buildApp({}, TEMPLATES_ONLY);
+    dev = buildApp({ profile: 'dev' }, TEMPLATES_ONLY);
+    imported = buildApp({ profile: 'dev', hostedZoneId: 'Z0123456789ABCDEFGHIJ' }, TEMPLATES_ONLY);
   });
 
   test('snapshots', () => {
@@ -58,5 +61,53 @@ describe('Edge stack', () => {
         { DomainName: 'origin.example.com', HostedZoneId: { Ref: Match.stringLikeRegexp('^Zone') } },
       ]),
     });
+  });
+
+  test('CloudFront sends dynamic requests to the origin name over HTTPS only, with the secret header', () => {
+    const [distribution] = Object.values(Template.fromStack(prod.edge).findResources('AWS::CloudFront::Distribution'));
+    const config = distribution.Properties.DistributionConfig;
+    expect(config.Aliases).toEqual(['example.com', 'www.example.com']);
+    const origin = config.Origins.find((o: { DomainName: string }) => o.DomainName === 'origin.example.com');
+    expect(origin.CustomOriginConfig.OriginProtocolPolicy).toBe('https-only');
+    expect(origin.OriginCustomHeaders).toEqual([
+      {
+        HeaderName: 'x-origin-verify',
+        HeaderValue: '{{resolve:secretsmanager:blueprint/origin-verify:SecretString:::}}',
+      },
+    ]);
+    expect(config.WebACLId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Firewall/), 'Arn'] });
+  });
+
+  test('the WAF in front of it sheds load per client IP at the configured rate', () => {
+    Template.fromStack(prod.edge).hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Statement: { RateBasedStatement: Match.objectLike({ Limit: 2000, AggregateKeyType: 'IP' }) },
+        }),
+      ]),
+    });
+  });
+
+  test('static content replicates to the bucket the second data region creates, under the same derived name', () => {
+    const [siteBucket] = Object.values(
+      Template.fromStack(prod.edge).findResources('AWS::S3::Bucket', {
+        Properties: { ReplicationConfiguration: Match.anyValue() },
+      }),
+    );
+    const destination = siteBucket.Properties.ReplicationConfiguration.Rules[0].Destination.Bucket;
+    const replicaNames = Object.values(Template.fromStack(prod.data.get('eu-west-1')!).findResources('AWS::S3::Bucket'))
+      .map((bucket) => bucket.Properties.BucketName)
+      .filter((name) => JSON.stringify(name ?? '').includes('static'));
+    expect(replicaNames).toHaveLength(1);
+    // Same name parts on both sides: the bucket ARN is the replica's name behind the S3 prefix.
+    const [nameParts] = replicaNames.map((name) => name['Fn::Join'][1]);
+    expect(destination['Fn::Join'][1]).toEqual([`arn:aws:s3:::${nameParts[0]}`, ...nameParts.slice(1)]);
+  });
+
+  test('a one-region app in us-east-1 has no replica and no origin group', () => {
+    const [distribution] = Object.values(Template.fromStack(dev.edge).findResources('AWS::CloudFront::Distribution'));
+    expect(distribution.Properties.DistributionConfig.OriginGroups).toBeUndefined();
+    expect(distribution.Properties.DistributionConfig.PriceClass).toBe('PriceClass_100');
   });
 });

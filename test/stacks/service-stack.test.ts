@@ -1,36 +1,161 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BuiltBlueprint, buildApp } from '../helpers';
+
+/** nag and the template lint run over the whole app in test/app.test.ts. */
+const TEMPLATES_ONLY = { checks: false };
+
+type Resource = { Type: string; Properties: Record<string, any> };
 
 describe('Service stacks', () => {
   let prod: BuiltBlueprint;
   let dev: BuiltBlueprint;
+  const templates = new Map<string, Template>();
+  const templateOf = (built: BuiltBlueprint, region: string) => {
+    const key = `${built.config.profile}/${region}`;
+    if (!templates.has(key)) templates.set(key, Template.fromStack(built.service.get(region as never)!));
+    return templates.get(key)!;
+  };
+  const containerOf = (template: Template, family: RegExp) => {
+    const [definition] = Object.entries(template.findResources('AWS::ECS::TaskDefinition')).filter(([id]) =>
+      family.test(id),
+    );
+    return (definition[1] as Resource).Properties.ContainerDefinitions[0];
+  };
+
   beforeAll(() => {
-    prod = buildApp();
-    dev = buildApp({ profile: 'dev' });
+    prod = buildApp({}, TEMPLATES_ONLY);
+    dev = buildApp({ profile: 'dev' }, TEMPLATES_ONLY);
   });
 
   test('snapshots', () => {
     for (const built of [prod, dev]) {
-      for (const [region, stack] of built.service) {
-        expect(Template.fromStack(stack).toJSON()).toMatchSnapshot(`${built.config.profile} ${region}`);
+      for (const region of built.service.keys()) {
+        expect(templateOf(built, region).toJSON()).toMatchSnapshot(`${built.config.profile} ${region}`);
       }
     }
   });
 
   test('an ECS cluster with enhanced Container Insights in every region', () => {
-    for (const stack of prod.service.values()) {
-      Template.fromStack(stack).hasResourceProperties('AWS::ECS::Cluster', {
+    for (const region of prod.service.keys()) {
+      templateOf(prod, region).hasResourceProperties('AWS::ECS::Cluster', {
         ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
       });
     }
   });
 
-  test('are stateless: deletable at any time, no termination protection, nothing retained', () => {
-    for (const stack of prod.service.values()) {
-      expect(stack.terminationProtection).toBe(false);
-      const resources = Object.values(Template.fromStack(stack).toJSON().Resources) as { DeletionPolicy?: string }[];
-      expect(resources.filter((r) => r.DeletionPolicy === 'Retain')).toEqual([]);
+  test('runs the api and the worker from the same service image, the worker with its own command', () => {
+    const template = templateOf(prod, 'eu-west-1');
+    const api = containerOf(template, /^ApiTask/);
+    const worker = containerOf(template, /^WorkerTask/);
+    expect(api.Image).toEqual(worker.Image);
+    expect(JSON.stringify(api.Image)).toContain('cdk-hnb659fds-container-assets');
+    expect(worker.Command).toEqual(['node', '--enable-source-maps', 'dist/worker.js']);
+    expect(api.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 8080 })]);
+    template.resourceCountIs('AWS::ECS::Service', 2);
+  });
+
+  test('tasks get credentials as injected secrets, never as plain environment', () => {
+    const api = containerOf(templateOf(prod, 'eu-west-1'), /^ApiTask/);
+    expect(api.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual(
+      [
+        'REDIS_AUTH_TOKEN',
+        'SESSION_SECRET',
+        'SHARD_0_PASSWORD',
+        'SHARD_0_USERNAME',
+        'SHARD_1_PASSWORD',
+        'SHARD_1_USERNAME',
+      ].sort(),
+    );
+    const envNames = api.Environment.map((e: { Name: string }) => e.Name);
+    for (const secretName of ['SESSION_SECRET', 'REDIS_AUTH_TOKEN', 'DB_PASSWORD'])
+      expect(envNames).not.toContain(secretName);
+  });
+
+  test('tasks get the shard map, cache, queues and topic of their own region as environment', () => {
+    const env = Object.fromEntries(
+      containerOf(templateOf(prod, 'eu-west-1'), /^ApiTask/).Environment.map((e: { Name: string; Value: unknown }) => [
+        e.Name,
+        e.Value,
+      ]),
+    );
+    expect(env.REGION).toBe('eu-west-1');
+    expect(env.DB_SSL).toBe('require');
+    expect(JSON.stringify(env.SHARD_MAP)).toMatch(/shard-0.*shard-1/);
+    for (const key of ['REDIS_URL', 'WORK_QUEUE_URL', 'INVALIDATION_TOPIC_ARN', 'INVALIDATION_QUEUE_URL']) {
+      expect(JSON.stringify(env[key])).toContain('"Region":"eu-west-1"');
     }
+    expect(env.MIGRATE_ON_START).toBe('false');
+    const primaryEnv = containerOf(templateOf(prod, 'us-east-1'), /^ApiTask/).Environment;
+    expect(primaryEnv).toContainEqual({ Name: 'MIGRATE_ON_START', Value: 'true' });
+  });
+
+  test('the ALB serves the origin name with a regional certificate validated by the edge record', () => {
+    const template = templateOf(prod, 'ap-northeast-2');
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'origin.example.com',
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
+  });
+
+  test('only requests carrying the origin-verify secret reach the service', () => {
+    templateOf(prod, 'eu-west-1').hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Conditions: [
+        {
+          Field: 'http-header',
+          HttpHeaderConfig: {
+            HttpHeaderName: 'x-origin-verify',
+            Values: ['{{resolve:secretsmanager:blueprint/origin-verify:SecretString:::}}'],
+          },
+        },
+      ],
+    });
+  });
+
+  test('both services attach the data-client group from their Data stack', () => {
+    for (const service of Object.values(
+      templateOf(prod, 'eu-west-1').findResources('AWS::ECS::Service'),
+    ) as Resource[]) {
+      const groups = JSON.stringify(service.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups);
+      expect(groups).toContain('DataClients');
+    }
+  });
+
+  test('task permissions name their resources: no wildcard resource on a data action', () => {
+    for (const policy of Object.values(templateOf(prod, 'eu-west-1').findResources('AWS::IAM::Policy')) as Resource[]) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        const actions: string[] = [statement.Action].flat();
+        // The only actions AWS offers no resource-level permissions for.
+        if (statement.Resource === '*')
+          expect([['ecr:GetAuthorizationToken'], ['route53:ListHostedZonesByName']]).toContainEqual(actions);
+      }
+    }
+  });
+
+  test('scaling bounds come from the profile: at least two api tasks per region in prod', () => {
+    const bounds = (built: BuiltBlueprint) =>
+      (
+        Object.values(
+          templateOf(built, 'us-east-1').findResources('AWS::ApplicationAutoScaling::ScalableTarget'),
+        ) as Resource[]
+      )
+        .map((t) => [t.Properties.MinCapacity, t.Properties.MaxCapacity])
+        .sort();
+    expect(bounds(prod)).toEqual([
+      [2, 10],
+      [2, 20],
+    ]);
+    expect(bounds(dev)).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
+  });
+
+  test('are stateless: no termination protection, nothing retained in dev', () => {
+    for (const stack of prod.service.values()) expect(stack.terminationProtection).toBe(false);
+    const resources = Object.values(templateOf(dev, 'us-east-1').toJSON().Resources) as { DeletionPolicy?: string }[];
+    expect(resources.filter((r) => r.DeletionPolicy === 'Retain')).toEqual([]);
   });
 
   test("depend on their own region's Data stack and the Edge stack only", () => {
@@ -39,5 +164,58 @@ describe('Service stacks', () => {
         ['blueprint-Edge', `blueprint-Data-${region}`].sort(),
       );
     }
+  });
+
+  test('one latency record per region for the origin name, each with its own health check', () => {
+    const setIds = [...prod.service.keys()].map((region) => {
+      const template = templateOf(prod, region);
+      const [record] = Object.values(template.findResources('AWS::Route53::RecordSet')) as Resource[];
+      expect(record.Properties).toMatchObject({ Name: 'origin.example.com.', Type: 'A', Region: region });
+      expect(record.Properties.AliasTarget.EvaluateTargetHealth).toBe(true);
+      expect(record.Properties.HealthCheckId).toEqual({ Ref: expect.stringMatching(/HealthCheck/) });
+      template.hasResourceProperties('AWS::Route53::HealthCheck', {
+        HealthCheckConfig: Match.objectLike({
+          Type: 'HTTPS',
+          ResourcePath: '/readyz',
+          RequestInterval: 10,
+          FailureThreshold: 2,
+        }),
+      });
+      return record.Properties.SetIdentifier;
+    });
+    expect(new Set(setIds).size).toBe(3);
+  });
+
+  test('finds a zone the app created by name at deploy time, and imports a given zone id without any lookup', () => {
+    templateOf(prod, 'eu-west-1').resourceCountIs('Custom::AWS', 1);
+    const imported = buildApp({ profile: 'dev', hostedZoneId: 'Z0123456789ABCDEFGHIJ' }, TEMPLATES_ONLY);
+    const template = Template.fromStack(imported.service.get('us-east-1')!);
+    template.resourceCountIs('Custom::AWS', 0);
+    template.hasResourceProperties('AWS::Route53::RecordSet', { HostedZoneId: 'Z0123456789ABCDEFGHIJ' });
+  });
+
+  test('every region pages through its own encrypted topic on a composite region-health alarm', () => {
+    for (const region of prod.service.keys()) {
+      const template = templateOf(prod, region);
+      template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
+      for (const topic of Object.values(template.findResources('AWS::SNS::Topic')) as Resource[]) {
+        expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+      }
+      for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[]) {
+        const isDeploymentGate = /deployment|rolls a deployment back|tasks-below-minimum|dead-letters-growing/i.test(
+          JSON.stringify(alarm.Properties.AlarmDescription ?? '') + JSON.stringify(alarm.Properties.AlarmName ?? ''),
+        );
+        if (!isDeploymentGate) expect(alarm.Properties.AlarmActions?.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  test('a dashboard per region, and the global dashboard in the primary region only', () => {
+    const dashboards = (region: string) =>
+      (Object.values(templateOf(prod, region).findResources('AWS::CloudWatch::Dashboard')) as Resource[]).map(
+        (d) => d.Properties.DashboardName,
+      );
+    expect(dashboards('us-east-1').sort()).toEqual(['blueprint-global', 'blueprint-us-east-1']);
+    expect(dashboards('eu-west-1')).toEqual(['blueprint-eu-west-1']);
   });
 });

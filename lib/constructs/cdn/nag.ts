@@ -1,0 +1,28 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/**
+ * Acknowledges cdk-nag AwsSolutions-IAM5 for one wildcard resource of `scope`'s policies, named
+ * exactly as the rule reports it (references flattened to `<LogicalId.Attr>` and `<AWS::AccountId>`), so any other
+ * wildcard that appears later still fails synth.
+ */
+export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reason: string): void {
+  const resource = flatten(Stack.of(scope).resolve(arn));
+  Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+}
+
+function flatten(node: unknown): string {
+  if (typeof node === 'string') return node;
+  const intrinsic = node as Record<string, unknown>;
+  if (Array.isArray(intrinsic['Fn::Join'])) {
+    const [delimiter, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+    return parts.map(flatten).join(delimiter);
+  }
+  if (Array.isArray(intrinsic['Fn::GetAtt'])) {
+    const [logicalId, attribute] = intrinsic['Fn::GetAtt'] as [string, string];
+    return `<${logicalId}.${attribute}>`;
+  }
+  if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
+  if (typeof intrinsic['Fn::Sub'] === 'string') return intrinsic['Fn::Sub'].replace(/\$\{/g, '<').replace(/\}/g, '>');
+  return JSON.stringify(node);
+}

@@ -1,0 +1,160 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { ConfigError } from '../../config';
+
+/** Route 53 probes the load balancer over HTTPS from its checkers in several regions. */
+export interface HttpsOriginHealthCheck {
+  readonly type: 'https';
+  /**
+   * Path probed on the load balancer (port 443, no custom headers: Route 53 cannot send the
+   * origin-verify header, so the HTTPS listener must forward this path without it). 2xx/3xx is
+   * healthy. Readiness fails over a region whose database is unreachable, liveness only one
+   * whose load balancer or tasks are down.
+   * @default '/readyz'
+   */
+  readonly path?: string;
+  /**
+   * Time between probes of each checker: 10 or 30 seconds. 10 detects a failure three times
+   * sooner and costs a little more per health check.
+   * @default Duration.seconds(30)
+   */
+  readonly requestInterval?: Duration;
+  /**
+   * Consecutive failed probes before a checker calls the region unhealthy (and passes before it
+   * calls it healthy again), 1 to 10. Lower fails over sooner and flaps more.
+   * @default 3
+   */
+  readonly failureThreshold?: number;
+}
+
+/** Route 53 follows a CloudWatch metric alarm of the region instead of probing it. */
+export interface AlarmOriginHealthCheck {
+  readonly type: 'alarm';
+  /**
+   * A metric alarm on one standard-resolution metric with a plain statistic (Average, Minimum,
+   * Maximum, Sum, SampleCount): Route 53 cannot follow composite, metric-math or percentile
+   * alarms. In ALARM the region is unhealthy.
+   */
+  readonly alarm: cloudwatch.IAlarm;
+  /**
+   * Health while the alarm has too little data. LAST_KNOWN_STATUS rides out a metrics gap;
+   * UNHEALTHY treats silence (e.g. the region's CloudWatch itself impaired) as failure.
+   * @default route53.InsufficientDataHealthStatusEnum.LAST_KNOWN_STATUS
+   */
+  readonly insufficientDataHealthStatus?: route53.InsufficientDataHealthStatusEnum;
+}
+
+export type OriginHealthCheck = HttpsOriginHealthCheck | AlarmOriginHealthCheck;
+
+export interface OriginDnsProps {
+  /** Domain of the public hosted zone, e.g. `example.com`. */
+  readonly zoneName: string;
+  /**
+   * Id of the zone, when known at synth (config `hostedZoneId`). Unset: the zone the Edge stack
+   * created is found by name at deploy time.
+   * @default found by name
+   */
+  readonly hostedZoneId?: string;
+  /** The latency-routed name, inside the zone, e.g. `origin.example.com`. */
+  readonly recordName: string;
+  /** This region's load balancer; the record is an alias to it. */
+  readonly loadBalancer: elbv2.ILoadBalancerV2;
+  /**
+   * How Route 53 decides this region may receive traffic (see docs/decisions/0008).
+   * @default HTTPS probe of `/readyz` every 30 s, unhealthy after 3 failures
+   */
+  readonly healthCheck?: OriginHealthCheck;
+  /**
+   * Distinguishes this region's record from the other regions' records of the same name.
+   * @default the stack's region
+   */
+  readonly setIdentifier?: string;
+  /**
+   * Config section the props come from; validation errors name `<configPath>.<prop>`.
+   * @default 'dns'
+   */
+  readonly configPath?: string;
+}
+
+/** A lower-case DNS name of at least two labels, as `domainName` is validated in the config. */
+const HOSTNAME = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.[a-z]{2,63}$/;
+/** Route 53 resource paths: up to 255 characters, starting with `/`, no spaces. */
+const RESOURCE_PATH = /^\/\S{0,254}$/;
+
+/** The resolved health-check settings, after validation. */
+export type ResolvedHealthCheck =
+  | {
+      readonly type: 'https';
+      readonly path: string;
+      readonly requestInterval: Duration;
+      readonly failureThreshold: number;
+    }
+  | {
+      readonly type: 'alarm';
+      readonly alarm: cloudwatch.IAlarm;
+      readonly insufficientDataHealthStatus: route53.InsufficientDataHealthStatusEnum;
+    };
+
+/** Validates the names and the health check; throws `ConfigError` naming `<configPath>.<prop>`. */
+export function resolveOriginDns(props: OriginDnsProps): { path: string; healthCheck: ResolvedHealthCheck } {
+  const path = props.configPath ?? 'dns';
+  const { zoneName, recordName } = props;
+  if (!Token.isUnresolved(zoneName) && !HOSTNAME.test(zoneName)) {
+    throw new ConfigError(`${path}.zoneName`, zoneName, 'a lower-case DNS name such as example.com');
+  }
+  if (
+    !Token.isUnresolved(recordName) &&
+    (!HOSTNAME.test(recordName) || !(recordName === zoneName || recordName.endsWith(`.${zoneName}`)))
+  ) {
+    throw new ConfigError(`${path}.recordName`, recordName, `a lower-case DNS name in the zone ${zoneName}`);
+  }
+  const check = props.healthCheck ?? { type: 'https' };
+  if (check.type === 'alarm') {
+    if (check.alarm instanceof cloudwatch.CompositeAlarm || usesMathOrPercentile(check.alarm)) {
+      throw new ConfigError(
+        `${path}.healthCheck.alarm`,
+        check.alarm.node.path,
+        'a metric alarm on one standard-resolution metric with Average, Minimum, Maximum, Sum or SampleCount',
+        'cannot be followed by Route 53',
+      );
+    }
+    return {
+      path,
+      healthCheck: {
+        type: 'alarm',
+        alarm: check.alarm,
+        insufficientDataHealthStatus:
+          check.insufficientDataHealthStatus ?? route53.InsufficientDataHealthStatusEnum.LAST_KNOWN_STATUS,
+      },
+    };
+  }
+  const probePath = check.path ?? '/readyz';
+  if (!Token.isUnresolved(probePath) && !RESOURCE_PATH.test(probePath)) {
+    throw new ConfigError(
+      `${path}.healthCheck.path`,
+      probePath,
+      'a path that starts with / and has no spaces, up to 255 characters',
+    );
+  }
+  const requestInterval = check.requestInterval ?? Duration.seconds(30);
+  const intervalSeconds = requestInterval.toSeconds({ integral: false });
+  if (!Token.isUnresolved(intervalSeconds) && intervalSeconds !== 10 && intervalSeconds !== 30) {
+    throw new ConfigError(`${path}.healthCheck.requestInterval`, requestInterval.toHumanString(), '10 or 30 seconds');
+  }
+  const failureThreshold = check.failureThreshold ?? 3;
+  if (
+    !Token.isUnresolved(failureThreshold) &&
+    (!Number.isInteger(failureThreshold) || failureThreshold < 1 || failureThreshold > 10)
+  ) {
+    throw new ConfigError(`${path}.healthCheck.failureThreshold`, failureThreshold, 'an integer from 1 to 10');
+  }
+  return { path, healthCheck: { type: 'https', path: probePath, requestInterval, failureThreshold } };
+}
+
+/** True for an alarm of this app whose template uses metric math or an extended statistic. */
+function usesMathOrPercentile(alarm: cloudwatch.IAlarm): boolean {
+  const cfn = alarm.node.defaultChild;
+  return cfn instanceof cloudwatch.CfnAlarm && (cfn.metrics !== undefined || cfn.extendedStatistic !== undefined);
+}

@@ -1,0 +1,30 @@
+import pg from "pg";
+
+export type Dependency = "db" | "cache" | "queue";
+
+/** A dependency is unreachable or overloaded: answered with 503 + Retry-After, never a crash. */
+export class DependencyError extends Error {
+  override name = "DependencyError";
+
+  constructor(
+    readonly dependency: Dependency,
+    cause: unknown,
+  ) {
+    super(`${dependency} unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+// SQLSTATE classes that mean "try again later" rather than "this request is wrong":
+// connection exception, transaction rollback, insufficient resources, operator intervention
+// (statement timeout, admin shutdown), and 25006 (the writer became a reader during failover).
+const TRANSIENT_SQLSTATE = /^(08|40|53|57)|^25006$/;
+
+/** Wraps transient database failures as DependencyError; other errors (bugs, constraint violations) pass through. */
+export function classifyDbError(err: unknown): unknown {
+  if (err instanceof DependencyError) return err;
+  if (err instanceof pg.DatabaseError) {
+    return TRANSIENT_SQLSTATE.test(err.code ?? "") ? new DependencyError("db", err) : err;
+  }
+  // Not a server error: network failure, connect timeout, terminated connection.
+  return new DependencyError("db", err);
+}

@@ -1,0 +1,38 @@
+import { randomUUID } from "node:crypto";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { z } from "zod";
+import { DependencyError } from "../errors.js";
+import { ITEM_ID } from "../items/repository.js";
+
+/** Request body of POST /api/jobs. */
+export const jobRequest = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("item.increment"),
+    itemId: z.string().regex(ITEM_ID),
+    by: z.number().int().min(-1_000_000).max(1_000_000).default(1),
+    /** Client-chosen dedupe key: retried requests enqueue the same job id, processed once. */
+    idempotencyKey: z.string().min(1).max(128).optional(),
+  }),
+]);
+export type JobRequest = z.infer<typeof jobRequest>;
+
+/** Message body on the work queue. `id` is the dedupe key. */
+export const jobMessage = z.object({
+  id: z.string().min(1).max(128),
+  type: z.literal("item.increment"),
+  itemId: z.string().regex(ITEM_ID),
+  by: z.number().int(),
+  enqueuedAt: z.string(),
+});
+export type JobMessage = z.infer<typeof jobMessage>;
+
+export async function enqueueJob(sqs: SQSClient, queueUrl: string, request: JobRequest): Promise<JobMessage> {
+  const { idempotencyKey, ...job } = request;
+  const message: JobMessage = { id: idempotencyKey ?? randomUUID(), ...job, enqueuedAt: new Date().toISOString() };
+  try {
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+  } catch (err) {
+    throw new DependencyError("queue", err);
+  }
+  return message;
+}

@@ -1,0 +1,59 @@
+import type { Message } from "@aws-sdk/client-sqs";
+import { appendOutbox, incrementCounter, type Item } from "../items/repository.js";
+import type { ItemService } from "../items/service.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import type { Disposition } from "../queue/poller.js";
+import { jobMessage } from "./jobs.js";
+
+export type JobOutcome = "succeeded" | "duplicate";
+
+/**
+ * Processes one work-queue message exactly once in effect: the dedupe key is inserted in the
+ * same transaction as the change, so a redelivered message commits nothing. Any error
+ * (malformed body, missing item, database down) leaves the message on the queue; after
+ * maxReceiveCount receives SQS moves it to the DLQ.
+ */
+export function createJobHandler(items: ItemService, log: Logger, metrics: Metrics) {
+  return async (message: Message): Promise<Disposition> => {
+    const started = performance.now();
+    try {
+      const outcome = await processJob(items, message.Body ?? "");
+      metrics.count("JobsProcessed", 1, { Outcome: outcome });
+      metrics.observe("JobDuration", performance.now() - started);
+      log.info({ messageId: message.MessageId, outcome }, "job processed");
+      return "delete";
+    } catch (err) {
+      metrics.count("JobsProcessed", 1, { Outcome: "failed" });
+      throw err;
+    }
+  };
+}
+
+export async function processJob(items: ItemService, body: string): Promise<JobOutcome> {
+  const job = jobMessage.parse(JSON.parse(body));
+  const shard = items.router.shardFor(job.itemId);
+  const changed = await shard.transaction(async (tx): Promise<Item | null> => {
+    const claimed = await tx.query("INSERT INTO processed_jobs (job_id) VALUES ($1) ON CONFLICT DO NOTHING", [job.id]);
+    if (claimed.rowCount === 0) return null;
+    const item = await incrementCounter(tx, job.itemId, job.by);
+    if (!item) throw new Error(`item ${job.itemId} not found`);
+    if (items.outbox) {
+      await appendOutbox(tx, { type: "item.changed", key: item.id, version: item.version, originRegion: items.outbox.region, at: new Date().toISOString() });
+    }
+    return item;
+  });
+  if (!changed) return "duplicate";
+  await items.afterCommit(shard, changed);
+  return "succeeded";
+}
+
+/** Deletes dedupe keys older than the retention (which must exceed the queue's message retention). */
+export async function pruneProcessedJobs(items: ItemService, retentionDays: number): Promise<number> {
+  let removed = 0;
+  for (const shard of items.router.shards) {
+    const res = await shard.write("DELETE FROM processed_jobs WHERE processed_at < now() - make_interval(days => $1)", [retentionDays]);
+    removed += res.rowCount ?? 0;
+  }
+  return removed;
+}

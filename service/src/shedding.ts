@@ -1,0 +1,125 @@
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from "node:perf_hooks";
+import type { Metrics } from "./metrics.js";
+
+export interface SheddingOptions {
+  maxInFlight: number;
+  /** 0 disables event-loop based shedding. */
+  maxEventLoopDelayMs: number;
+  sampleIntervalMs: number;
+  retryAfterSeconds: number;
+}
+
+const RESOLUTION_MS = 10;
+const EXEMPT = new Set(["/healthz", "/readyz"]);
+const OVERLOADED_BODY = JSON.stringify({ error: "overloaded" });
+
+function isExempt(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const q = url.indexOf("?");
+  return EXEMPT.has(q === -1 ? url : url.slice(0, q));
+}
+
+/**
+ * Admission control in front of the router. When too many requests are in flight, or the
+ * event loop is lagging, a request is answered 503 + Retry-After straight from the raw
+ * HTTP handler (no routing, no body parsing), so rejecting costs far less than serving and
+ * admitted requests keep their latency. Health checks are never shed.
+ */
+export class LoadShedder {
+  inFlight = 0;
+  // Plain counters on the rejection path, which must stay cheaper than serving; flushed as LoadShed.
+  private shedInFlight = 0;
+  private shedEventLoop = 0;
+  private readonly rejectHeaders: Record<string, string | number>;
+  /** Event-loop delay of the last sample window, in ms. */
+  delayMs = 0;
+  private sampler: NodeJS.Timeout | undefined;
+  /** Sampled (and reset) every sample interval to decide on shedding. */
+  private histogram: IntervalHistogram | undefined;
+  /** Reset at each metrics flush, for the EventLoopDelay metric. */
+  private reportHistogram: IntervalHistogram | undefined;
+  private lastTick = 0;
+  private readonly release = () => {
+    this.inFlight--;
+  };
+
+  constructor(
+    private readonly options: SheddingOptions,
+    metrics: Metrics,
+  ) {
+    this.rejectHeaders = {
+      "content-type": "application/json",
+      "retry-after": String(options.retryAfterSeconds),
+      "cache-control": "no-store",
+      "content-length": OVERLOADED_BODY.length,
+    };
+    metrics.addCollector(() => {
+      if (this.shedInFlight > 0) metrics.count("LoadShed", this.shedInFlight, { Reason: "in_flight" });
+      if (this.shedEventLoop > 0) metrics.count("LoadShed", this.shedEventLoop, { Reason: "event_loop" });
+      this.shedInFlight = 0;
+      this.shedEventLoop = 0;
+      if (!this.reportHistogram) return;
+      metrics.gauge("EventLoopDelay", Math.max(0, this.reportHistogram.percentile(99) / 1e6 - RESOLUTION_MS));
+      this.reportHistogram.reset();
+    });
+  }
+
+  start(): void {
+    if (this.sampler) return;
+    this.histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    this.histogram.enable();
+    this.reportHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    this.reportHistogram.enable();
+    this.lastTick = performance.now();
+    this.sampler = setInterval(() => this.sample(), this.options.sampleIntervalMs);
+    this.sampler.unref();
+  }
+
+  stop(): void {
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = undefined;
+    this.histogram?.disable();
+    this.reportHistogram?.disable();
+  }
+
+  private sample(): void {
+    const now = performance.now();
+    // The sampler's own lateness sees a stall as soon as the loop resumes; the histogram
+    // catches shorter stalls inside the window.
+    const drift = now - this.lastTick - this.options.sampleIntervalMs;
+    this.lastTick = now;
+    const histogramMax = this.histogram ? this.histogram.max / 1e6 - RESOLUTION_MS : 0;
+    this.histogram?.reset();
+    this.delayMs = Math.max(0, drift, histogramMax);
+  }
+
+  /** Returns false after answering 503 itself; otherwise counts the request in flight until its response closes. */
+  admit(req: IncomingMessage, res: ServerResponse): boolean {
+    if (isExempt(req.url)) return true;
+    if (this.inFlight >= this.options.maxInFlight) {
+      this.shedInFlight++;
+      return this.reject(res);
+    }
+    if (this.options.maxEventLoopDelayMs > 0 && this.delayMs > this.options.maxEventLoopDelayMs) {
+      this.shedEventLoop++;
+      return this.reject(res);
+    }
+    this.inFlight++;
+    // 'close' fires exactly once per response (finished or aborted); on() avoids once()'s wrapper.
+    res.on("close", this.release);
+    return true;
+  }
+
+  private reject(res: ServerResponse): false {
+    res.writeHead(503, this.rejectHeaders);
+    res.end(OVERLOADED_BODY);
+    return false;
+  }
+
+  /** Fastify serverFactory: the gate runs before Fastify sees the request. */
+  readonly serverFactory = (handler: RequestListener): Server =>
+    createServer((req, res) => {
+      if (this.admit(req, res)) handler(req, res);
+    });
+}

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+const base = {
+  AWS_REGION: "eu-west-1",
+  SHARD_MAP: JSON.stringify([
+    { name: "shard-0", writerHost: "w0.example", readerHost: "r0.example", port: 5432, database: "app" },
+    { name: "shard-1", writerHost: "w1.example", database: "app" },
+  ]),
+  SHARD_0_USERNAME: "app0",
+  SHARD_0_PASSWORD: "pw0",
+  SHARD_1_USERNAME: "app1",
+  SHARD_1_PASSWORD: "pw1",
+  REDIS_URL: "rediss://cache.example:6379",
+  SESSION_SECRET: "x".repeat(32),
+  WORK_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/work",
+};
+
+describe("config", () => {
+  it("applies documented defaults and per-shard credentials", () => {
+    const c = loadConfig(base);
+    assert.equal(c.PORT, 8080);
+    assert.equal(c.REGION, "eu-west-1", "REGION defaults to AWS_REGION");
+    assert.equal(c.DB_SSL, "require");
+    assert.equal(c.MAX_IN_FLIGHT, 100);
+    assert.equal(c.NEAR_CACHE_TTL_MS, 1000);
+    assert.equal(c.CACHE_TTL_SECONDS, 60);
+    assert.equal(c.SHUTDOWN_TIMEOUT_MS, 25000);
+    assert.equal(c.METRICS_NAMESPACE, "Blueprint/Service");
+    assert.equal(c.MIGRATE_ON_START, false);
+    assert.equal(c.COOKIE_SECURE, true);
+    assert.deepEqual(
+      c.shards.map((s) => [s.index, s.name, s.writerHost, s.readerHost, s.port, s.username, s.password]),
+      [
+        [0, "shard-0", "w0.example", "r0.example", 5432, "app0", "pw0"],
+        [1, "shard-1", "w1.example", "w1.example", 5432, "app1", "pw1"],
+      ],
+    );
+  });
+
+  it("parses numbers and booleans from strings", () => {
+    const c = loadConfig({ ...base, PORT: "9000", MIGRATE_ON_START: "true", COOKIE_SECURE: "0", REGION: "primary" });
+    assert.equal(c.PORT, 9000);
+    assert.equal(c.MIGRATE_ON_START, true);
+    assert.equal(c.COOKIE_SECURE, false);
+    assert.equal(c.REGION, "primary");
+  });
+
+  const bad: Array<[string, Record<string, string | undefined>, RegExp]> = [
+    ["missing secret", { SESSION_SECRET: undefined }, /SESSION_SECRET/],
+    ["short secret", { SESSION_SECRET: "short" }, /SESSION_SECRET: must be at least 32/],
+    ["bad redis url", { REDIS_URL: "http://x" }, /REDIS_URL/],
+    ["shard map not JSON", { SHARD_MAP: "[{" }, /SHARD_MAP: invalid JSON/],
+    ["shard map empty", { SHARD_MAP: "[]" }, /SHARD_MAP/],
+    ["shard without host", { SHARD_MAP: '[{"name":"s","database":"d"}]' }, /SHARD_MAP\.0\.writerHost/],
+    ["duplicate shard", { SHARD_MAP: '[{"name":"s","writerHost":"h","database":"d"},{"name":"s","writerHost":"h","database":"d"}]', SHARD_1_USERNAME: "u" }, /duplicate/],
+    ["no credentials", { SHARD_1_USERNAME: undefined }, /SHARD_1_USERNAME/],
+    ["port out of range", { PORT: "70000" }, /PORT/],
+    ["queue url without topic", { INVALIDATION_QUEUE_URL: "https://sqs.x/1/q" }, /INVALIDATION_TOPIC_ARN/],
+    ["verify-full without CA", { DB_SSL: "verify-full" }, /DB_SSL_CA_FILE/],
+  ];
+  for (const [label, patch, pattern] of bad) {
+    it(`rejects ${label} with a one-line message`, () => {
+      const env: Record<string, string | undefined> = { ...base, ...patch };
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && pattern.test(err.message) && !err.message.includes("\n"),
+      );
+    });
+  }
+
+  for (const entry of ["src/api.ts", "src/worker.ts", "src/migrate.ts"]) {
+    it(`${entry} exits 1 with one stderr line on a bad environment`, () => {
+      const res = spawnSync(process.execPath, ["--import", "tsx", entry], {
+        env: { PATH: process.env.PATH, ...base, REDIS_URL: "nope" },
+        encoding: "utf8",
+        timeout: 20000,
+      });
+      assert.equal(res.status, 1);
+      const lines = res.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, res.stderr);
+      assert.match(lines[0] as string, /^invalid configuration: REDIS_URL: must start with redis:\/\/ or rediss:\/\//);
+      assert.equal(res.stdout, "");
+    });
+  }
+});

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { after, before, describe, it } from "node:test";
+import { eventually, json, login, metricSum, putItem, TestEnv, type RunningApi, type RunningWorker } from "./helpers/env.js";
+import { TcpProxy } from "./helpers/proxy.js";
+import { integrationSkip, PG_HOST, PG_PORT } from "./helpers/servers.js";
+
+const skip = await integrationSkip();
+
+describe("work queue and worker", { skip }, () => {
+  let env: TestEnv;
+  let api: RunningApi;
+  let worker: RunningWorker;
+  let cookie: string;
+
+  const item = async (id: string) => json(await fetch(`${api.url}/api/items/${id}`));
+  const enqueue = (body: Record<string, unknown>) =>
+    fetch(`${api.url}/api/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  before(async () => {
+    env = await TestEnv.create({ maxReceiveCount: 3 });
+    api = await env.startApi("a", { NEAR_CACHE_TTL_MS: "60000" });
+    cookie = await login(api.url, "jobs");
+  });
+  after(async () => {
+    await env.cleanup();
+  });
+
+  it("POST /api/jobs enqueues a job message", async () => {
+    const res = await enqueue({ type: "item.increment", itemId: "j-0", by: 2, idempotencyKey: "enqueue-only" });
+    assert.equal(res.status, 202);
+    assert.equal((await json(res)).jobId, "enqueue-only");
+    const [message] = await env.receive(env.queues.work.queueUrl);
+    assert.ok(message);
+    const body = JSON.parse(message.Body ?? "");
+    assert.deepEqual({ ...body, enqueuedAt: undefined }, { id: "enqueue-only", type: "item.increment", itemId: "j-0", by: 2, enqueuedAt: undefined });
+    assert.equal((await enqueue({ type: "nope" })).status, 400);
+    // Purge it: the worker tests below start from an empty queue.
+    env.fauxqs.reset();
+  });
+
+  it("processes a job, deletes it, and evicts the cached item everywhere", async () => {
+    env.fauxqs.spy.clear();
+    assert.equal((await putItem(api.url, cookie, "j-1", { name: "counted" })).status, 200);
+    assert.equal((await item("j-1")).counter, 0, "cached with counter 0 (near TTL 60 s)");
+    worker = await env.startWorker("a");
+    assert.equal((await enqueue({ type: "item.increment", itemId: "j-1", by: 5 })).status, 202);
+    await eventually(async () => (await item("j-1")).counter === 5, 5000);
+    await env.fauxqs.spy.waitForMessage({ service: "sqs", queueName: "work" }, "consumed", 2000);
+  });
+
+  it("is idempotent: the same dedupe key is applied once however often it is delivered", async () => {
+    env.fauxqs.spy.clear();
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await enqueue({ type: "item.increment", itemId: "j-1", by: 10, idempotencyKey: "pay-42" })).status, 202);
+    }
+    await env.fauxqs.spy.waitForMessages({ service: "sqs", queueName: "work" }, { count: 3, status: "consumed", timeout: 5000 });
+    await eventually(async () => (await item("j-1")).counter === 15, 3000);
+    await worker.worker.core.metrics.flush();
+    assert.equal(metricSum(worker.metricLines, "JobsProcessed", { Outcome: "succeeded" }), 2);
+    assert.equal(metricSum(worker.metricLines, "JobsProcessed", { Outcome: "duplicate" }), 2);
+    const { rows } = await env.admin.query(
+      `SELECT job_id FROM "${env.schema(0)}".processed_jobs UNION ALL SELECT job_id FROM "${env.schema(1)}".processed_jobs`,
+    );
+    assert.equal(rows.filter((r) => r.job_id === "pay-42").length, 1);
+  });
+
+  it("moves poison messages to the DLQ after maxReceiveCount failed attempts", async () => {
+    env.fauxqs.spy.clear();
+    await env.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.work.queueUrl, MessageBody: "not json" }));
+    assert.equal((await enqueue({ type: "item.increment", itemId: "no-such-item", by: 1, idempotencyKey: "ghost" })).status, 202);
+    // Visibility timeout is 1 s: three receives take about three seconds.
+    await env.fauxqs.spy.waitForMessages({ service: "sqs", queueName: "work" }, { count: 2, status: "dlq", timeout: 10000 });
+    const dead = await env.receive(env.queues.workDlq.queueUrl);
+    assert.deepEqual(dead.map((m) => m.Body?.startsWith("{") ? JSON.parse(m.Body).id : m.Body).sort(), ["ghost", "not json"]);
+    await worker.worker.core.metrics.flush();
+    assert.equal(metricSum(worker.metricLines, "JobsProcessed", { Outcome: "failed" }), 6, "each message failed maxReceiveCount = 3 times");
+    const { rows } = await env.admin.query(
+      `SELECT job_id FROM "${env.schema(0)}".processed_jobs WHERE job_id = 'ghost' UNION ALL SELECT job_id FROM "${env.schema(1)}".processed_jobs WHERE job_id = 'ghost'`,
+    );
+    assert.equal(rows.length, 0, "a failed job leaves no dedupe key behind");
+  });
+
+  it("on stop, stops polling but finishes the job in hand (and deletes it)", async () => {
+    await worker.stop();
+    // A slow database path keeps the job in flight long enough to stop the worker mid-job.
+    const slowDb = await TcpProxy.start(PG_HOST, PG_PORT);
+    slowDb.delayMs = 150;
+    const slow = await env.startWorker("a", { SHARD_MAP: env.shardMap({ port: slowDb.port }) });
+    try {
+      env.fauxqs.spy.clear();
+      assert.equal((await enqueue({ type: "item.increment", itemId: "j-1", by: 100, idempotencyKey: "in-hand" })).status, 202);
+      await eventually(() => slow.worker.poller.handling === 1, 3000, 5);
+      await slow.stop();
+      const { rows } = await env.admin.query(
+        `SELECT counter FROM "${env.schema(0)}".items WHERE id = 'j-1' UNION ALL SELECT counter FROM "${env.schema(1)}".items WHERE id = 'j-1'`,
+      );
+      assert.equal(Number(rows[0].counter), 115, "the job in hand committed before stop() resolved");
+      await env.fauxqs.spy.waitForMessage({ service: "sqs", queueName: "work", status: "consumed" }, "consumed", 100);
+      assert.equal(env.fauxqs.inspectQueue("work")?.messages.ready.length, 0);
+    } finally {
+      await slowDb.close();
+    }
+  });
+});

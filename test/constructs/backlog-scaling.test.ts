@@ -1,0 +1,223 @@
+import { App, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError } from '../../lib/config';
+import {
+  BACKLOG_PER_TASK_EXPRESSION,
+  BacklogPerTaskScaling,
+  BacklogPerTaskScalingProps,
+} from '../../lib/constructs/backlog-scaling';
+import { DataKey } from '../../lib/constructs/data-key';
+import { Network, SubnetGroup } from '../../lib/constructs/network';
+import { WorkQueue } from '../../lib/constructs/work-queue';
+import { CDK_JSON_CONTEXT } from '../helpers';
+
+/** The committed feature flags, so templates render as they do in the app. */
+const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
+
+interface Built {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly scaling: BacklogPerTaskScaling;
+  readonly template: Template;
+  readonly ids: { readonly queue: string; readonly cluster: string; readonly service: string; readonly target: string };
+}
+
+function build(props: Partial<BacklogPerTaskScalingProps> = {}, options: { nag?: boolean } = {}): Built {
+  const app = new App({ context: FEATURE_FLAGS });
+  const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1' } });
+  const key = new DataKey(stack, 'DataKey', { alias: 'alias/app/data' });
+  const network = new Network(stack, 'Network', {
+    availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+    cidr: '10.0.0.0/16',
+    logKey: key.key,
+    natGateways: 1,
+  });
+  const work = new WorkQueue(stack, 'Work', { key: key.key });
+  const cluster = new ecs.Cluster(stack, 'Cluster', {
+    vpc: network.vpc,
+    containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+  });
+  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
+  taskDefinition.addContainer('worker', {
+    image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:20-slim'),
+    command: ['node', '--enable-source-maps', 'dist/worker.js'],
+    logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker' }),
+  });
+  const service = new ecs.FargateService(stack, 'Service', {
+    cluster,
+    taskDefinition,
+    vpcSubnets: { subnetGroupName: SubnetGroup.APP },
+    minHealthyPercent: 100,
+    circuitBreaker: { enable: true, rollback: true },
+  });
+  const taskCount = service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: 10 });
+  const scaling = new BacklogPerTaskScaling(stack, 'Backlog', {
+    service,
+    scalableTarget: taskCount,
+    queue: work.queue,
+    acceptableBacklogPerTask: 50,
+    ...props,
+  });
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as never);
+  const template = Template.fromStack(stack);
+  const target = Object.keys(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0];
+  return {
+    app,
+    stack,
+    scaling,
+    template,
+    ids: { queue: idOf(work.queue), cluster: idOf(cluster), service: idOf(service), target },
+  };
+}
+
+/** The metric queries the policy must carry, in order, and nothing else. */
+function expectedQueries(ids: Built['ids']) {
+  return [
+    {
+      Id: 'm1',
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }],
+        },
+        Stat: 'Maximum',
+      },
+      ReturnData: false,
+    },
+    {
+      Id: 'm2',
+      MetricStat: {
+        Metric: {
+          Namespace: 'ECS/ContainerInsights',
+          MetricName: 'RunningTaskCount',
+          Dimensions: [
+            { Name: 'ClusterName', Value: { Ref: ids.cluster } },
+            { Name: 'ServiceName', Value: { 'Fn::GetAtt': [ids.service, 'Name'] } },
+          ],
+        },
+        Stat: 'Average',
+      },
+      ReturnData: false,
+    },
+    { Id: 'e1', Expression: 'IF(m2 > 0, m1 / m2, m1)', Label: 'Backlog per task', ReturnData: true },
+  ];
+}
+
+describe('BacklogPerTaskScaling with defaults', () => {
+  let built: Built;
+  beforeAll(() => {
+    built = build({}, { nag: true });
+  });
+
+  test('tracks visible messages over running tasks, with no task counted as one', () => {
+    expect(BACKLOG_PER_TASK_EXPRESSION).toBe('IF(m2 > 0, m1 / m2, m1)');
+    built.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        CustomizedMetricSpecification: Match.exact({ Metrics: expectedQueries(built.ids) }),
+      },
+    });
+  });
+
+  test('keeps 50 messages per task, scaling in after 60 s and out after 30 s', () => {
+    built.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: { TargetValue: 50, ScaleInCooldown: 60, ScaleOutCooldown: 30 },
+    });
+  });
+
+  test("attaches to the service's one scalable target on its desired count", () => {
+    built.template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 1);
+    built.template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 1);
+    built.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      ScalingTargetId: { Ref: built.ids.target },
+    });
+    built.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ServiceNamespace: 'ecs',
+      ScalableDimension: 'ecs:service:DesiredCount',
+      ResourceId: {
+        'Fn::Join': ['', ['service/', { Ref: built.ids.cluster }, '/', { 'Fn::GetAtt': [built.ids.service, 'Name'] }]],
+      },
+    });
+  });
+
+  test('offers the same math for dashboards and alarms, per minute', () => {
+    const metric = built.scaling.metricBacklogPerTask();
+    expect(metric.expression).toBe(BACKLOG_PER_TASK_EXPRESSION);
+    expect(metric.period.toMinutes()).toBe(1);
+    const rendered = Object.entries(metric.usingMetrics).map(([id, m]) => {
+      const stat = m.toMetricConfig().metricStat!;
+      return {
+        Id: id,
+        MetricStat: {
+          Metric: {
+            Namespace: stat.namespace,
+            MetricName: stat.metricName,
+            Dimensions: built.stack.resolve(stat.dimensions).map((d: { name: string; value: unknown }) => ({
+              Name: d.name,
+              Value: d.value,
+            })),
+          },
+          Stat: stat.statistic,
+        },
+        ReturnData: false,
+      };
+    });
+    expect(rendered).toEqual(expectedQueries(built.ids).slice(0, 2));
+    expect(built.scaling.metricBacklogPerTask({ period: Duration.minutes(5) }).period.toMinutes()).toBe(5);
+  });
+
+  test('passes cdk-nag AwsSolutions and the template lint with no acknowledgement', () => {
+    expect(() => built.app.synth({ force: true })).not.toThrow();
+  });
+});
+
+describe('BacklogPerTaskScaling options', () => {
+  test('takes the target and both cooldowns', () => {
+    const { template } = build({
+      acceptableBacklogPerTask: 12.5,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.seconds(0),
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: { TargetValue: 12.5, ScaleInCooldown: 300, ScaleOutCooldown: 0 },
+    });
+  });
+
+  test('skips checks on deploy-time values', () => {
+    const { template } = build({
+      acceptableBacklogPerTask: Lazy.number({ produce: () => 0.5 }),
+      scaleInCooldown: Duration.seconds(Lazy.number({ produce: () => 7 })),
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: { TargetValue: 0.5, ScaleInCooldown: 7 },
+    });
+  });
+});
+
+describe('BacklogPerTaskScaling validation', () => {
+  test.each([0, 0.5, -1, Number.NaN, Number.POSITIVE_INFINITY])('rejects acceptableBacklogPerTask %p', (value) => {
+    expect(() => build({ acceptableBacklogPerTask: value })).toThrow(ConfigError);
+    expect(() => build({ acceptableBacklogPerTask: value })).toThrow(
+      /^compute\.worker\.acceptableBacklogPerTask = \S+ is not allowed \(allowed: a number >= 1\)$/,
+    );
+  });
+
+  test.each(['scaleInCooldown', 'scaleOutCooldown'] as const)('rejects a %s of part of a second', (prop) => {
+    expect(() => build({ [prop]: Duration.millis(1500) })).toThrow(
+      new RegExp(
+        `^compute\\.worker\\.${prop} = "1 second 500 millis" is out of range \\(allowed: a whole number of seconds\\)$`,
+      ),
+    );
+  });
+
+  test('names the config section the scaling is configured under', () => {
+    expect(() => build({ acceptableBacklogPerTask: 0, configPath: 'compute.reports' })).toThrow(
+      /^compute\.reports\.acceptableBacklogPerTask = 0 /,
+    );
+  });
+});

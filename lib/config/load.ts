@@ -46,6 +46,7 @@ export function loadConfig(context: Record<string, unknown>): AppConfig {
       PROFILES_KEY,
       profiles,
       'an object of presets in cdk.json, e.g. {"prod": {...}, "dev": {...}}',
+      profiles === undefined ? 'is required' : 'is not an object of presets',
     );
   }
   const profile = context.profile;

@@ -268,6 +268,12 @@ describe('config errors', () => {
     expect(message).not.toContain('\n');
   });
 
+  test('running outside the project (no presets in context) says what is missing', () => {
+    expect(() => configWith({ profiles: undefined })).toThrow(
+      /^profiles = \(missing\) is required \(allowed: an object of presets in cdk\.json/,
+    );
+  });
+
   test('a missing required key is reported as required', () => {
     const profiles = structuredClone(CDK_JSON_CONTEXT.profiles) as { prod: { database: Record<string, unknown> } };
     delete profiles.prod.database.readers;

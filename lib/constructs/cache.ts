@@ -14,7 +14,6 @@ import {
   INHERITED_BY_SECONDARY,
   checkGlobalNodeType,
   checkGlobalReplicationGroupId,
-  checkInteger,
   checkMaintenanceWindow,
   checkNodeType,
   checkReplicationGroupId,
@@ -22,6 +21,9 @@ import {
   parameterGroupFamily,
 } from './cache/settings';
 import { SubnetGroup } from './network';
+import { checkInteger } from './validation';
+
+const OUT_OF_RANGE = 'is out of range';
 
 export type { CacheEngine } from './cache/settings';
 export type { CacheGlobalDatastore, RegionalCacheProps } from './cache/props';
@@ -85,14 +87,21 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     checkNodeType(nodeType);
     if (global?.role === 'primary') checkGlobalNodeType(nodeType);
     const replicas = props.replicas ?? 1;
-    checkInteger('cache.replicas', replicas, 1, 5, 'an integer from 1 to 5 (one or more, for automatic failover)');
+    checkInteger(
+      'cache.replicas',
+      replicas,
+      1,
+      5,
+      'an integer from 1 to 5 (one or more, for automatic failover)',
+      OUT_OF_RANGE,
+    );
     const clusterMode = props.clusterMode ?? false;
     const shards = props.shards ?? 1;
     const countsKnown = !Token.isUnresolved(shards) && !Token.isUnresolved(replicas);
     if (countsKnown && !clusterMode && shards !== 1) {
       throw new ConfigError('cache.shards', shards, '1 unless cache.clusterMode is true', 'needs cluster mode');
     }
-    checkInteger('cache.shards', shards, 1, 500);
+    checkInteger('cache.shards', shards, 1, 500, undefined, OUT_OF_RANGE);
     if (countsKnown && shards * (replicas + 1) > 500) {
       const most = Math.floor(500 / (replicas + 1));
       throw new ConfigError(
@@ -103,9 +112,9 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
       );
     }
     const port = props.port ?? 6380;
-    checkInteger('cache.port', port, 1024, 65535);
+    checkInteger('cache.port', port, 1024, 65535, undefined, OUT_OF_RANGE);
     const snapshotRetentionDays = props.snapshotRetentionDays ?? 7;
-    checkInteger('cache.snapshotRetentionDays', snapshotRetentionDays, 0, 35);
+    checkInteger('cache.snapshotRetentionDays', snapshotRetentionDays, 0, 35, undefined, OUT_OF_RANGE);
     const snapshotWindow = props.snapshotWindow ?? '03:00-04:00';
     checkSnapshotWindow(snapshotWindow);
     const maintenanceWindow = props.maintenanceWindow ?? 'sun:04:30-sun:05:30';

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { checkInteger, checkTaskBounds } from './validation';
 import { ConfigError } from '../config';
 import { BacklogPerTaskScaling } from './backlog-scaling';
 import { SubnetGroup } from './network';
@@ -73,16 +74,7 @@ export class WorkerService extends Construct implements ec2.IConnectable {
     super(scope, id);
     const path = props.configPath ?? 'compute.worker';
     const { minTasks, maxTasks } = props;
-    checkInteger(`${path}.minTasks`, minTasks, 1, 1000);
-    checkInteger(`${path}.maxTasks`, maxTasks, 1, 1000);
-    if (!Token.isUnresolved(minTasks) && !Token.isUnresolved(maxTasks) && minTasks > maxTasks) {
-      throw new ConfigError(
-        `${path}.minTasks`,
-        minTasks,
-        `at most ${path}.maxTasks = ${maxTasks}`,
-        'is greater than maxTasks',
-      );
-    }
+    checkTaskBounds(path, minTasks, maxTasks);
     const targetCpuPercent = props.targetCpuPercent ?? 70;
     checkInteger(`${path}.targetCpuPercent`, targetCpuPercent, 10, 90);
     const deadLetterWindow = props.deadLetterWindow ?? Duration.minutes(10);
@@ -220,12 +212,6 @@ export class WorkerService extends Construct implements ec2.IConnectable {
 
 function isIntegerIn(value: number, min: number, max: number): boolean {
   return Number.isInteger(value) && value >= min && value <= max;
-}
-
-function checkInteger(key: string, value: number, min: number, max: number): void {
-  if (!Token.isUnresolved(value) && !isIntegerIn(value, min, max)) {
-    throw new ConfigError(key, value, `an integer from ${min} to ${max}`);
-  }
 }
 
 /** `tasks-below-minimum` → `TasksBelowMinimum`, for construct ids. */

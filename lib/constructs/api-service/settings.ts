@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { ConfigError } from '../../config';
 import { ApiServiceProps } from './props';
+import { checkInteger, checkTaskBounds } from '../validation';
 
 /** An HTTP header name (RFC 9110 token characters) within the 40 characters an ALB rule allows. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
@@ -49,16 +50,7 @@ export function resolveSettings(props: ApiServiceProps): ApiSettings {
 
   const minTasks = props.minTasks ?? 2;
   const maxTasks = props.maxTasks ?? 10;
-  checkInteger(`${path}.minTasks`, minTasks, 1, 1000);
-  checkInteger(`${path}.maxTasks`, maxTasks, 1, 1000);
-  if (!Token.isUnresolved(minTasks) && !Token.isUnresolved(maxTasks) && minTasks > maxTasks) {
-    throw new ConfigError(
-      `${path}.minTasks`,
-      minTasks,
-      `at most ${path}.maxTasks = ${maxTasks}`,
-      'is greater than maxTasks',
-    );
-  }
+  checkTaskBounds(path, minTasks, maxTasks);
   const cpuPercent = props.scaling?.cpuPercent ?? 60;
   const memoryPercent = props.scaling?.memoryPercent ?? 75;
   const requestsPerTarget = props.scaling?.requestsPerTarget ?? 1000;
@@ -135,14 +127,6 @@ export function resolveSettings(props: ApiServiceProps): ApiSettings {
     deletionProtection: props.deletionProtection ?? true,
     target5xxPerMinute,
   };
-}
-
-/** Throws unless `value` is an integer in [min, max]; deploy-time values pass. */
-function checkInteger(key: string, value: number, min: number, max: number, allowed?: string): void {
-  if (Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(key, value, allowed ?? `an integer from ${min} to ${max}`);
-  }
 }
 
 /** Throws unless `duration` is whole seconds in [min, max]; returns the seconds, or undefined for a token. */

@@ -77,13 +77,6 @@ export function parameterGroupFamily(engine: CacheEngine, engineVersion: string)
   return family;
 }
 
-/** Integer in [min, max]; deploy-time values are left to CloudFormation. */
-export function checkInteger(key: string, value: number, min: number, max: number, allowed?: string): void {
-  if (known(value) && (!Number.isInteger(value) || value < min || value > max)) {
-    throw new ConfigError(key, value, allowed ?? `an integer from ${min} to ${max}`, 'is out of range');
-  }
-}
-
 /**
  * Replication group ids (ElastiCache naming): 1-40 letters, digits or hyphens, starting with a
  * letter, no trailing or doubled hyphen. Lower case, since ElastiCache stores it lower-cased and

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { ConfigError } from '../../config';
+import { checkInteger } from '../validation';
 import { SubnetGroup } from '../network';
 
 /** The primary region's cluster takes writes; secondaries replicate it and forward writes to it. */
@@ -284,13 +285,6 @@ function checkAutoScaling(scaling: ReaderAutoScalingProps): void {
   const target = scaling.targetCpuPercent ?? 70;
   if (!Token.isUnresolved(target) && !(target >= 10 && target <= 90)) {
     throw new ConfigError(`${key}.targetCpuPercent`, target, 'a number from 10 to 90');
-  }
-}
-
-function checkInteger(key: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(key, value, `an integer from ${min} to ${max}`);
   }
 }
 

@@ -1,13 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { BlueprintStacks, buildBlueprint } from '../lib/app';
 import { AppConfig, loadConfig } from '../lib/config';
+import { DataKey } from '../lib/constructs/data-key';
+import { Network } from '../lib/constructs/network';
 
 /** The context of the committed cdk.json: feature flags, shared keys and profile presets. */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
   readFileSync(join(__dirname, '..', 'cdk.json'), 'utf-8'),
 ).context;
+
+/** The committed feature flags alone, so construct tests render templates as the app does. */
+export const FEATURE_FLAGS: Record<string, unknown> = Object.fromEntries(
+  Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')),
+);
 
 /** Context as `cdk synth -c key=value ...` would give the app. */
 export function contextWith(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -39,4 +48,19 @@ export function buildApp(overrides: Record<string, unknown> = {}, options: Build
   const app = new App({ context: contextWith(overrides), builtinCloudFormationValidation: checks });
   const config = loadConfig(app.node.getAllContext());
   return { app, config, ...buildBlueprint(app, config, { nag: checks }) };
+}
+
+/**
+ * What every regional construct test stands on: the region's data key (`DataKey`) and a VPC
+ * over its a/b/c zones with one NAT gateway (`Network`), built in `stack`.
+ */
+export function regionalFoundation(stack: Stack): { key: kms.Key; vpc: ec2.Vpc } {
+  const { key } = new DataKey(stack, 'DataKey', { alias: 'alias/app/data' });
+  const { vpc } = new Network(stack, 'Network', {
+    availabilityZones: ['a', 'b', 'c'].map((az) => `${stack.region}${az}`),
+    cidr: '10.20.0.0/16',
+    logKey: key,
+    natGateways: 1,
+  });
+  return { key, vpc };
 }

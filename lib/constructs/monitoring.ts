@@ -8,13 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
-import type { ApiService } from './api-service';
-import type { RegionalCache } from './cache';
-import type { AuroraShard } from './database';
-import type { InvalidationMesh } from './invalidation-mesh';
-import type { WorkQueue } from './work-queue';
-import type { WorkerService } from './worker-service';
-import { AlarmSources, alarmKinds, pascal } from './monitoring/alarm-kinds';
+import { AlarmSources, MonitoredResources, alarmKinds, pascal } from './monitoring/alarm-kinds';
 import { regionalDashboardRows } from './monitoring/regional-dashboard';
 import { ERROR_LOGS_METRIC, ServiceMetrics, ServiceName } from './monitoring/service-metrics';
 import {
@@ -40,14 +34,7 @@ export const ERROR_LOG_PATTERN = logs.FilterPattern.any(
   logs.FilterPattern.stringValue('$.level', '=', 'fatal'),
 );
 
-export interface RegionalMonitoringProps {
-  readonly api: ApiService;
-  readonly worker: WorkerService;
-  /** The region's shards, in shard order; secondaries also get global-replication-lag alarms. */
-  readonly databases: readonly AuroraShard[];
-  readonly cache: RegionalCache;
-  readonly workQueue: WorkQueue;
-  readonly invalidation: InvalidationMesh;
+export interface RegionalMonitoringProps extends MonitoredResources {
   /** The services' log groups (`ServiceTask.logGroup`), for the error-log metric filters. */
   readonly serviceLogs: { readonly [S in ServiceName]: logs.ILogGroup };
   /** The service's `METRICS_NAMESPACE`, e.g. `blueprint/Service`. */

@@ -6,13 +6,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
 import { ApiService, ApiServiceProps } from '../../lib/constructs/api-service';
-import { DataKey } from '../../lib/constructs/data-key';
-import { Network } from '../../lib/constructs/network';
 import { ServiceTask, ServiceTaskProps } from '../../lib/constructs/service-task';
-import { CDK_JSON_CONTEXT } from '../helpers';
+import { FEATURE_FLAGS, regionalFoundation } from '../helpers';
 
-/** The committed feature flags, so templates render as they do in the app. */
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0d9e2f4c-1111-2222-3333-444455556666';
 const HEADER_VALUE = '{{resolve:secretsmanager:app/origin-verify:SecretString:value}}';
 
@@ -30,13 +26,7 @@ function build(
 ): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1' } });
-  const key = new DataKey(stack, 'DataKey', { alias: 'alias/app/data' });
-  const { vpc } = new Network(stack, 'Network', {
-    availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
-    cidr: '10.20.0.0/16',
-    logKey: key.key,
-    natGateways: 1,
-  });
+  const { key, vpc } = regionalFoundation(stack);
   const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENHANCED });
   const dataClients = new ec2.SecurityGroup(stack, 'DataClients', { vpc, description: 'Clients of the data tier' });
   const task = new ServiceTask(stack, 'Task', {
@@ -45,7 +35,7 @@ function build(
     memoryMiB: 1024,
     architecture: 'arm64',
     containerPort: 8080,
-    logKey: key.key,
+    logKey: key,
     ...options.task,
   });
   const api = new ApiService(stack, 'Api', {

@@ -8,13 +8,9 @@ import {
   BacklogPerTaskScaling,
   BacklogPerTaskScalingProps,
 } from '../../lib/constructs/backlog-scaling';
-import { DataKey } from '../../lib/constructs/data-key';
-import { Network, SubnetGroup } from '../../lib/constructs/network';
+import { SubnetGroup } from '../../lib/constructs/network';
 import { WorkQueue } from '../../lib/constructs/work-queue';
-import { CDK_JSON_CONTEXT } from '../helpers';
-
-/** The committed feature flags, so templates render as they do in the app. */
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
+import { FEATURE_FLAGS, regionalFoundation } from '../helpers';
 
 interface Built {
   readonly app: App;
@@ -27,16 +23,10 @@ interface Built {
 function build(props: Partial<BacklogPerTaskScalingProps> = {}, options: { nag?: boolean } = {}): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1' } });
-  const key = new DataKey(stack, 'DataKey', { alias: 'alias/app/data' });
-  const network = new Network(stack, 'Network', {
-    availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
-    cidr: '10.0.0.0/16',
-    logKey: key.key,
-    natGateways: 1,
-  });
-  const work = new WorkQueue(stack, 'Work', { key: key.key });
+  const { key, vpc } = regionalFoundation(stack);
+  const work = new WorkQueue(stack, 'Work', { key });
   const cluster = new ecs.Cluster(stack, 'Cluster', {
-    vpc: network.vpc,
+    vpc,
     containerInsightsV2: ecs.ContainerInsights.ENHANCED,
   });
   const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');

@@ -7,8 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
 import { RegionalCache, RegionalCacheProps } from '../../lib/constructs/cache';
-import { DataKey } from '../../lib/constructs/data-key';
-import { Network } from '../../lib/constructs/network';
+import { regionalFoundation } from '../helpers';
 
 const KEY = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataKey'), 'Arn'] };
 
@@ -17,12 +16,7 @@ type Dependencies = Pick<RegionalCacheProps, 'vpc' | 'key' | 'clientSecurityGrou
 /** A region's data stack in miniature: the key, the network and a client group for a cache. */
 function regionStack(region: string, app = new App()): { stack: Stack; dependencies: Dependencies } {
   const stack = new Stack(app, `Cache-${region}`, { env: { region } });
-  const key = new DataKey(stack, 'DataKey', { alias: 'alias/app/data' }).key;
-  const { vpc } = new Network(stack, 'Network', {
-    availabilityZones: ['a', 'b', 'c'].map((az) => `${region}${az}`),
-    cidr: '10.20.0.0/16',
-    logKey: key,
-  });
+  const { key, vpc } = regionalFoundation(stack);
   const clientSecurityGroup = new ec2.SecurityGroup(stack, 'Clients', { vpc, description: 'service tasks' });
   return { stack, dependencies: { vpc, key, clientSecurityGroup, replicationGroupId: 'app-cache' } };
 }

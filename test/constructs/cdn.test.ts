@@ -6,10 +6,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
 import { Cdn, CdnProps, CONTENT_SECURITY_POLICY } from '../../lib/constructs/cdn';
 import { sharedSecretValue } from '../../lib/constructs/shared-secrets';
-import { CDK_JSON_CONTEXT } from '../helpers';
+import { FEATURE_FLAGS } from '../helpers';
 
-/** The committed feature flags, so templates render as they do in the app. */
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
 const CERTIFICATE_ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/0d9e2f4c-1111-2222-3333-444455556666';
 const WEB_ACL_ARN = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/app/0d9e2f4c-1111-2222-3333-444455556666';
 const REPLICA = { bucketName: 'app-static-123456789012-eu-west-1', region: 'eu-west-1' };

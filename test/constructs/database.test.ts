@@ -5,8 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
 import { AuroraShard, AuroraShardProps } from '../../lib/constructs/database';
-import { DataKey } from '../../lib/constructs/data-key';
-import { Network } from '../../lib/constructs/network';
+import { regionalFoundation } from '../helpers';
 
 interface Built {
   readonly app: App;
@@ -22,13 +21,7 @@ type Options = Partial<AuroraShardProps> & { readonly region?: string; readonly 
 function build({ region = 'us-east-1', nag = false, ...props }: Options = {}): Built {
   const app = new App();
   const stack = new Stack(app, 'Data', { env: { region } });
-  const { key } = new DataKey(stack, 'DataKey', { alias: 'alias/app/data' });
-  const { vpc } = new Network(stack, 'Network', {
-    availabilityZones: ['a', 'b', 'c'].map((az) => `${region}${az}`),
-    cidr: '10.20.0.0/16',
-    logKey: key,
-    natGateways: 1,
-  });
+  const { key, vpc } = regionalFoundation(stack);
   const clientSecurityGroup = new ec2.SecurityGroup(stack, 'DatabaseClients', { vpc });
   const base: AuroraShardProps = { appName: 'app', shardIndex: 0, role: 'primary', vpc, key, clientSecurityGroup };
   const shard = new AuroraShard(stack, 'Shard0', { ...base, ...props });

@@ -5,9 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { OriginDns, OriginDnsProps } from '../../lib/constructs/dns';
-import { CDK_JSON_CONTEXT } from '../helpers';
-
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
+import { FEATURE_FLAGS } from '../helpers';
 
 interface Built {
   readonly app: App;

@@ -6,10 +6,8 @@ import { Construct } from 'constructs';
 import { ConfigError } from '../../lib/config';
 import { DataKey } from '../../lib/constructs/data-key';
 import { InvalidationMesh, InvalidationMeshProps } from '../../lib/constructs/invalidation-mesh';
-import { CDK_JSON_CONTEXT } from '../helpers';
+import { FEATURE_FLAGS } from '../helpers';
 
-/** The committed feature flags, so templates render as they do in the app. */
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-2'];
 
 /** A region's Data stack as the app builds it: the region's key and its part of the mesh. */

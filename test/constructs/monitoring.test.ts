@@ -5,26 +5,23 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ApiService } from '../../lib/constructs/api-service';
 import { RegionalCache } from '../../lib/constructs/cache';
 import { AuroraShard } from '../../lib/constructs/database';
-import { DataKey } from '../../lib/constructs/data-key';
 import { InvalidationMesh } from '../../lib/constructs/invalidation-mesh';
 import { RegionalMonitoring, RegionalMonitoringProps } from '../../lib/constructs/monitoring';
-import { Network } from '../../lib/constructs/network';
 import { ServiceTask } from '../../lib/constructs/service-task';
 import { WorkQueue } from '../../lib/constructs/work-queue';
 import { WorkerService } from '../../lib/constructs/worker-service';
-import { CDK_JSON_CONTEXT } from '../helpers';
+import { FEATURE_FLAGS, regionalFoundation } from '../helpers';
 
-/** The committed feature flags, so templates render as they do in the app. */
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0d9e2f4c-1111-2222-3333-444455556666';
 const NAMESPACE = 'app/Service';
 
 type Resources = Omit<RegionalMonitoringProps, 'alarmKey' | 'serviceMetricsNamespace' | 'regionLabel'> & {
-  readonly key: DataKey;
+  readonly key: kms.Key;
 };
 
 interface Built {
@@ -46,7 +43,7 @@ function buildRegion(
   const resources = regionResources(stack, role);
   const monitoring = new RegionalMonitoring(stack, 'Monitoring', {
     ...resources,
-    alarmKey: resources.key.key,
+    alarmKey: resources.key,
     serviceMetricsNamespace: NAMESPACE,
     regionLabel: `${region} (${role})`,
     ...props,
@@ -57,13 +54,7 @@ function buildRegion(
 
 function regionResources(stack: Stack, role: 'primary' | 'secondary'): Resources {
   const region = stack.region;
-  const key = new DataKey(stack, 'DataKey', { alias: 'alias/app/data' });
-  const { vpc } = new Network(stack, 'Network', {
-    availabilityZones: ['a', 'b', 'c'].map((az) => `${region}${az}`),
-    cidr: '10.20.0.0/16',
-    logKey: key.key,
-    natGateways: 1,
-  });
+  const { key, vpc } = regionalFoundation(stack);
   const clientSecurityGroup = new ec2.SecurityGroup(stack, 'DataClients', { vpc, description: 'Data clients' });
   const databases = [0, 1].map(
     (shardIndex) =>
@@ -72,22 +63,22 @@ function regionResources(stack: Stack, role: 'primary' | 'secondary'): Resources
         shardIndex,
         role,
         vpc,
-        key: key.key,
+        key: key,
         clientSecurityGroup,
       }),
   );
   const cache = new RegionalCache(stack, 'Cache', {
     vpc,
-    key: key.key,
+    key: key,
     clientSecurityGroup,
     replicationGroupId: 'app-cache',
   });
-  const workQueue = new WorkQueue(stack, 'WorkQueue', { key: key.key, queueName: 'app-work' });
+  const workQueue = new WorkQueue(stack, 'WorkQueue', { key: key, queueName: 'app-work' });
   const invalidation = new InvalidationMesh(stack, 'Invalidation', {
     appName: 'app',
     regions: ['us-east-1', region],
     region,
-    key: key.key,
+    key: key,
   });
   const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENHANCED });
   const task = (id: string, extra: { containerPort?: number; command?: string[] }) =>
@@ -96,7 +87,7 @@ function regionResources(stack: Stack, role: 'primary' | 'secondary'): Resources
       cpu: 512,
       memoryMiB: 1024,
       architecture: 'arm64',
-      logKey: key.key,
+      logKey: key,
       ...extra,
     });
   const apiTask = task('ApiTask', { containerPort: 8080 });
@@ -185,7 +176,7 @@ describe('RegionalMonitoring of a secondary region with defaults', () => {
     template.resourceCountIs('AWS::SNS::Topic', 3); // page, ticket and the invalidation topic
     for (const topic of Object.values(topics)) {
       const keyArn = template.toJSON().Resources[topic].Properties.KmsMasterKeyId;
-      expect(keyArn).toEqual({ 'Fn::GetAtt': [idOf(built.stack, built.resources.key.key), 'Arn'] });
+      expect(keyArn).toEqual({ 'Fn::GetAtt': [idOf(built.stack, built.resources.key), 'Arn'] });
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         Topics: [{ Ref: topic }],
         PolicyDocument: {
@@ -494,7 +485,7 @@ describe('RegionalMonitoring validation', () => {
   const make = (props: Partial<RegionalMonitoringProps>) => () =>
     new RegionalMonitoring(stack, `Monitoring${n++}`, {
       ...resources,
-      alarmKey: resources.key.key,
+      alarmKey: resources.key,
       serviceMetricsNamespace: NAMESPACE,
       regionLabel: 'eu-west-1',
       ...props,

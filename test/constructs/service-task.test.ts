@@ -7,10 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
 import { DataKey } from '../../lib/constructs/data-key';
 import { ServiceTask, ServiceTaskProps } from '../../lib/constructs/service-task';
-import { CDK_JSON_CONTEXT } from '../helpers';
+import { FEATURE_FLAGS } from '../helpers';
 
-/** The committed feature flags, so templates render as they do in the app. */
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
 const IMAGE = 'public.ecr.aws/docker/library/node:20-slim';
 
 interface Built {

@@ -3,10 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
 import { StaticReplica, StaticReplicaProps, staticReplicaBucketName } from '../../lib/constructs/static-replica';
-import { CDK_JSON_CONTEXT } from '../helpers';
-
-/** The committed feature flags, so templates render as they do in the app. */
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
+import { FEATURE_FLAGS } from '../helpers';
 
 interface Built {
   readonly app: App;

@@ -4,9 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EDGE_FIREWALL_RULES, EdgeFirewall, EdgeFirewallProps } from '../../lib/constructs/waf';
-import { CDK_JSON_CONTEXT } from '../helpers';
-
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
+import { FEATURE_FLAGS } from '../helpers';
 
 interface Built {
   readonly app: App;

@@ -4,10 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
 import { DataKey } from '../../lib/constructs/data-key';
 import { WorkQueue, WorkQueueProps } from '../../lib/constructs/work-queue';
-import { CDK_JSON_CONTEXT } from '../helpers';
-
-/** The committed feature flags, so templates render as they do in the app. */
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
+import { FEATURE_FLAGS } from '../helpers';
 
 interface Built {
   readonly app: App;

@@ -5,19 +5,14 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
 import { BACKLOG_PER_TASK_EXPRESSION } from '../../lib/constructs/backlog-scaling';
-import { DataKey } from '../../lib/constructs/data-key';
-import { Network } from '../../lib/constructs/network';
 import { WorkQueue } from '../../lib/constructs/work-queue';
 import { WorkerService, WorkerServiceProps } from '../../lib/constructs/worker-service';
-import { CDK_JSON_CONTEXT } from '../helpers';
-
-/** The committed feature flags, so templates render as they do in the app. */
-const FEATURE_FLAGS = Object.fromEntries(Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')));
+import { FEATURE_FLAGS, regionalFoundation } from '../helpers';
 
 interface Built {
   readonly app: App;
   readonly stack: Stack;
-  readonly network: Network;
+  readonly vpc: ec2.IVpc;
   readonly work: WorkQueue;
   readonly worker: WorkerService;
   readonly template: Template;
@@ -32,16 +27,10 @@ interface BuildOptions {
 function build(props: Partial<WorkerServiceProps> = {}, options: BuildOptions = {}): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1' } });
-  const key = new DataKey(stack, 'DataKey', { alias: 'alias/app/data' });
-  const network = new Network(stack, 'Network', {
-    availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
-    cidr: '10.0.0.0/16',
-    logKey: key.key,
-    natGateways: 1,
-  });
-  const work = new WorkQueue(stack, 'Work', { key: key.key });
+  const { key, vpc } = regionalFoundation(stack);
+  const work = new WorkQueue(stack, 'Work', { key });
   const cluster = new ecs.Cluster(stack, 'Cluster', {
-    vpc: network.vpc,
+    vpc,
     containerInsightsV2: ecs.ContainerInsights.ENHANCED,
   });
   const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
@@ -51,7 +40,7 @@ function build(props: Partial<WorkerServiceProps> = {}, options: BuildOptions = 
     logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker' }),
   });
   const securityGroups = options.extraSecurityGroup
-    ? [new ec2.SecurityGroup(stack, 'CacheClients', { vpc: network.vpc, description: 'Cache clients' })]
+    ? [new ec2.SecurityGroup(stack, 'CacheClients', { vpc, description: 'Cache clients' })]
     : undefined;
   const worker = new WorkerService(stack, 'Worker', {
     cluster,
@@ -65,7 +54,7 @@ function build(props: Partial<WorkerServiceProps> = {}, options: BuildOptions = 
     ...props,
   });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack, network, work, worker, template: Template.fromStack(stack) };
+  return { app, stack, vpc, work, worker, template: Template.fromStack(stack) };
 }
 
 const idOf = (stack: Stack, construct: { node: { defaultChild?: unknown } }) =>
@@ -98,7 +87,7 @@ describe('WorkerService', () => {
   });
 
   test('runs in the app subnets with no public IP, in its own group that admits nothing', () => {
-    const appSubnets = built.network.vpc.selectSubnets({ subnetGroupName: 'app' }).subnetIds;
+    const appSubnets = built.vpc.selectSubnets({ subnetGroupName: 'app' }).subnetIds;
     built.template.hasResourceProperties('AWS::ECS::Service', {
       NetworkConfiguration: {
         AwsvpcConfiguration: {

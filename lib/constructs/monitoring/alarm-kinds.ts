@@ -39,14 +39,19 @@ export interface AlarmKind {
   readonly targets: readonly AlarmTarget[];
 }
 
-/** Everything the alarm kinds read. */
-export interface AlarmSources {
+/** The region's resources that monitoring watches. */
+export interface MonitoredResources {
   readonly api: ApiService;
   readonly worker: WorkerService;
+  /** The region's shards, in shard order; secondaries also get global-replication-lag alarms. */
   readonly databases: readonly AuroraShard[];
   readonly cache: RegionalCache;
   readonly workQueue: WorkQueue;
   readonly invalidation: InvalidationMesh;
+}
+
+/** Everything the alarm kinds read. */
+export interface AlarmSources extends MonitoredResources {
   readonly service: ServiceMetrics;
   readonly serviceMetricsNamespace: string;
   /** Minutes the p99 latency must breach in a row. */

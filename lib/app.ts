@@ -1,14 +1,23 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppConfig, AwsRegion } from './config';
 import { DataStack } from './stacks/data-stack';
 import { EdgeStack } from './stacks/edge-stack';
+import { GitHubOidcStack } from './stacks/github-oidc-stack';
+import { PipelineStack } from './stacks/pipeline-stack';
+import { RecoveryStack } from './stacks/recovery-stack';
 import { ServiceStack } from './stacks/service-stack';
 
 export interface BlueprintStacks {
   readonly edge: EdgeStack;
   readonly data: ReadonlyMap<AwsRegion, DataStack>;
   readonly service: ReadonlyMap<AwsRegion, ServiceStack>;
+  /** ARC routing controls in us-west-2; only with `resilience.arc`. */
+  readonly recovery?: RecoveryStack;
+  /** GitHub Actions' OIDC provider and deploy role; only with `delivery.githubOidc`. */
+  readonly githubOidc?: GitHubOidcStack;
+  /** The CDK pipeline that deploys all the stacks above; only with `delivery.pipeline`. */
+  readonly pipeline?: PipelineStack;
 }
 
 /**
@@ -25,8 +34,11 @@ export interface BuildOptions {
   readonly nag?: boolean;
 }
 
-export function buildBlueprint(app: App, config: AppConfig, options: BuildOptions = {}): BlueprintStacks {
+export function buildBlueprint(root: App, config: AppConfig, options: BuildOptions = {}): BlueprintStacks {
   const tags = { app: config.appName, profile: config.profile, ...config.tags };
+  // Where the app's stacks go: the App itself, or with `delivery.pipeline` the one Stage the
+  // pipeline deploys (decision 9). Stacks keep their names either way.
+  const app: Stage = config.delivery.pipeline ? new Stage(root, 'Deploy') : root;
   const data = new Map<AwsRegion, DataStack>();
   const service = new Map<AwsRegion, ServiceStack>();
 
@@ -68,7 +80,55 @@ export function buildBlueprint(app: App, config: AppConfig, options: BuildOption
   for (const serviceStack of service.values()) {
     serviceStack.addStackDependency(edge, 'origin certificates are validated by records the edge writes');
   }
+  // Services deploy one region at a time in `regions` order: the first region is the canary, and
+  // a bad release stops there (decision 9).
+  const orderedServices = config.regions.map((region) => service.get(region)!);
+  orderedServices
+    .slice(1)
+    .forEach((stack, i) =>
+      stack.addStackDependency(orderedServices[i], 'services roll out one region at a time, canary first'),
+    );
 
-  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { edge, data, service };
+  // With ARC, the routing controls deploy beside the edge: after the data, and before the
+  // services, whose health checks read their routing control's ARN from the SSM parameter this
+  // stack writes in their region (no cross-region reference).
+  let recovery: RecoveryStack | undefined;
+  if (config.resilience.arc) {
+    recovery = new RecoveryStack(app, `${config.appName}-Recovery`, {
+      config,
+      tags,
+      description: `${config.appName} (${config.profile}) region evacuation: ARC cluster and routing controls`,
+    });
+    recovery.addStackDependency(
+      orderedData[orderedData.length - 1],
+      'region controls deploy after the data, beside the edge',
+    );
+    for (const serviceStack of service.values()) {
+      serviceStack.addStackDependency(recovery, 'the evacuation health check reads the routing-control ARN it writes');
+    }
+  }
+
+  // Delivery comes last, as it covers every stack above: the OIDC role may assume the bootstrap
+  // roles of every region they deploy to, and adding the stage to the pipeline synthesizes the
+  // stage (anything added to it later fails synth).
+  const githubOidc = config.delivery.githubOidc
+    ? new GitHubOidcStack(root, `${config.appName}-GitHubOidc`, {
+        config,
+        tags,
+        deployRegions: [...new Set(app.node.children.filter(Stack.isStack).map((stack) => stack.region))],
+        description: `${config.appName} (${config.profile}) GitHub Actions OIDC provider and deploy role`,
+      })
+    : undefined;
+  let pipeline: PipelineStack | undefined;
+  if (app !== root) {
+    pipeline = new PipelineStack(root, `${config.appName}-Pipeline`, {
+      config,
+      tags,
+      description: `${config.appName} (${config.profile}) CDK pipeline: canary region first, then one region at a time`,
+    });
+    pipeline.deploy(app, orderedServices);
+  }
+
+  if (options.nag ?? true) Validations.of(root).addPlugins(new AwsSolutionsChecks(root));
+  return { edge, data, service, recovery, githubOidc, pipeline };
 }

@@ -24,8 +24,12 @@ describe.each([
     assembly = synthesize(built);
   });
 
-  test('has a Data and a Service stack per region and one Edge stack', () => {
-    const expected = [...regions.flatMap((r) => [`blueprint-Data-${r}`, `blueprint-Service-${r}`]), 'blueprint-Edge'];
+  test('has a Data and a Service stack per region, one Edge stack, and the GitHub OIDC stack when asked', () => {
+    const expected = [
+      ...regions.flatMap((r) => [`blueprint-Data-${r}`, `blueprint-Service-${r}`]),
+      'blueprint-Edge',
+      ...(built.config.delivery.githubOidc ? ['blueprint-GitHubOidc'] : []),
+    ];
     expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(expected.sort());
     expect(
       assembly.stacks
@@ -58,7 +62,7 @@ describe.each([
     }
   });
 
-  test('deploys in a working order: data region by region from the primary, then the edge, then services', () => {
+  test('deploys in a working order: data region by region from the primary, then the edge, then services region by region, canary first', () => {
     const byName = new Map(assembly.stacks.map((s) => [s.stackName, s]));
     const dependsOn = (name: string) =>
       byName
@@ -71,6 +75,7 @@ describe.each([
       const previous = regions[index - 1];
       if (previous) expect(dependsOn(`blueprint-Data-${region}`)).toEqual([`blueprint-Data-${previous}`]);
       expect(dependsOn(`blueprint-Service-${region}`)).toContain('blueprint-Edge');
+      if (previous) expect(dependsOn(`blueprint-Service-${region}`)).toContain(`blueprint-Service-${previous}`);
     });
   });
 });

@@ -1,15 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CDK_JSON_CONTEXT } from './helpers';
 
 const ROOT = join(__dirname, '..');
+/** The command `cdk synth` runs, from cdk.json, so the test runs the app exactly as the CLI does. */
+const APP_COMMAND: string[] = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf-8')).app.split(' ');
 
 /** Runs bin/app.ts as `cdk synth` does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. */
 function runApp(overrides: Record<string, unknown>) {
   const outdir = mkdtempSync(join(tmpdir(), 'blueprint-bin-'));
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+  const result = spawnSync(process.execPath, APP_COMMAND.slice(1), {
     cwd: ROOT,
     encoding: 'utf-8',
     env: {

@@ -377,6 +377,24 @@ function resolve(input: ConfigInput): AppConfig {
     );
   }
 
+  const { delivery } = input;
+  if (delivery.pipeline && input.account === undefined) {
+    throw new ConfigError(
+      'account',
+      undefined,
+      'a 12-digit AWS account id',
+      'is required when delivery.pipeline is true',
+    );
+  }
+  if (delivery.pipeline && delivery.connectionArn === undefined) {
+    throw new ConfigError(
+      'delivery.connectionArn',
+      undefined,
+      'a CodeConnections ARN',
+      'is required when delivery.pipeline is true',
+    );
+  }
+
   const { primaryRegion: _primary, availabilityZones: _azs, ...rest } = input;
   const dataDeployOrder = [primaryRegion, ...regions.filter((region) => region !== primaryRegion)];
   return { ...rest, primaryRegion, regional, dataDeployOrder };

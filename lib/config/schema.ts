@@ -186,8 +186,13 @@ export const configSchema = section({
     healthCheckIntervalSeconds: z
       .union([z.literal(10), z.literal(30)], allowed('10 or 30'))
       .describe('Seconds between Route53 health checks; 10 (fast) costs more than 30.'),
+    recordTtlSeconds: int(1, 300)
+      .optional()
+      .describe(
+        "TTL of each region's origin record, made a CNAME to the region's load balancer. Unset: an alias record (free queries, 60 s fixed TTL). Region failover takes about interval x threshold + this TTL.",
+      ),
     healthCheckFailureThreshold: int(1, 10).describe(
-      'Consecutive failed checks before a region leaves DNS; failover takes about interval x threshold + 60 s.',
+      'Consecutive failed checks before a region leaves DNS; failover takes about interval x threshold + the record TTL.',
     ),
   }),
   edge: section({
@@ -279,6 +284,56 @@ export const configSchema = section({
     retentionDays: int(1, 14).describe('Days an unprocessed work message is kept.'),
     deadLetterRetentionDays: int(1, 14).describe(
       'Days a dead-lettered message is kept for inspection and redrive; at least `retentionDays`.',
+    ),
+  }),
+  resilience: section({
+    drills: z
+      .boolean(allowed('true or false'))
+      .describe(
+        'Fault-injection (AWS FIS) experiment templates per region: task loss, AZ loss, database and cache failover, region evacuation, split brain. Free until run.',
+      ),
+    taskStopPercent: int(1, 100).describe('Share of the `api` tasks the task-loss drill stops.'),
+    drillMinutes: int(1, 60).describe(
+      'How long the AZ-loss, region-evacuation and split-brain drills hold their fault before undoing it.',
+    ),
+    arc: z
+      .boolean(allowed('true or false'))
+      .describe(
+        'Region evacuation through Route53 Application Recovery Controller routing controls (a cluster costs about US$1,800/month). Off: a Route53 health check per region that an operator inverts.',
+      ),
+    zonalShift: z
+      .boolean(allowed('true or false'))
+      .describe("Register each region's ALB with ARC zonal shift, so an AZ can be drained without a deploy."),
+  }),
+  delivery: section({
+    repository: z
+      .string(allowed('a GitHub repository as owner/name'))
+      .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, allowed('a GitHub repository as owner/name'))
+      .describe('GitHub repository that deploys this app: the OIDC trust of GitHub Actions and the pipeline source.'),
+    branch: z
+      .string(allowed('a git branch name'))
+      .regex(/^[A-Za-z0-9._/-]{1,200}$/, allowed('a git branch name'))
+      .describe('The only branch allowed to deploy.'),
+    githubOidc: z
+      .boolean(allowed('true or false'))
+      .describe(
+        'Add the `<appName>-GitHubOidc` stack: the GitHub OIDC provider and a role that can only assume the CDK bootstrap roles.',
+      ),
+    pipeline: z
+      .boolean(allowed('true or false'))
+      .describe(
+        'Synthesize a CDK Pipelines stack that deploys the app wave by wave (canary region first) instead of the stacks themselves. Needs `account` and `delivery.connectionArn`.',
+      ),
+    connectionArn: z
+      .string(allowed('a CodeConnections ARN such as arn:aws:codeconnections:us-east-1:123456789012:connection/…'))
+      .regex(
+        /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/,
+        allowed('a CodeConnections ARN such as arn:aws:codeconnections:us-east-1:123456789012:connection/…'),
+      )
+      .optional()
+      .describe('CodeConnections (CodeStar) connection to GitHub that the pipeline reads its source through.'),
+    bakeMinutes: int(0, 240).describe(
+      "Minutes a wave bakes after deploying before the next one starts; the wave fails if a region's health alarm fires meanwhile.",
     ),
   }),
   invalidation: section({

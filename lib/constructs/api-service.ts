@@ -104,6 +104,10 @@ export class ApiService extends Construct {
       deletionProtection: settings.deletionProtection,
     });
     this.loadBalancer.logAccessLogs(this.accessLogBucket);
+    // The ApplicationLoadBalancer L2 of aws-cdk-lib 2.276 has no `zonalShift` prop (only the
+    // NetworkLoadBalancer has), so the attribute is set directly, `false` included: turning the
+    // setting off must not depend on what CloudFormation does with a removed attribute.
+    this.loadBalancer.setAttribute('zonal_shift.config.enabled', String(settings.zonalShift));
 
     this.httpsListener = this.loadBalancer.addListener('Https', {
       port: 443,

@@ -75,6 +75,12 @@ export interface RegionalMonitoringProps extends MonitoredResources {
    */
   readonly dashboardName?: string;
   /**
+   * Name of the "region unhealthy" composite alarm. Give one when something outside the app
+   * looks the alarm up by name, such as a deploy's bake gate.
+   * @default a name CloudFormation generates
+   */
+  readonly regionHealthAlarmName?: string;
+  /**
    * Config section the props come from; validation errors name `<configPath>.<prop>`.
    * @default 'monitoring'
    */
@@ -137,6 +143,14 @@ export class RegionalMonitoring extends Construct {
     if (props.webAclName !== undefined && props.webAclName.trim() === '') {
       throw new ConfigError(`${path}.webAclName`, props.webAclName, 'a web ACL name, or no key at all', 'is empty');
     }
+    const healthName = props.regionHealthAlarmName;
+    if (
+      healthName !== undefined &&
+      !Token.isUnresolved(healthName) &&
+      (healthName.trim() === '' || healthName.length > 255)
+    ) {
+      throw new ConfigError(`${path}.regionHealthAlarmName`, healthName, '1 to 255 characters, or no key at all');
+    }
     this.thresholds = thresholds;
 
     this.allowCloudWatchToUse(props.alarmKey);
@@ -193,6 +207,7 @@ export class RegionalMonitoring extends Construct {
     const [fiveXx, healthyHosts, latency] = REGION_HEALTH_INPUTS.map((key) => alarms.page[key]![0]);
     this.regionHealthInputs = { api5xxRatePercent: fiveXx, minHealthyHosts: healthyHosts, p99LatencyMs: latency };
     this.regionHealthAlarm = new cloudwatch.CompositeAlarm(this, 'RegionHealth', {
+      compositeAlarmName: props.regionHealthAlarmName,
       alarmDescription: `[page] ${props.regionLabel} is unhealthy: api 5xx rate high, no healthy api targets, or p99 latency above ${thresholds.page.p99LatencyMs} ms for ${latencyPeriods} minutes`,
       alarmRule: cloudwatch.AlarmRule.anyOf(fiveXx, healthyHosts, latency),
     });

@@ -8,6 +8,7 @@ import { StaticReplica } from '../constructs/static-replica';
 import { staticReplicaRegion } from './edge-stack';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
+import { tagCacheForDrills } from '../constructs/chaos';
 import { AuroraShard, ShardEndpoint } from '../constructs/database';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
@@ -111,6 +112,8 @@ export class DataStack extends RegionalStack {
           }),
       removalPolicy: snapshotOrDestroy,
     });
+    // The cache-failover drill (Service stack) finds the replication group by this tag.
+    if (config.resilience.drills) tagCacheForDrills(cache);
 
     const workQueue = new WorkQueue(this, 'WorkQueue', {
       key: dataKey.key,

@@ -5,6 +5,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { AppConfig, AwsRegion, EDGE_REGION } from '../config';
 import { Cdn } from '../constructs/cdn';
+import { SiteRecords } from '../constructs/dns';
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
 import { staticReplicaBucketName } from '../constructs/static-replica';
 import { EdgeFirewall } from '../constructs/waf';
@@ -45,7 +46,8 @@ export class EdgeStack extends Stack {
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     const { config } = props;
-    super(scope, id, { ...props, env: { account: config.account, region: EDGE_REGION } });
+    // The id is the CloudFormation name even inside a Stage (pipeline mode, decision 9).
+    super(scope, id, { stackName: id, ...props, env: { account: config.account, region: EDGE_REGION } });
 
     if (config.hostedZoneId) {
       this.hostedZone = route53.PublicHostedZone.fromPublicHostedZoneAttributes(this, 'Zone', {
@@ -103,6 +105,13 @@ export class EdgeStack extends Stack {
       publishAdditionalMetrics: edge.publishAdditionalMetrics,
       logExpiration: Duration.days(config.logRetentionDays),
       removalPolicy,
+    });
+
+    // The names users type lead to the distribution.
+    new SiteRecords(this, 'SiteRecords', {
+      zone: this.hostedZone,
+      names: [config.domainName, `www.${config.domainName}`],
+      distribution: this.cdn.distribution,
     });
   }
 }

@@ -17,7 +17,12 @@ export abstract class RegionalStack extends Stack {
   protected readonly regional: RegionalConfig;
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
-    super(scope, id, { ...props, env: { account: props.config.account, region: props.regional.region } });
+    // The id is the CloudFormation name even inside a Stage (pipeline mode, decision 9).
+    super(scope, id, {
+      stackName: id,
+      ...props,
+      env: { account: props.config.account, region: props.regional.region },
+    });
     this.config = props.config;
     this.regional = props.regional;
   }

@@ -1,12 +1,15 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ApiService } from '../constructs/api-service';
-import { OriginDns } from '../constructs/dns';
+import { ChaosDrills, DRILL_NAMES, pascalDrillName } from '../constructs/chaos';
+import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
+import { routingControlParameterName } from '../constructs/dns/recovery-controls';
 import { edgeFirewallName } from '../constructs/waf';
 import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
@@ -18,6 +21,14 @@ import { RegionalStack, RegionalStackProps } from './regional-stack';
 
 /** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
 const SERVICE_DIR = path.join(__dirname, '..', '..', 'service');
+
+/**
+ * Name of a region's "region unhealthy" composite alarm: deploy bake gates (the pipeline's and
+ * GitHub Actions') look it up by this name. Alarm names are per account and region.
+ */
+export function regionHealthAlarmName(appName: string, region: string): string {
+  return `${appName}-${region}-region-unhealthy`;
+}
 
 export interface ServiceStackProps extends RegionalStackProps {
   /** The same region's stateful resources. */
@@ -35,6 +46,8 @@ export class ServiceStack extends RegionalStack {
   public readonly worker: WorkerService;
   public readonly originDns: OriginDns;
   public readonly monitoring: RegionalMonitoring;
+  /** The region's FIS drill templates; absent when `resilience.drills` is false. */
+  public readonly drills?: ChaosDrills;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -150,10 +163,12 @@ export class ServiceStack extends RegionalStack {
       deregistrationDelay: Duration.seconds(compute.api.deregistrationDelaySeconds),
       accessLogs: { removalPolicy },
       deletionProtection: config.retainData,
+      zonalShift: config.resilience.zonalShift,
       publicHealthCheckPath: config.dns.healthCheckPath,
       configPath: 'compute.api',
     });
-    // This region's latency record for the origin name, withdrawn when its health check fails.
+    // This region's latency record for the origin name, withdrawn when its health check fails
+    // or an operator evacuates the region.
     this.originDns = new OriginDns(this, 'OriginDns', {
       zoneName: config.domainName,
       hostedZoneId: config.hostedZoneId,
@@ -165,17 +180,54 @@ export class ServiceStack extends RegionalStack {
         requestInterval: Duration.seconds(config.dns.healthCheckIntervalSeconds),
         failureThreshold: config.dns.healthCheckFailureThreshold,
       },
+      recordTtl: config.dns.recordTtlSeconds === undefined ? undefined : Duration.seconds(config.dns.recordTtlSeconds),
+      // Evacuation without a deploy (docs/decisions/0008): an ARC routing control, whose ARN the
+      // Recovery stack writes to SSM in this region, or a health check the operator inverts.
+      evacuationSwitch: config.resilience.arc
+        ? {
+            type: 'routing-control',
+            routingControlArn: ssm.StringParameter.valueForStringParameter(
+              this,
+              routingControlParameterName(config.appName),
+            ),
+          }
+        : {
+            type: 'inverted-check',
+            alarmName: evacuationSwitchAlarmName(config.appName, regional.region),
+            metricNamespace: `${config.appName}/Resilience`,
+          },
       configPath: 'dns',
     });
-    data.invalidation.topic.grantPublish(apiTask.taskRole);
+    const { evacuationSwitch, originHealthCheck, recordHealthCheck } = this.originDns;
+    new CfnOutput(this, 'EvacuationSwitchHealthCheckId', {
+      value: evacuationSwitch!.healthCheck.healthCheckId,
+      description: config.resilience.arc
+        ? "Follows this region's ARC routing control (Recovery stack outputs): evacuate by turning the routing control Off, not by inverting this check."
+        : 'Evacuate: aws route53 update-health-check --health-check-id <this> --inverted; return: --no-inverted.',
+    });
+    new CfnOutput(this, 'OriginHealthCheckId', {
+      value: originHealthCheck.healthCheckId,
+      description: "The region's own health check (HTTPS probe of the load balancer); evacuating never changes it.",
+    });
+    new CfnOutput(this, 'RecordHealthCheckId', {
+      value: recordHealthCheck.healthCheckId,
+      description:
+        "The latency record's health check: healthy while both the origin check and the evacuation switch are.",
+    });
+    // Both services run the outbox relay that publishes the invalidations of their writes; the
+    // api also consumes other regions' invalidations and enqueues work.
+    for (const task of [apiTask, workerTask]) data.invalidation.topic.grantPublish(task.taskRole);
     data.invalidation.queue.grantConsumeMessages(apiTask.taskRole);
     data.workQueue.queue.grantSendMessages(apiTask.taskRole);
-    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-      Validations.of(apiTask.taskRole).acknowledge({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason:
-          'The SQS and SNS grants for KMS-encrypted queues and topics; the action families are scoped to the region data key alone.',
-      });
+    for (const task of [apiTask, workerTask]) {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        if (task === workerTask && action === 'kms:ReEncrypt*') continue;
+        Validations.of(task.taskRole).acknowledge({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason:
+            'The SQS and SNS grants for KMS-encrypted queues and topics; the action families are scoped to the region data key alone.',
+        });
+      }
     }
 
     this.worker = new WorkerService(this, 'Worker', {
@@ -206,6 +258,7 @@ export class ServiceStack extends RegionalStack {
       webAclName: edgeFirewallName(config.appName),
       regionLabel: regional.isPrimary ? `${regional.region} (primary)` : regional.region,
       dashboardName: `${config.appName}-${regional.region}`,
+      regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),
       configPath: 'monitoring',
     });
     if (regional.isPrimary) {
@@ -215,6 +268,33 @@ export class ServiceStack extends RegionalStack {
         primaryRegion: config.primaryRegion,
         shards: config.database.shards,
       });
+    }
+
+    if (config.resilience.drills) {
+      this.drills = new ChaosDrills(this, 'Drills', {
+        appName: config.appName,
+        stopCondition: this.monitoring.regionHealthAlarm,
+        cluster: this.cluster,
+        service: this.api.service,
+        vpc: data.vpc,
+        databases: data.databases,
+        cache: data.cache,
+        invalidationQueue: data.invalidation.queue,
+        logKey: data.dataKey,
+        otherRegions: config.regions.filter((r) => r !== regional.region),
+        taskStopPercent: config.resilience.taskStopPercent,
+        drillMinutes: config.resilience.drillMinutes,
+        logRetention: config.logRetentionDays,
+        removalPolicy,
+        configPath: 'resilience',
+      });
+      for (const name of DRILL_NAMES) {
+        // Runbooks: `aws fis start-experiment --experiment-template-id <output>`.
+        new CfnOutput(this, `Drill${pascalDrillName(name)}TemplateId`, {
+          value: this.drills.experiments[name].attrId,
+          description: `FIS experiment template of the ${name} drill in ${regional.region}`,
+        });
+      }
     }
   }
 

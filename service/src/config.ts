@@ -88,6 +88,7 @@ const envSchema = z.object({
   SHED_RETRY_AFTER_SECONDS: int(1, 0),
 
   READY_TIMEOUT_MS: int(1000, 1),
+  READINESS_CACHE_MS: int(1000, 0),
   SHUTDOWN_TIMEOUT_MS: int(25000, 100),
 
   METRICS_NAMESPACE: z.string().min(1).default("Blueprint/Service"),

@@ -144,7 +144,7 @@ export class ApiService {
       },
       metrics,
     );
-    this.readiness = new Readiness(this.core.router, this.core.redis, config.READY_TIMEOUT_MS);
+    this.readiness = new Readiness(this.core.router, this.core.redis, { timeoutMs: config.READY_TIMEOUT_MS, cacheMs: config.READINESS_CACHE_MS });
     const activeUsers = new ActiveUsers(this.core.redis, config.REDIS_KEY_PREFIX, metrics, log);
     metrics.addCollector(async () => metrics.gauge("DailyActiveUsers", await activeUsers.count()));
     if (config.INVALIDATION_QUEUE_URL) {

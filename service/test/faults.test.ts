@@ -55,7 +55,8 @@ describe("dependency faults", { skip }, () => {
 
   it("Redis lost mid-run: reads keep working, readiness degrades and recovers", async () => {
     const redisProxy = await TcpProxy.start(REDIS_HOST, REDIS_PORT);
-    const api = await env.startApi("a", { REDIS_URL: `redis://127.0.0.1:${redisProxy.port}/0`, NEAR_CACHE_TTL_MS: "0" });
+    // Readiness uncached: each /readyz below must see the cut at once.
+    const api = await env.startApi("a", { REDIS_URL: `redis://127.0.0.1:${redisProxy.port}/0`, NEAR_CACHE_TTL_MS: "0", READINESS_CACHE_MS: "0" });
     try {
       assert.equal((await json(await fetch(`${api.url}/readyz`))).status, "ok");
       assert.equal((await fetch(`${api.url}/api/items/f-2`)).status, 200);

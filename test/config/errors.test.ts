@@ -1,6 +1,9 @@
 import { ConfigError } from '../../lib/config';
 import { CDK_JSON_CONTEXT, configWith } from '../helpers';
 
+/** A well-formed CodeConnections ARN, for the delivery cases. */
+const CONNECTION_ARN = 'arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000';
+
 /**
  * Every bad input stops synth with one line naming the key, the value and what is allowed.
  * Overrides are given as `cdk synth -c key=value` gives them: as strings.
@@ -252,6 +255,31 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     /^cache\.engine = "memcached" is not one of the choices \(allowed: valkey, redis\)$/,
   ],
   ['bad cache node type', { 'cache.nodeType': 'r7g.large' }, /^cache\.nodeType = "r7g\.large" is malformed/],
+  [
+    'pipeline without an account',
+    { 'delivery.pipeline': 'true', 'delivery.connectionArn': CONNECTION_ARN },
+    /^account = \(missing\) is required when delivery\.pipeline is true \(allowed: a 12-digit AWS account id\)$/,
+  ],
+  [
+    'pipeline without a connection',
+    { 'delivery.pipeline': 'true', account: '123456789012' },
+    /^delivery\.connectionArn = \(missing\) is required when delivery\.pipeline is true \(allowed: a CodeConnections ARN\)$/,
+  ],
+  [
+    'repository not owner/name',
+    { 'delivery.repository': 'multi-region-blueprint' },
+    /^delivery\.repository = "multi-region-blueprint" is malformed \(allowed: a GitHub repository as owner\/name\)$/,
+  ],
+  [
+    'connection ARN of another service',
+    { 'delivery.connectionArn': 'arn:aws:s3:::bucket' },
+    /^delivery\.connectionArn = "arn:aws:s3:::bucket" is malformed \(allowed: a CodeConnections ARN such as /,
+  ],
+  [
+    'bake longer than four hours',
+    { 'delivery.bakeMinutes': '300' },
+    /^delivery\.bakeMinutes = 300 is out of range \(allowed: an integer from 0 to 240\)$/,
+  ],
 ];
 
 describe('config errors', () => {

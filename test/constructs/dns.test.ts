@@ -49,7 +49,7 @@ describe('OriginDns with a zone found by name (the app created it)', () => {
   let healthCheckId: string;
   beforeAll(() => {
     built = build({}, { nag: true });
-    healthCheckId = built.stack.getLogicalId(built.dns.healthCheck.node.defaultChild as route53.CfnHealthCheck);
+    healthCheckId = built.stack.getLogicalId(built.dns.originHealthCheck.node.defaultChild as route53.CfnHealthCheck);
   });
 
   test("is a latency alias to this region's load balancer, identified by the region, guarded by the health check", () => {
@@ -161,6 +161,29 @@ describe('OriginDns options', () => {
     template.hasResourceProperties('AWS::Route53::HealthCheck', {
       HealthCheckConfig: Match.objectLike({ InsufficientDataHealthStatus: 'Unhealthy' }),
     });
+  });
+});
+
+describe('OriginDns with a short record TTL', () => {
+  test("is a latency CNAME to the load balancer's DNS name with that TTL, guarded by the health check", () => {
+    const { template } = build({ recordTtl: Duration.seconds(10) });
+    template.resourceCountIs('AWS::Route53::RecordSet', 1);
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'origin.example.com.',
+      Type: 'CNAME',
+      TTL: '10',
+      ResourceRecords: ['api-123.eu-west-1.elb.amazonaws.com'],
+      Region: 'eu-west-1',
+      SetIdentifier: 'eu-west-1',
+      HealthCheckId: { Ref: Match.stringLikeRegexp('^DnsHealthCheck') },
+      AliasTarget: Match.absent(),
+    });
+  });
+
+  test.each([Duration.seconds(0), Duration.seconds(301)])('rejects the TTL %s', (recordTtl) => {
+    expect(() => build({ recordTtl })).toThrow(
+      /^dns\.recordTtlSeconds = \d+ is not allowed \(allowed: an integer from 1 to 300\)$/,
+    );
   });
 });
 

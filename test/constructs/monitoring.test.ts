@@ -544,6 +544,11 @@ describe('RegionalMonitoring validation', () => {
     ],
     ['an empty web ACL name', { webAclName: '' }, /^monitoring\.webAclName = "" is empty/],
     ['an empty region label', { regionLabel: '' }, /^monitoring\.regionLabel = "" is empty/],
+    [
+      'an empty region-health alarm name',
+      { regionHealthAlarmName: ' ' },
+      /^monitoring\.regionHealthAlarmName = " " is not allowed \(allowed: 1 to 255 characters, or no key at all\)$/,
+    ],
   ])('rejects %s', (_, props, message) => {
     expect(make(props)).toThrow(message);
   });

@@ -32,6 +32,21 @@ describe('Edge stack', () => {
     Template.fromStack(dev.edge).hasResource('AWS::Route53::HostedZone', { DeletionPolicy: 'Delete' });
   });
 
+  test('the apex and www resolve to the distribution over IPv4 and IPv6', () => {
+    const template = Template.fromStack(prod.edge);
+    for (const name of ['example.com.', 'www.example.com.']) {
+      for (const type of ['A', 'AAAA']) {
+        template.hasResourceProperties('AWS::Route53::RecordSet', {
+          Name: name,
+          Type: type,
+          AliasTarget: Match.objectLike({
+            DNSName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdnDistribution'), 'DomainName'] },
+          }),
+        });
+      }
+    }
+  });
+
   test('lets only Amazon issue certificates for the domain', () => {
     for (const built of [prod, imported]) {
       Template.fromStack(built.edge).hasResourceProperties('AWS::Route53::RecordSet', {

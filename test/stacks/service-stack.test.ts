@@ -122,13 +122,37 @@ describe('Service stacks', () => {
     }
   });
 
-  test('task permissions name their resources: no wildcard resource on a data action', () => {
+  test('dev, without a record TTL, keeps the free alias record that also follows target health', () => {
+    const [record] = Object.values(templateOf(dev, 'us-east-1').findResources('AWS::Route53::RecordSet')) as Resource[];
+    expect(record.Properties).toMatchObject({ Type: 'A', AliasTarget: { EvaluateTargetHealth: true } });
+  });
+
+  test('both services may publish the invalidations of their writes; only the api consumes them', () => {
+    const template = templateOf(prod, 'eu-west-1');
+    const actionsOf = (rolePrefix: string) =>
+      Object.entries(template.findResources('AWS::IAM::Policy'))
+        .filter(([id]) => id.startsWith(rolePrefix))
+        .flatMap(([, policy]) => (policy as Resource).Properties.PolicyDocument.Statement)
+        .flatMap((statement: { Action: string | string[] }) => [statement.Action].flat());
+    expect(actionsOf('ApiTaskTaskDefinitionTaskRole')).toEqual(
+      expect.arrayContaining(['sns:Publish', 'sqs:ReceiveMessage', 'sqs:SendMessage']),
+    );
+    expect(actionsOf('WorkerTaskTaskDefinitionTaskRole')).toContain('sns:Publish');
+  });
+
+  test('permissions name their resources: a wildcard resource only on actions that take none, never on data', () => {
+    // Actions AWS offers no resource-level permissions for: the image pull token, the zone lookup,
+    // reads of what exists (Describe/List, tag lookups) and the log delivery FIS experiments set up.
+    const takesNoResource =
+      /^(ecr:GetAuthorizationToken|route53:ListHostedZonesByName|[a-z0-9-]+:(Describe|List)\w+|tag:GetResources|logs:(CreateLogDelivery|PutResourcePolicy))$/;
     for (const policy of Object.values(templateOf(prod, 'eu-west-1').findResources('AWS::IAM::Policy')) as Resource[]) {
       for (const statement of policy.Properties.PolicyDocument.Statement) {
         const actions: string[] = [statement.Action].flat();
-        // The only actions AWS offers no resource-level permissions for.
-        if (statement.Resource === '*')
-          expect([['ecr:GetAuthorizationToken'], ['route53:ListHostedZonesByName']]).toContainEqual(actions);
+        if (statement.Resource !== '*') continue;
+        // A write on `*` is allowed only when a condition names the resource (cluster, tag).
+        const unscoped = statement.Condition ? [] : actions.filter((action) => !takesNoResource.test(action));
+        expect(unscoped).toEqual([]);
+        expect(actions.filter((action) => /^(sqs|sns|secretsmanager|kms|s3|rds-data|ssm):/.test(action))).toEqual([]);
       }
     }
   });
@@ -158,20 +182,27 @@ describe('Service stacks', () => {
     expect(resources.filter((r) => r.DeletionPolicy === 'Retain')).toEqual([]);
   });
 
-  test("depend on their own region's Data stack and the Edge stack only", () => {
-    for (const [region, stack] of prod.service) {
-      expect(stack.dependencies.map((d) => d.stackName).sort()).toEqual(
-        ['blueprint-Edge', `blueprint-Data-${region}`].sort(),
-      );
-    }
+  test("depend on their own region's Data stack, the Edge stack and the previous region's Service stack only", () => {
+    prod.config.regions.forEach((region, index) => {
+      const previous = prod.config.regions[index - 1];
+      const expected = ['blueprint-Edge', `blueprint-Data-${region}`];
+      if (previous) expected.push(`blueprint-Service-${previous}`);
+      const dependencies = prod.service.get(region)!.dependencies.map((d) => d.stackName);
+      expect(dependencies.sort()).toEqual(expected.sort());
+    });
   });
 
   test('one latency record per region for the origin name, each with its own health check', () => {
     const setIds = [...prod.service.keys()].map((region) => {
       const template = templateOf(prod, region);
       const [record] = Object.values(template.findResources('AWS::Route53::RecordSet')) as Resource[];
-      expect(record.Properties).toMatchObject({ Name: 'origin.example.com.', Type: 'A', Region: region });
-      expect(record.Properties.AliasTarget.EvaluateTargetHealth).toBe(true);
+      // prod keeps answers for 10 s (dns.recordTtlSeconds), not an alias's fixed 60 s: failover within a minute.
+      expect(record.Properties).toMatchObject({
+        Name: 'origin.example.com.',
+        Type: 'CNAME',
+        TTL: '10',
+        Region: region,
+      });
       expect(record.Properties.HealthCheckId).toEqual({ Ref: expect.stringMatching(/HealthCheck/) });
       template.hasResourceProperties('AWS::Route53::HealthCheck', {
         HealthCheckConfig: Match.objectLike({
@@ -184,6 +215,35 @@ describe('Service stacks', () => {
       return record.Properties.SetIdentifier;
     });
     expect(new Set(setIds).size).toBe(3);
+  });
+
+  test("every record requires its region's evacuation switch, and the stack outputs the three health-check ids", () => {
+    for (const region of prod.service.keys()) {
+      const template = templateOf(prod, region);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `blueprint-${region}-evacuation-switch`,
+        Namespace: 'blueprint/Resilience',
+        TreatMissingData: 'notBreaching',
+      });
+      template.hasResourceProperties('AWS::Route53::HealthCheck', {
+        HealthCheckConfig: Match.objectLike({ Type: 'CALCULATED', HealthThreshold: 2 }),
+      });
+      for (const name of ['EvacuationSwitchHealthCheckId', 'OriginHealthCheckId', 'RecordHealthCheckId']) {
+        template.hasOutput(name, { Value: { Ref: Match.stringLikeRegexp('^OriginDns') } });
+      }
+    }
+  });
+
+  test('ALBs let ARC zonal shift drain an AZ in prod, not in dev', () => {
+    const zonalShiftOf = (built: BuiltBlueprint, region: string) => {
+      const [alb] = Object.values(
+        templateOf(built, region).findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'),
+      ) as Resource[];
+      return alb.Properties.LoadBalancerAttributes.find((a: { Key: string }) => a.Key === 'zonal_shift.config.enabled')
+        ?.Value;
+    };
+    for (const region of prod.service.keys()) expect(zonalShiftOf(prod, region)).toBe('true');
+    expect(zonalShiftOf(dev, 'us-east-1')).toBe('false');
   });
 
   test('finds a zone the app created by name at deploy time, and imports a given zone id without any lookup', () => {
@@ -202,9 +262,11 @@ describe('Service stacks', () => {
         expect(topic.Properties.KmsMasterKeyId).toBeDefined();
       }
       for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[]) {
-        const isDeploymentGate = /deployment|rolls a deployment back|tasks-below-minimum|dead-letters-growing/i.test(
-          JSON.stringify(alarm.Properties.AlarmDescription ?? '') + JSON.stringify(alarm.Properties.AlarmName ?? ''),
-        );
+        // Deployment gates roll back instead of paging; the evacuation switch is an operator's lever.
+        const isDeploymentGate =
+          /deployment|rolls a deployment back|tasks-below-minimum|dead-letters-growing|evacuation-switch/i.test(
+            JSON.stringify(alarm.Properties.AlarmDescription ?? '') + JSON.stringify(alarm.Properties.AlarmName ?? ''),
+          );
         if (!isDeploymentGate) expect(alarm.Properties.AlarmActions?.length).toBeGreaterThan(0);
       }
     }

@@ -153,6 +153,13 @@ export interface ApiServiceProps {
    */
   readonly deletionProtection?: boolean;
   /**
+   * Let ARC zonal shift move the load balancer's traffic out of one AZ (`aws arc-zonal-shift
+   * start-zonal-shift`), e.g. while that AZ is impaired, without a deploy. Zonal shift is free;
+   * the other AZs must then carry the load. Works with cross-zone load balancing on.
+   * @default false
+   */
+  readonly zonalShift?: boolean;
+  /**
    * Thresholds of the alarms that roll a deployment back.
    * @default 10 target 5xx per minute; any unhealthy target for two minutes
    */

@@ -25,6 +25,7 @@ export interface ApiSettings {
   readonly accessLogRemovalPolicy: RemovalPolicy;
   readonly accessLogExpiration: Duration;
   readonly deletionProtection: boolean;
+  readonly zonalShift: boolean;
   readonly target5xxPerMinute: number;
 }
 
@@ -125,6 +126,7 @@ export function resolveSettings(props: ApiServiceProps): ApiSettings {
     accessLogRemovalPolicy: props.accessLogs?.removalPolicy ?? RemovalPolicy.RETAIN,
     accessLogExpiration,
     deletionProtection: props.deletionProtection ?? true,
+    zonalShift: props.zonalShift ?? false,
     target5xxPerMinute,
   };
 }

@@ -11,7 +11,8 @@ export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reas
   Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
 }
 
-function flatten(node: unknown): string {
+/** A resolved ARN (or any resolved value) written as cdk-nag names it in findings. */
+export function flatten(node: unknown): string {
   if (typeof node === 'string') return node;
   const intrinsic = node as Record<string, unknown>;
   if (Array.isArray(intrinsic['Fn::Join'])) {

@@ -54,11 +54,7 @@ export class HostedZoneByName extends Construct {
       reason:
         'route53:ListHostedZonesByName is a list action with no resource-level permissions (it takes no zone ARN); the policy allows that one read-only action only.',
     });
-    // CDK's one function per stack behind every AwsCustomResource.
-    const provider = Stack.of(this).node.tryFindChild(
-      `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
-    );
-    if (provider) acknowledgeProvider(provider);
+    acknowledgeAwsCustomResourceProvider(this);
 
     // The API answers `/hostedzone/Z123...`; records and health checks want `Z123...`.
     this.hostedZoneId = Fn.select(2, Fn.split('/', lookup.getResponseField('HostedZones.0.Id')));
@@ -69,7 +65,15 @@ export class HostedZoneByName extends Construct {
   }
 }
 
-function acknowledgeProvider(provider: Construct): void {
+/**
+ * Acknowledges cdk-nag's managed-policy finding on CDK's one function per stack behind every
+ * `AwsCustomResource`; call it after creating one in `scope`'s stack.
+ */
+export function acknowledgeAwsCustomResourceProvider(scope: Construct): void {
+  const provider = Stack.of(scope).node.tryFindChild(
+    `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+  );
+  if (!provider) return;
   Validations.of(provider).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason:

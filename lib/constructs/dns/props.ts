@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { ConfigError } from '../../config';
+import type { EvacuationSwitchProps } from './evacuation-switch';
 
 /** Route 53 probes the load balancer over HTTPS from its checkers in several regions. */
 export interface HttpsOriginHealthCheck {
@@ -67,6 +68,23 @@ export interface OriginDnsProps {
    */
   readonly healthCheck?: OriginHealthCheck;
   /**
+   * A switch an operator turns off to take the region out of DNS on purpose, without a deploy
+   * and without touching `healthCheck`: the record then follows a calculated health check that
+   * requires both (see `EvacuationSwitch` and docs/decisions/0008). Changing from none to a
+   * switch or back points the record at another health check; the region's own check stays.
+   * @default none: the record follows `healthCheck` alone, and evacuating the region takes a deploy
+   */
+  readonly evacuationSwitch?: EvacuationSwitchProps;
+  /**
+   * Make the record a CNAME to the load balancer's DNS name with this TTL, instead of an alias A
+   * record. An alias answer is free and withdraws a load balancer with no healthy target, but
+   * resolvers keep it for the load balancer's fixed 60 s, which is most of a region failover; a
+   * 10 s CNAME fails over within a minute, for Route 53's per-query charge on latency records.
+   * Every region's record of the name must be of the same kind.
+   * @default an alias A record (60 s)
+   */
+  readonly recordTtl?: Duration;
+  /**
    * Distinguishes this region's record from the other regions' records of the same name.
    * @default the stack's region
    */
@@ -109,6 +127,10 @@ export function resolveOriginDns(props: OriginDnsProps): { path: string; healthC
     (!HOSTNAME.test(recordName) || !(recordName === zoneName || recordName.endsWith(`.${zoneName}`)))
   ) {
     throw new ConfigError(`${path}.recordName`, recordName, `a lower-case DNS name in the zone ${zoneName}`);
+  }
+  const ttl = props.recordTtl?.toSeconds();
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 300)) {
+    throw new ConfigError(`${path}.recordTtlSeconds`, ttl, 'an integer from 1 to 300');
   }
   const check = props.healthCheck ?? { type: 'https' };
   if (check.type === 'alarm') {

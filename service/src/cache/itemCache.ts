@@ -131,7 +131,11 @@ export class ItemCache {
 
   private async readRedis(key: string): Promise<{ ok: boolean; raw: string | null }> {
     try {
-      return { ok: true, raw: await this.redis.get(key) };
+      const raw = await this.redis.get(key);
+      // Redis starts the TTL when the fill runs, a round trip after expiresAt was computed: a
+      // value past its expiresAt is a miss, so no copy is served after fill time + TTL.
+      if (raw !== null && Number(raw.slice(0, raw.indexOf("|"))) <= Date.now()) return { ok: true, raw: null };
+      return { ok: true, raw };
     } catch (err) {
       this.redisFailed(err, "read");
       return { ok: false, raw: null };

@@ -42,8 +42,12 @@ export class QueuePoller {
     this.throttled = new ThrottledLog(log);
   }
 
+  /** Starts polling; after stop() has resolved, starts again (messages sent meanwhile waited in the queue). */
   start(): void {
-    this.loop ??= this.run();
+    if (this.loop) return;
+    this.stopping = false;
+    this.abort = new AbortController();
+    this.loop = this.run();
   }
 
   /**
@@ -53,7 +57,9 @@ export class QueuePoller {
   async stop(): Promise<void> {
     this.stopping = true;
     this.abort.abort();
-    await this.loop;
+    const loop = this.loop;
+    await loop;
+    if (this.loop === loop) this.loop = undefined;
   }
 
   private async run(): Promise<void> {

@@ -1,0 +1,180 @@
+import { Duration, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+import { Construct } from 'constructs';
+import { ConfigError } from '../config';
+import { acknowledgePipelineWildcards } from './delivery-pipeline/nag';
+import { GITHUB_REPOSITORY_PATTERN } from './github-oidc';
+import { checkInteger } from './validation';
+
+/** The one bake gate: the pipeline's post steps and GitHub Actions' deploy jobs both run it. */
+export const REGION_HEALTH_SCRIPT = 'scripts/check-region-health.sh';
+
+/** One wave of a rollout: a stack, and the alarm that must stay quiet after it deploys. */
+export interface RolloutWave {
+  /** The wave's stack. Its bake runs after it deploys, and before every stack that depends on it. */
+  readonly stack: Stack;
+  /** Region the alarm lives in. */
+  readonly region: string;
+  /** Name of the composite alarm that says the region is unhealthy. */
+  readonly alarmName: string;
+}
+
+export interface DeliveryPipelineProps {
+  /** GitHub repository the pipeline builds, as `owner/name`. */
+  readonly repository: string;
+  /** Branch whose pushes start the pipeline. */
+  readonly branch: string;
+  /** CodeConnections (CodeStar) connection to GitHub, created and authorized in the console. */
+  readonly connectionArn: string;
+  /**
+   * Context the synth step passes to `npm run synth` as `-c key=value`: at least what turns
+   * pipeline mode on, so the pipeline synthesizes itself and not the plain app. Anything else
+   * the app needs must be committed to cdk.json.
+   */
+  readonly synthContext: Record<string, string>;
+  /**
+   * Minutes each wave bakes after deploying, watching its region's health alarm, before stacks
+   * that depend on it deploy. 0 still checks the alarm once.
+   */
+  readonly bakeMinutes: number;
+  /**
+   * CPU architecture of the app's container images. arm64 images are built and published on ARM
+   * build hosts, as CodeBuild's x86 hosts cannot build them without emulation.
+   * @default 'x86_64'
+   */
+  readonly imageArchitecture?: 'arm64' | 'x86_64';
+  /**
+   * Version of the aws-cdk CLI the pipeline's self-mutation and asset publishing install; pin
+   * the one package.json pins, so the pipeline deploys what `npm run synth` produced.
+   * @default the latest release at each run
+   */
+  readonly cliVersion?: string;
+  /**
+   * Name of the CodePipeline pipeline.
+   * @default a name CloudFormation generates
+   */
+  readonly pipelineName?: string;
+  /**
+   * Config section the props come from; validation errors name `<configPath>.<prop>`.
+   * @default 'delivery'
+   */
+  readonly configPath?: string;
+}
+
+/**
+ * A self-mutating CDK pipeline (CodePipeline V2) from a GitHub branch: synth runs the README's
+ * `npm ci`, `npm test`, `npm run synth`; `addRollout` adds the app's stage with a bake gate after
+ * each wave. Artifacts are KMS-encrypted with a rotating key, and so are the CodeBuild projects.
+ */
+export class DeliveryPipeline extends Construct {
+  public readonly pipeline: pipelines.CodePipeline;
+  public readonly source: pipelines.CodePipelineSource;
+  /** The synth step's commands, in order. */
+  public readonly synthCommands: string[];
+  private readonly bakeMinutes: number;
+
+  constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
+    super(scope, id);
+    const path = props.configPath ?? 'delivery';
+    checkInteger(`${path}.bakeMinutes`, props.bakeMinutes, 0, 240);
+    if (!GITHUB_REPOSITORY_PATTERN.test(props.repository)) {
+      throw new ConfigError(`${path}.repository`, props.repository, 'a GitHub repository as owner/name');
+    }
+    if (!/^[A-Za-z0-9._/-]{1,200}$/.test(props.branch)) {
+      throw new ConfigError(`${path}.branch`, props.branch, 'a git branch name');
+    }
+    if (
+      !Token.isUnresolved(props.connectionArn) &&
+      !/^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/.test(
+        props.connectionArn,
+      )
+    ) {
+      throw new ConfigError(`${path}.connectionArn`, props.connectionArn, 'a CodeConnections connection ARN');
+    }
+    for (const [key, value] of Object.entries(props.synthContext)) {
+      if (!/^[A-Za-z0-9._-]+$/.test(key) || !/^[A-Za-z0-9._:/,@-]+$/.test(value)) {
+        throw new ConfigError(`${path}.synthContext.${key}`, value, 'a key and value without spaces or quotes');
+      }
+    }
+    this.bakeMinutes = props.bakeMinutes;
+
+    this.source = pipelines.CodePipelineSource.connection(props.repository, props.branch, {
+      connectionArn: props.connectionArn,
+    });
+    const context = Object.entries(props.synthContext).map(([key, value]) => `-c ${key}=${value}`);
+    this.synthCommands = ['npm ci', 'npm test', ['npm run synth --', ...context].join(' ')];
+
+    const armImages = props.imageArchitecture === 'arm64';
+    this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
+      pipelineName: props.pipelineName,
+      // A KMS key for the artifact buckets, which CodeBuild then also encrypts its output with.
+      crossAccountKeys: true,
+      enableKeyRotation: true,
+      cliVersion: props.cliVersion,
+      synth: new pipelines.ShellStep('Synth', {
+        input: this.source,
+        commands: this.synthCommands,
+        primaryOutputDirectory: 'cdk.out',
+      }),
+      // `npm test` synthesizes every profile with cdk-nag and the template lint: give it room.
+      synthCodeBuildDefaults: {
+        buildEnvironment: {
+          buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
+          computeType: codebuild.ComputeType.MEDIUM,
+        },
+        partialBuildSpec: codebuild.BuildSpec.fromObject({
+          phases: { install: { 'runtime-versions': { nodejs: 20 } } },
+        }),
+      },
+      assetPublishingCodeBuildDefaults: armImages
+        ? { buildEnvironment: { buildImage: codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0 } }
+        : undefined,
+    });
+  }
+
+  /**
+   * Deploys `stage`. After each wave's stack, a bake step (`REGION_HEALTH_SCRIPT`) watches the
+   * wave's region for `bakeMinutes` and fails the rollout if its health alarm goes to ALARM.
+   * Stacks that depend on a wave's stack wait for its bake: CDK Pipelines puts a stack's post
+   * steps in the stack's own group, and a dependency on a stack is one on its whole group.
+   *
+   * Call it once, last: it builds the pipeline and acknowledges the cdk-nag findings of what CDK
+   * Pipelines generated, so nothing can be added to the pipeline afterwards.
+   */
+  addRollout(stage: Stage, waves: RolloutWave[]): pipelines.StageDeployment {
+    const deployment = this.pipeline.addStage(stage, {
+      stackSteps: waves.map((wave) => ({ stack: wave.stack, post: [this.bakeStep(wave)] })),
+    });
+    this.pipeline.buildPipeline();
+    const { artifactBucket, crossRegionSupport } = this.pipeline.pipeline;
+    const artifactBuckets = [artifactBucket, ...Object.values(crossRegionSupport).map((s) => s.replicationBucket)];
+    for (const bucket of artifactBuckets) {
+      Validations.of(bucket).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason:
+          "Holds only the pipeline's intermediate artifacts, KMS-encrypted and used by the pipeline's own roles; the pipeline's execution history records every run that wrote or read them.",
+      });
+    }
+    acknowledgePipelineWildcards(this);
+    return deployment;
+  }
+
+  private bakeStep(wave: RolloutWave): pipelines.CodeBuildStep {
+    return new pipelines.CodeBuildStep(`Bake-${wave.region}`, {
+      input: this.source,
+      commands: [`bash ${REGION_HEALTH_SCRIPT} ${wave.alarmName} ${wave.region} ${this.bakeMinutes}`],
+      timeout: Duration.minutes(this.bakeMinutes + 15),
+      rolePolicyStatements: [
+        // DescribeAlarms returns composite alarms only to a grant on "*"; the condition keeps
+        // even that to the wave's region.
+        new iam.PolicyStatement({
+          actions: ['cloudwatch:DescribeAlarms'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:RequestedRegion': wave.region } },
+        }),
+      ],
+    });
+  }
+}

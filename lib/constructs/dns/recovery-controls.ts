@@ -1,0 +1,216 @@
+import { CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as arc from 'aws-cdk-lib/aws-route53recoverycontrol';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { ConfigError } from '../../config';
+import { checkInteger } from '../validation';
+import { acknowledgeAwsCustomResourceProvider } from './hosted-zone-by-name';
+
+/** ARC's control plane: clusters, control panels, routing controls and safety rules live here only. */
+export const RECOVERY_CONTROL_REGION = 'us-west-2';
+
+/** The SSM parameter, in each serving region, that holds the ARN of that region's routing control. */
+export function routingControlParameterName(appName: string): string {
+  return `/${appName}/resilience/routing-control-arn`;
+}
+
+/** Name of a serving region's routing control: `<name>-<region>`. */
+export function routingControlName(name: string, region: string): string {
+  return `${name}-${region}`;
+}
+
+export interface RecoveryControlsProps {
+  /**
+   * Names the cluster and its control panel, and prefixes the routing controls
+   * (`<name>-<region>`) and the safety rule: ARC names, up to 64 characters without spaces.
+   */
+  readonly name: string;
+  /** The serving regions; each gets one routing control that says whether it may serve. */
+  readonly regions: readonly string[];
+  /**
+   * SSM parameter that receives, in each serving region, the ARN of that region's routing
+   * control: the region's own stacks read it there at deploy time instead of referencing this
+   * stack across regions (decision 1).
+   */
+  readonly parameterName: string;
+  /**
+   * Fewest routing controls that must stay On: the safety rule refuses any change that would
+   * leave fewer, so no operator (or script) can evacuate every region at once. 1 to the number
+   * of regions; raise it when one region alone cannot carry the load.
+   * @default 1
+   */
+  readonly minRegionsOn?: number;
+  /**
+   * Config section the props come from; validation errors name `<configPath>.<prop>`.
+   * @default 'recoveryControls'
+   */
+  readonly configPath?: string;
+}
+
+/** ARC names: 1 to 64 characters, no whitespace. */
+const ARC_NAME = /^\S{1,64}$/;
+/** SSM parameter names this construct writes: a path of letters, digits and `_.-/`. */
+const PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
+/** Time after a change during which the safety rule refuses the next one on the same controls. */
+const SAFETY_RULE_WAIT_MS = 5000;
+
+/**
+ * Route 53 Application Recovery Controller routing control for region evacuation: a cluster (five
+ * redundant regional endpoints that take state changes even when one region is down), a control
+ * panel, one routing control per serving region, and an assertion safety rule that keeps at
+ * least `minRegionsOn` of them On. Each region's Route 53 `RECOVERY_CONTROL` health check follows
+ * its routing control (see `EvacuationSwitch`).
+ *
+ * Must be created in us-west-2, ARC's control plane. A cluster is billed per hour whether used
+ * or not (about US$2.50 an hour, ~US$1,800 a month, at the time of writing; see
+ * docs/decisions/0008), and an account may have two.
+ *
+ * New routing controls start Off (confirm it on the first deploy with `get-routing-control-state`).
+ * Turn them all On in one call through a cluster endpoint before any health check follows them:
+ * a region whose control is Off is out of DNS.
+ *
+ * aws-cdk-lib has L1s only for AWS::Route53RecoveryControl::*, so this construct wraps them. The
+ * routing controls are created one after another: ARC answers concurrent changes to one control
+ * panel with a ConflictException (hashicorp/terraform-provider-aws#48311).
+ */
+export class RecoveryControls extends Construct {
+  public readonly cluster: arc.CfnCluster;
+  public readonly controlPanel: arc.CfnControlPanel;
+  /** One routing control per serving region, On while the region may serve. */
+  public readonly routingControls: ReadonlyMap<string, arc.CfnRoutingControl>;
+  /** Refuses any change that would leave fewer than `minRegionsOn` routing controls On. */
+  public readonly safetyRule: arc.CfnSafetyRule;
+
+  constructor(scope: Construct, id: string, props: RecoveryControlsProps) {
+    super(scope, id);
+    const path = props.configPath ?? 'recoveryControls';
+    const { name, regions, parameterName } = props;
+    const stack = Stack.of(this);
+    if (!Token.isUnresolved(stack.region) && stack.region !== RECOVERY_CONTROL_REGION) {
+      throw new ConfigError(
+        `${path}.region`,
+        stack.region,
+        `${RECOVERY_CONTROL_REGION}, where ARC's control plane lives`,
+        'cannot hold ARC routing controls',
+      );
+    }
+    const longestName = regions.reduce((longest, region) => {
+      const candidate = routingControlName(name, region);
+      return candidate.length > longest.length ? candidate : longest;
+    }, name);
+    if (!ARC_NAME.test(longestName)) {
+      throw new ConfigError(
+        `${path}.name`,
+        name,
+        'a name without spaces, with routing control names up to 64 characters',
+      );
+    }
+    if (regions.length === 0 || new Set(regions).size !== regions.length) {
+      throw new ConfigError(`${path}.regions`, regions, 'one or more regions, each once');
+    }
+    if (!PARAMETER_NAME.test(parameterName)) {
+      throw new ConfigError(
+        `${path}.parameterName`,
+        parameterName,
+        'an SSM parameter path such as /app/resilience/arn',
+      );
+    }
+    const minRegionsOn = props.minRegionsOn ?? 1;
+    checkInteger(`${path}.minRegionsOn`, minRegionsOn, 1, regions.length);
+
+    this.cluster = new arc.CfnCluster(this, 'Cluster', { name });
+    this.controlPanel = new arc.CfnControlPanel(this, 'ControlPanel', {
+      name,
+      clusterArn: this.cluster.attrClusterArn,
+    });
+    const routingControls = new Map<string, arc.CfnRoutingControl>();
+    let previous: CfnResource = this.controlPanel;
+    for (const region of regions) {
+      const control = new arc.CfnRoutingControl(this, `RoutingControl-${region}`, {
+        name: routingControlName(name, region),
+        clusterArn: this.cluster.attrClusterArn,
+        controlPanelArn: this.controlPanel.attrControlPanelArn,
+      });
+      control.addResourceDependency(previous, 'ARC refuses concurrent changes to one control panel');
+      previous = control;
+      routingControls.set(region, control);
+    }
+    this.routingControls = routingControls;
+    const arns = [...routingControls.values()].map((control) => control.attrRoutingControlArn);
+    this.safetyRule = new arc.CfnSafetyRule(this, 'SafetyRule', {
+      name: `${name}-at-least-${minRegionsOn}-on`,
+      controlPanelArn: this.controlPanel.attrControlPanelArn,
+      assertionRule: { assertedControls: arns, waitPeriodMs: SAFETY_RULE_WAIT_MS },
+      ruleConfig: { type: 'ATLEAST', threshold: minRegionsOn, inverted: false },
+    });
+
+    // A parameter writer's logs hold nothing worth keeping past a month, or past the stack.
+    const logGroup = new logs.LogGroup(this, 'ParameterWriterLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    for (const [region, control] of routingControls) {
+      this.writeParameter(region, parameterName, control.attrRoutingControlArn, logGroup);
+    }
+    acknowledgeAwsCustomResourceProvider(this);
+  }
+
+  /** ARN of the cluster; its endpoints come from `describe-cluster` (docs/decisions/0008). */
+  get clusterArn(): string {
+    return this.cluster.attrClusterArn;
+  }
+
+  /** ARN of `region`'s routing control. */
+  routingControlArn(region: string): string {
+    const control = this.routingControls.get(region);
+    if (!control)
+      throw new ConfigError('region', region, [...this.routingControls.keys()].join(', '), 'has no routing control');
+    return control.attrRoutingControlArn;
+  }
+
+  /** Puts `value` into the SSM parameter `name` in `region`, and deletes it with this construct. */
+  private writeParameter(region: string, name: string, value: string, logGroup: logs.ILogGroup): void {
+    const put: cr.AwsSdkCall = {
+      service: 'SSM',
+      action: 'putParameter',
+      region,
+      parameters: {
+        Name: name,
+        Value: value,
+        Type: 'String',
+        Overwrite: true,
+        Description: `ARN of the ARC routing control of ${region}, written by ${Stack.of(this).stackName}`,
+      },
+      physicalResourceId: cr.PhysicalResourceId.of(`${region}:${name}`),
+    };
+    new cr.AwsCustomResource(this, `Parameter-${region}`, {
+      onCreate: put,
+      onUpdate: put,
+      onDelete: {
+        service: 'SSM',
+        action: 'deleteParameter',
+        region,
+        parameters: { Name: name },
+        ignoreErrorCodesMatching: 'ParameterNotFound',
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['ssm:PutParameter', 'ssm:DeleteParameter'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'ssm',
+              region,
+              resource: 'parameter',
+              resourceName: name.slice(1),
+            }),
+          ],
+        }),
+      ]),
+      // The SDK bundled with the Lambda runtime has these calls; fetching the latest needs network.
+      installLatestAwsSdk: false,
+      logGroup,
+    });
+  }
+}

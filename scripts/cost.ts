@@ -1,0 +1,113 @@
+/**
+ * `npm run cost`: the monthly cost of each profile, from the templates the app synthesizes and the
+ * committed price table (prices/aws-prices.json).
+ *
+ *   npm run cost                                   # every profile in cdk.json (prod, dev)
+ *   npm run cost -- -c profile=dev -c compute.api.minTasks=4
+ *   npm run cost -- --write                        # refresh the section of docs/cost.md
+ *
+ * `-c key=value` works as with `cdk synth`. The app is built in-process without cdk-nag or the
+ * template lint (the cost does not depend on them), one synthesis per profile.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { buildBlueprint } from '../lib/app';
+import { ConfigError, loadConfig } from '../lib/config';
+import { assumptionsFor } from './cost/assumptions';
+import { Estimate, StackTemplate, estimate } from './cost/model';
+import { PriceTable } from './cost/prices';
+import { SUMMARY_MARKERS, renderReport, renderSummary, replaceSection } from './cost/report';
+
+const ROOT = join(__dirname, '..');
+export const COST_DOC = join(ROOT, 'docs', 'cost.md');
+export const README = join(ROOT, 'README.md');
+
+/** The stacks of a synthesized assembly as the model reads them. */
+export function templatesOf(assembly: CloudAssembly): StackTemplate[] {
+  return assembly.stacks.map((stack) => ({
+    stackId: stack.stackName,
+    region: stack.environment.region,
+    resources: stack.template.Resources ?? {},
+  }));
+}
+
+/** Synthesizes the app for `context` (cdk.json context plus `-c` overrides) and estimates it. */
+export function estimateProfile(context: Record<string, unknown>, prices: PriceTable): Estimate {
+  const app = new App({ context, builtinCloudFormationValidation: false });
+  const config = loadConfig(app.node.getAllContext());
+  buildBlueprint(app, config, { nag: false });
+  return estimate(config.profile, templatesOf(app.synth()), assumptionsFor(config.profile), prices);
+}
+
+/** The profiles `npm run cost` prices: the one given with `-c profile=`, else all in cdk.json. */
+export function profilesToPrice(context: Record<string, unknown>, overrides: Record<string, string>): string[] {
+  if (overrides.profile !== undefined) return [overrides.profile];
+  const profiles = context.profiles;
+  return profiles && typeof profiles === 'object' ? Object.keys(profiles) : [String(context.profile)];
+}
+
+/** `-c key=value` and `--context key=value` pairs, the other flags, in the order given. */
+export function parseArgs(argv: readonly string[]): { overrides: Record<string, string>; write: boolean } {
+  const overrides: Record<string, string> = {};
+  let write = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--write') {
+      write = true;
+      continue;
+    }
+    const inline = /^(?:-c|--context)=(.*)$/.exec(arg);
+    const pair = inline ? inline[1] : arg === '-c' || arg === '--context' ? argv[++i] : undefined;
+    const match = pair === undefined ? null : /^([^=]+)=(.*)$/.exec(pair);
+    if (!match)
+      throw new ConfigError('argument', arg, '-c key=value, --context key=value or --write', 'is not understood');
+    overrides[match[1]] = match[2];
+  }
+  return { overrides, write };
+}
+
+/**
+ * Formats Markdown as `prettier --write` does for `filePath`, so the committed doc passes
+ * `prettier --check`. Imported on use: prettier's entry needs ESM support that jest lacks.
+ */
+async function formatMarkdown(text: string, filePath: string): Promise<string> {
+  const prettier = await import('prettier');
+  const config = (await prettier.resolveConfig(filePath)) ?? {};
+  return prettier.format(text, { ...config, parser: 'markdown', filepath: filePath });
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const { overrides, write } = parseArgs(argv);
+  if (write && Object.keys(overrides).length > 0) {
+    throw new ConfigError(
+      '--write',
+      Object.keys(overrides).join(', '),
+      'no -c overrides',
+      'would commit a non-default estimate',
+    );
+  }
+  const cdkContext = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf-8')).context as Record<string, unknown>;
+  const prices = PriceTable.load();
+  const estimates = profilesToPrice(cdkContext, overrides).map((profile) =>
+    estimateProfile({ ...cdkContext, ...overrides, profile }, prices),
+  );
+  const report = renderReport(estimates);
+  process.stdout.write(await formatMarkdown(report, join(ROOT, 'cost-report.md')));
+  if (write) {
+    const doc = await formatMarkdown(replaceSection(readFileSync(COST_DOC, 'utf-8'), report), COST_DOC);
+    writeFileSync(COST_DOC, doc);
+    const readme = replaceSection(readFileSync(README, 'utf-8'), renderSummary(estimates), SUMMARY_MARKERS);
+    writeFileSync(README, await formatMarkdown(readme, README));
+    process.stderr.write('docs/cost.md and the summary in README.md updated\n');
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error) => {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`cost error: ${error.message}`);
+    process.exit(1);
+  });
+}

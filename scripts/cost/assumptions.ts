@@ -1,0 +1,73 @@
+import { ConfigError } from '../../lib/config';
+import type { Assumptions } from './model';
+
+/**
+ * Traffic and data volumes per profile: what the templates cannot say. Printed with every
+ * estimate; a profile added to cdk.json needs its block here before `npm run cost` can price it.
+ */
+export const ASSUMPTIONS: Readonly<Record<string, Assumptions>> = {
+  prod: {
+    requestsPerMonth: 50e6,
+    originDnsResolvers: 100,
+    cloudFrontEgressGb: 500,
+    cacheHitRatio: 0.5,
+    originGbPerMonth: 250,
+    albNewConnectionsPerRequest: 0.05,
+    natGbPerRegion: 50,
+    endpointGbPerRegion: 100,
+    crossAzGbPerRegion: 150,
+    replicationGbPerSecondaryRegion: 20,
+    appLogsGbPerRegion: 30,
+    flowLogsGbPerRegion: 30,
+    wafLogBytesPerRequest: 1000,
+    auroraStorageGbPerCluster: 20,
+    auroraIoMillionsPerCluster: 20,
+    auroraWriteIoMillionsPerCluster: 5,
+    sqsRequestsMillionsPerRegion: 15,
+    snsPublishesMillionsPerRegion: 2,
+    kmsRequestsMillionsPerRegion: 2,
+    emfMetricsPerRegion: 80,
+    containerInsightsMetrics: { perCluster: 10, perService: 20, perTask: 15 },
+    s3GbPerBucket: 10,
+    fisRunsPerTemplatePerMonth: 1,
+  },
+  dev: {
+    requestsPerMonth: 1e6,
+    originDnsResolvers: 20,
+    cloudFrontEgressGb: 10,
+    cacheHitRatio: 0.5,
+    originGbPerMonth: 5,
+    albNewConnectionsPerRequest: 0.05,
+    natGbPerRegion: 10,
+    endpointGbPerRegion: 0,
+    crossAzGbPerRegion: 5,
+    replicationGbPerSecondaryRegion: 0,
+    appLogsGbPerRegion: 2,
+    flowLogsGbPerRegion: 2,
+    wafLogBytesPerRequest: 1000,
+    auroraStorageGbPerCluster: 2,
+    auroraIoMillionsPerCluster: 1,
+    auroraWriteIoMillionsPerCluster: 0.2,
+    sqsRequestsMillionsPerRegion: 2,
+    snsPublishesMillionsPerRegion: 0.2,
+    kmsRequestsMillionsPerRegion: 0.2,
+    emfMetricsPerRegion: 80,
+    containerInsightsMetrics: { perCluster: 10, perService: 20, perTask: 15 },
+    s3GbPerBucket: 1,
+    fisRunsPerTemplatePerMonth: 0,
+  },
+};
+
+/** The assumptions of `profile`; a profile without a block is an error naming those that have one. */
+export function assumptionsFor(profile: string): Assumptions {
+  const assumptions = ASSUMPTIONS[profile];
+  if (!assumptions) {
+    throw new ConfigError(
+      'profile',
+      profile,
+      `a profile with traffic assumptions in scripts/cost/assumptions.ts: ${Object.keys(ASSUMPTIONS).join(', ')}`,
+      'has no cost assumptions',
+    );
+  }
+  return assumptions;
+}

@@ -1,0 +1,122 @@
+import { Meter, Usage, fixed, props, refOf, scalableTargetOf, scaled, share } from './kit';
+
+/** Meters of the compute tier: Fargate services, their cluster's metrics, and FIS drills. */
+export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
+  'AWS::ECS::Service': (input) => {
+    const p = props(input);
+    const { stack, logicalId, context } = input;
+    const usages: Usage[] = [];
+    const serviceCount = context.count(stack.region, 'AWS::ECS::Service');
+    usages.push(
+      fixed(
+        input,
+        'CloudWatch Logs ingestion (services, database)',
+        'logs.ingestGb',
+        share(context.assumptions.appLogsGbPerRegion, serviceCount),
+        'GB',
+      ),
+    );
+    const providers: any[] = p.CapacityProviderStrategy ?? [];
+    const fargate =
+      p.LaunchType === 'FARGATE' || providers.some((s) => String(s.CapacityProvider).startsWith('FARGATE'));
+    if (!fargate) return usages;
+    if (providers.some((s) => s.CapacityProvider === 'FARGATE_SPOT')) {
+      return [...usages, fixed(input, 'Fargate Spot tasks', 'fargate.spot.vcpuHour', 1, 'tasks', { hours: true })];
+    }
+    const taskDefinition = stack.resources[refOf(p.TaskDefinition) ?? '']?.Properties ?? {};
+    const target = scalableTargetOf(stack, logicalId, 'ecs:service:DesiredCount');
+    const minTasks = Number(target?.MinCapacity ?? p.DesiredCount ?? 1);
+    const maxTasks = Number(target?.MaxCapacity ?? minTasks);
+    const vcpu = Number(taskDefinition.Cpu) / 1024;
+    const memoryGb = Number(taskDefinition.Memory) / 1024;
+    const os = String(taskDefinition.RuntimePlatform?.OperatingSystemFamily ?? 'LINUX');
+    const arch = taskDefinition.RuntimePlatform?.CpuArchitecture === 'ARM64' ? 'arm64' : 'x86_64';
+    const family = os === 'LINUX' ? arch : `${os.toLowerCase()}-${arch}`;
+    const label = `Fargate ${family}`;
+    usages.push(
+      scaled(input, `${label} vCPU`, `fargate.${family}.vcpuHour`, minTasks * vcpu, maxTasks * vcpu, 'vCPU'),
+      scaled(input, `${label} memory`, `fargate.${family}.gbHour`, minTasks * memoryGb, maxTasks * memoryGb, 'GB'),
+    );
+    const extraStorage = Math.max(0, Number(taskDefinition.EphemeralStorage?.SizeInGiB ?? 20) - 20);
+    if (extraStorage) {
+      usages.push(
+        scaled(
+          input,
+          'Fargate ephemeral storage',
+          'fargate.ephemeralGbHour',
+          minTasks * extraStorage,
+          maxTasks * extraStorage,
+          'GB',
+        ),
+      );
+    }
+    if (p.NetworkConfiguration?.AwsvpcConfiguration?.AssignPublicIp === 'ENABLED') {
+      usages.push(scaled(input, 'Public IPv4 addresses', 'publicIpv4.hour', minTasks, maxTasks, 'addresses'));
+    }
+    return usages;
+  },
+
+  'AWS::ECS::Cluster': (input) => {
+    const { stack, context } = input;
+    const { assumptions } = context;
+    const clusters = context.count(stack.region, 'AWS::ECS::Cluster');
+    const usages = [
+      fixed(
+        input,
+        'Custom metrics (service EMF)',
+        'cloudwatch.customMetricMonth',
+        share(assumptions.emfMetricsPerRegion, clusters),
+        'metrics',
+      ),
+    ];
+    const setting = (props(input).ClusterSettings ?? []).find((s: any) => s.Name === 'containerInsights')?.Value;
+    if (setting !== 'enabled' && setting !== 'enhanced') return usages;
+    const services = Object.entries(stack.resources).filter(([, r]) => r.Type === 'AWS::ECS::Service');
+    const tasks = services.map(([id, r]) => {
+      const target = scalableTargetOf(stack, id, 'ecs:service:DesiredCount');
+      const min = Number(target?.MinCapacity ?? r.Properties?.DesiredCount ?? 1);
+      return { min, max: Number(target?.MaxCapacity ?? min) };
+    });
+    const { perCluster, perService, perTask } = assumptions.containerInsightsMetrics;
+    const base = share(perCluster, 1) + services.length * perService;
+    const minTasks = tasks.reduce((a, t) => a + t.min, 0);
+    const maxTasks = tasks.reduce((a, t) => a + t.max, 0);
+    const enhanced = setting === 'enhanced';
+    return [
+      ...usages,
+      {
+        ...fixed(
+          input,
+          enhanced ? 'Container Insights (enhanced) metrics' : 'Container Insights metrics',
+          enhanced ? 'cloudwatch.containerInsightsEnhancedMetricMonth' : 'cloudwatch.customMetricMonth',
+          base + minTasks * perTask,
+          'metrics',
+        ),
+        maxQuantity: base + maxTasks * perTask,
+      },
+    ];
+  },
+
+  'AWS::FIS::ExperimentTemplate': (input) => {
+    const actions = Object.values(props(input).Actions ?? {}) as Record<string, any>[];
+    const minutes = actions.reduce((total, action) => total + actionMinutes(action), 0);
+    return [
+      fixed(
+        input,
+        'FIS drills run',
+        'fis.actionMinute',
+        minutes * input.context.assumptions.fisRunsPerTemplatePerMonth,
+        'action-minutes',
+      ),
+    ];
+  },
+};
+
+/** Minutes an FIS action holds its fault: its ISO 8601 `duration` parameter, else one minute. */
+function actionMinutes(action: Record<string, any>): number {
+  const duration = action.Parameters?.duration;
+  const match = typeof duration === 'string' ? /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(duration) : null;
+  if (!match) return 1;
+  const minutes = Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0) + Number(match[3] ?? 0) / 60;
+  return Math.max(1, Math.round(minutes));
+}

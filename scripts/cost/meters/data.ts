@@ -1,0 +1,209 @@
+import { Meter, MeterInput, Usage, fixed, props, refOf, refersTo, scaled, share } from './kit';
+
+/** How the report names a cache engine. */
+const ENGINE_NAMES: Readonly<Record<string, string>> = { valkey: 'Valkey', redis: 'Redis OSS', memcached: 'Memcached' };
+
+/** Meters of the data tier: Aurora, ElastiCache, KMS, secrets, queues, topics, buckets. */
+export const DATA_METERS: Readonly<Record<string, Meter>> = {
+  'AWS::RDS::DBCluster': (input) => {
+    const p = props(input);
+    const { context, stack } = input;
+    const { assumptions } = context;
+    const storage = p.StorageType === 'aurora-iopt1' ? 'aurora.iopt1' : 'aurora';
+    const usages = [
+      fixed(input, 'Aurora storage', `${storage}.storage.gbMonth`, assumptions.auroraStorageGbPerCluster, 'GB-months'),
+    ];
+    if (storage === 'aurora') {
+      usages.push(
+        fixed(input, 'Aurora I/O', 'aurora.io.million', assumptions.auroraIoMillionsPerCluster, 'M requests'),
+      );
+    }
+    const primaryRegion = p.GlobalClusterIdentifier
+      ? context.globalClusterRegion(p.GlobalClusterIdentifier)
+      : undefined;
+    if (p.GlobalClusterIdentifier) {
+      usages.push(
+        fixed(
+          input,
+          'Aurora replicated write I/O',
+          'aurora.replicatedWriteIo.million',
+          assumptions.auroraWriteIoMillionsPerCluster,
+          'M writes',
+        ),
+        fixed(
+          input,
+          'Data transfer between regions (replication)',
+          'dataTransfer.interRegionGb',
+          assumptions.replicationGbPerSecondaryRegion / Math.max(1, context.count(stack.region, 'AWS::RDS::DBCluster')),
+          'GB',
+          { region: primaryRegion ?? stack.region },
+        ),
+      );
+    }
+    return usages;
+  },
+
+  'AWS::RDS::DBInstance': (input) => {
+    const p = props(input);
+    const { stack } = input;
+    const clusterId = refOf(p.DBClusterIdentifier);
+    const cluster = clusterId ? stack.resources[clusterId]?.Properties : undefined;
+    if (!cluster) {
+      return [
+        fixed(input, `RDS ${p.DBInstanceClass} instances`, `rds.instance.${p.DBInstanceClass}.hour`, 1, 'instances', {
+          hours: true,
+          what: p.DBInstanceClass,
+        }),
+      ];
+    }
+    return auroraInstances(input, p.DBInstanceClass, cluster, 1, 1);
+  },
+
+  'AWS::ApplicationAutoScaling::ScalableTarget': (input) => {
+    const p = props(input);
+    if (p.ScalableDimension !== 'rds:cluster:ReadReplicaCount') return [];
+    const { stack } = input;
+    const clusterId = Object.keys(stack.resources).find(
+      (id) => stack.resources[id].Type === 'AWS::RDS::DBCluster' && refersTo(p.ResourceId, id),
+    );
+    if (!clusterId) return [];
+    const instances = Object.values(stack.resources).filter(
+      (r) => r.Type === 'AWS::RDS::DBInstance' && refOf(r.Properties?.DBClusterIdentifier) === clusterId,
+    );
+    const readers = Math.max(0, instances.length - 1);
+    const extraFloor = Math.max(0, Number(p.MinCapacity ?? 0) - readers);
+    const extraCeiling = Math.max(0, Number(p.MaxCapacity ?? 0) - readers);
+    const instanceClass = instances[0]?.Properties?.DBInstanceClass ?? 'db.serverless';
+    return auroraInstances(input, instanceClass, stack.resources[clusterId].Properties ?? {}, extraFloor, extraCeiling);
+  },
+
+  'AWS::ElastiCache::ReplicationGroup': (input) => {
+    const p = props(input);
+    const groups: any[] = p.NodeGroupConfiguration ?? [];
+    const nodes = groups.length
+      ? groups.reduce((n, g) => n + Number(g.ReplicaCount ?? p.ReplicasPerNodeGroup ?? 0) + 1, 0)
+      : p.NumNodeGroups !== undefined
+        ? Number(p.NumNodeGroups) * (Number(p.ReplicasPerNodeGroup ?? 0) + 1)
+        : Number(p.NumCacheClusters ?? 1);
+    return cacheNodes(input, p.CacheNodeType, p.Engine, nodes);
+  },
+
+  'AWS::ElastiCache::CacheCluster': (input) => {
+    const p = props(input);
+    return cacheNodes(input, p.CacheNodeType, p.Engine, Number(p.NumCacheNodes ?? 1));
+  },
+
+  'AWS::KMS::Key': (input) => [fixed(input, 'KMS keys', 'kms.keyMonth', 1, 'keys')].concat(kmsRequests(input)),
+
+  'AWS::KMS::ReplicaKey': (input) => [fixed(input, 'KMS keys', 'kms.keyMonth', 1, 'keys')].concat(kmsRequests(input)),
+
+  'AWS::SecretsManager::Secret': (input) => {
+    const replicas: any[] = props(input).ReplicaRegions ?? [];
+    return [
+      fixed(input, 'Secrets Manager secrets (incl. replicas)', 'secretsManager.secretMonth', 1, 'secrets'),
+      ...replicas.map((replica) =>
+        fixed(input, 'Secrets Manager secrets (incl. replicas)', 'secretsManager.secretMonth', 1, 'secrets', {
+          region: String(replica.Region),
+        }),
+      ),
+    ];
+  },
+
+  'AWS::SQS::Queue': (input) => [
+    fixed(
+      input,
+      'SQS requests',
+      'sqs.requests.million',
+      share(
+        input.context.assumptions.sqsRequestsMillionsPerRegion,
+        input.context.count(input.stack.region, 'AWS::SQS::Queue'),
+      ),
+      'M requests',
+    ),
+  ],
+
+  'AWS::SNS::Topic': (input) => [
+    fixed(
+      input,
+      'SNS publishes',
+      'sns.publishes.million',
+      share(
+        input.context.assumptions.snsPublishesMillionsPerRegion,
+        input.context.count(input.stack.region, 'AWS::SNS::Topic'),
+      ),
+      'M publishes',
+    ),
+  ],
+
+  'AWS::S3::Bucket': (input) => [
+    fixed(input, 'S3 storage', 's3.storageGbMonth', input.context.assumptions.s3GbPerBucket, 'GB-months'),
+  ],
+};
+
+/** Aurora instances of `instanceClass` in `cluster`: ACU floor/ceiling for serverless, else hours. */
+function auroraInstances(
+  input: MeterInput,
+  instanceClass: string,
+  cluster: Record<string, any>,
+  floorCount: number,
+  ceilingCount: number,
+): Usage[] {
+  if (floorCount === 0 && ceilingCount === 0) return [];
+  if (instanceClass === 'db.serverless') {
+    const scaling = cluster.ServerlessV2ScalingConfiguration ?? {};
+    const min = Number(scaling.MinCapacity ?? 0.5);
+    const max = Number(scaling.MaxCapacity ?? min);
+    return [
+      scaled(
+        input,
+        'Aurora Serverless v2 capacity',
+        'aurora.serverlessV2.acuHour',
+        floorCount * min,
+        ceilingCount * max,
+        'ACU',
+      ),
+    ];
+  }
+  return [
+    scaled(
+      input,
+      `Aurora ${instanceClass} instances`,
+      `aurora.instance.${instanceClass}.hour`,
+      floorCount,
+      ceilingCount,
+      'instances',
+      instanceClass,
+    ),
+  ];
+}
+
+/** `nodes` cache nodes of `nodeType`; Valkey nodes cost the Redis OSS price less the Valkey discount. */
+function cacheNodes(input: MeterInput, nodeType: string, engine: string | undefined, nodes: number): Usage[] {
+  const engineName = ENGINE_NAMES[engine ?? 'redis'] ?? engine;
+  const usage = fixed(
+    input,
+    `ElastiCache ${engineName} ${nodeType} nodes`,
+    `elasticache.node.${nodeType}.hour`,
+    nodes,
+    'nodes',
+    {
+      hours: true,
+      what: nodeType,
+    },
+  );
+  return [engine === 'valkey' ? { ...usage, discountKey: 'elasticache.valkeyDiscount' } : usage];
+}
+
+function kmsRequests(input: MeterInput): Usage[] {
+  const { region } = input.stack;
+  const keys = input.context.count(region, 'AWS::KMS::Key') + input.context.count(region, 'AWS::KMS::ReplicaKey');
+  return [
+    fixed(
+      input,
+      'KMS requests',
+      'kms.requests.10k',
+      share(input.context.assumptions.kmsRequestsMillionsPerRegion * 100, keys),
+      '10k requests',
+    ),
+  ];
+}

@@ -1,0 +1,206 @@
+/**
+ * Reading synthesized CloudFormation templates: finding resources by type, following `Ref`,
+ * `Fn::GetAtt` and `Fn::GetStackOutput` (how a Service stack reads its Data stack) to the
+ * resource they name, and picking out the resources the recovery model needs per region.
+ */
+
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, any>;
+}
+
+export interface CfnTemplate {
+  readonly Resources?: Record<string, CfnResource>;
+  readonly Outputs?: Record<string, { readonly Value: unknown }>;
+}
+
+/** One stack of the cloud assembly. */
+export interface StackTemplate {
+  readonly stackName: string;
+  readonly region: string;
+  readonly template: CfnTemplate;
+}
+
+/** A resource and the stack it lives in. */
+export interface Found {
+  readonly stack: StackTemplate;
+  readonly id: string;
+  readonly resource: CfnResource;
+  readonly props: Record<string, any>;
+}
+
+/** Thrown when the templates lack something the model needs: the app changed shape. */
+export class TemplateShapeError extends Error {}
+
+/** The stacks of one app, with lookups across them. */
+export class Templates {
+  constructor(public readonly stacks: readonly StackTemplate[]) {}
+
+  /** Resources of `type` in `stack`, in template order. */
+  resources(stack: StackTemplate, type: string): Found[] {
+    return Object.entries(stack.template.Resources ?? {})
+      .filter(([, resource]) => resource.Type === type)
+      .map(([id, resource]) => ({ stack, id, resource, props: resource.Properties ?? {} }));
+  }
+
+  /** Stacks holding at least one resource of `type`. */
+  stacksWith(type: string): StackTemplate[] {
+    return this.stacks.filter((stack) => this.resources(stack, type).length > 0);
+  }
+
+  /**
+   * The resource a value points at: `{Ref}`, `{Fn::GetAtt}`, or `{Fn::GetStackOutput}` followed
+   * to the named stack's output and on. Undefined for literals and anything else.
+   */
+  resolve(stack: StackTemplate, value: unknown, depth = 0): Found | undefined {
+    if (depth > 5 || value === null || typeof value !== 'object') return undefined;
+    const node = value as Record<string, any>;
+    const id: unknown = node.Ref ?? (Array.isArray(node['Fn::GetAtt']) ? node['Fn::GetAtt'][0] : undefined);
+    if (typeof id === 'string') {
+      const resource = stack.template.Resources?.[id];
+      return resource && { stack, id, resource, props: resource.Properties ?? {} };
+    }
+    const output = node['Fn::GetStackOutput'];
+    if (output && typeof output.StackName === 'string' && typeof output.OutputName === 'string') {
+      const other = this.stacks.find((s) => s.stackName === output.StackName);
+      const exported = other?.template.Outputs?.[output.OutputName];
+      return other && exported ? this.resolve(other, exported.Value, depth + 1) : undefined;
+    }
+    return undefined;
+  }
+
+  /** Distinct AZs of a list of subnet references, or undefined when one cannot be followed. */
+  availabilityZones(stack: StackTemplate, subnets: unknown): string[] | undefined {
+    if (!Array.isArray(subnets)) return undefined;
+    const zones = subnets.map((subnet) => this.resolve(stack, subnet)?.props.AvailabilityZone);
+    if (zones.some((zone) => typeof zone !== 'string')) return undefined;
+    return [...new Set(zones as string[])].sort();
+  }
+}
+
+/** What the model needs from one region's Service stack. */
+export interface ServiceView {
+  readonly stack: StackTemplate;
+  readonly region: string;
+  readonly api: Found;
+  readonly worker?: Found;
+  readonly targetGroup: Found;
+  readonly loadBalancer?: Found;
+  readonly apiMinTasks?: number;
+  readonly workerMinTasks?: number;
+  readonly stopTimeoutSeconds?: number;
+  /** The latency record for the origin name, if the stack has one. */
+  readonly record?: Found;
+  /** The queue the worker consumes (its `WORK_QUEUE_URL`). */
+  readonly workQueue?: Found;
+}
+
+/** What the model needs from one region's Data stack. */
+export interface DataView {
+  readonly stack: StackTemplate;
+  readonly region: string;
+  readonly zones: string[];
+  /** The AZ of each NAT gateway. */
+  readonly natZones: string[];
+  readonly interfaceEndpoints: number;
+  readonly clusters: ClusterView[];
+  readonly cache?: Found;
+}
+
+export interface ClusterView {
+  readonly found: Found;
+  readonly identifier: string;
+  /** The global cluster it belongs to: created here (primary) or joined (secondary). */
+  readonly globalIdentifier?: string;
+  readonly role: 'primary' | 'secondary' | 'regional';
+  readonly instances: number;
+  readonly parameters: Record<string, string>;
+}
+
+export function serviceViews(t: Templates): ServiceView[] {
+  return t.stacksWith('AWS::ECS::Service').flatMap((stack) => {
+    const services = t.resources(stack, 'AWS::ECS::Service');
+    const api = services.find((s) => (s.props.LoadBalancers ?? []).length > 0);
+    if (!api) return [];
+    const worker = services.find((s) => s !== api);
+    const targetGroup = t.resolve(stack, api.props.LoadBalancers[0].TargetGroupArn);
+    if (!targetGroup) throw new TemplateShapeError(`${stack.stackName}: the api service's target group`);
+    const loadBalancer = t.resources(stack, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0];
+    const minTasksOf = (service: Found | undefined) =>
+      service &&
+      t
+        .resources(stack, 'AWS::ApplicationAutoScaling::ScalableTarget')
+        .find((target) => JSON.stringify(target.props.ResourceId).includes(`"${service.id}"`))?.props.MinCapacity;
+    const containerOf = (service: Found | undefined) =>
+      service && t.resolve(stack, service.props.TaskDefinition)?.props.ContainerDefinitions?.[0];
+    const workerEnvironment: { Name: string; Value: unknown }[] = containerOf(worker)?.Environment ?? [];
+    const workQueueUrl = workerEnvironment.find((e) => e.Name === 'WORK_QUEUE_URL')?.Value;
+    return [
+      {
+        stack,
+        region: stack.region,
+        api,
+        worker,
+        targetGroup,
+        loadBalancer,
+        apiMinTasks: minTasksOf(api),
+        workerMinTasks: minTasksOf(worker),
+        stopTimeoutSeconds: containerOf(api)?.StopTimeout,
+        record: t.resources(stack, 'AWS::Route53::RecordSet').find((r) => r.props.SetIdentifier !== undefined),
+        workQueue: workQueueUrl === undefined ? undefined : t.resolve(stack, workQueueUrl),
+      },
+    ];
+  });
+}
+
+export function dataViews(t: Templates): DataView[] {
+  return t.stacksWith('AWS::RDS::DBCluster').map((stack) => {
+    const zones = [...new Set(t.resources(stack, 'AWS::EC2::Subnet').map((s) => String(s.props.AvailabilityZone)))];
+    const natZones = t
+      .resources(stack, 'AWS::EC2::NatGateway')
+      .map((nat) => t.resolve(stack, nat.props.SubnetId)?.props.AvailabilityZone ?? 'unknown AZ');
+    const instances = t.resources(stack, 'AWS::RDS::DBInstance');
+    const globals = t.resources(stack, 'AWS::RDS::GlobalCluster');
+    const clusters = t.resources(stack, 'AWS::RDS::DBCluster').map((found): ClusterView => {
+      const created = globals.find((g) => t.resolve(stack, g.props.SourceDBClusterIdentifier)?.id === found.id);
+      const joined: unknown = found.props.GlobalClusterIdentifier;
+      return {
+        found,
+        identifier: String(found.props.DBClusterIdentifier ?? found.id),
+        globalIdentifier: created ? String(created.props.GlobalClusterIdentifier) : (joined as string | undefined),
+        role: created ? 'primary' : joined ? 'secondary' : 'regional',
+        instances: instances.filter((i) => t.resolve(stack, i.props.DBClusterIdentifier)?.id === found.id).length,
+        parameters: t.resolve(stack, found.props.DBClusterParameterGroupName)?.props.Parameters ?? {},
+      };
+    });
+    return {
+      stack,
+      region: stack.region,
+      zones: zones.sort(),
+      natZones: natZones.sort(),
+      interfaceEndpoints: t
+        .resources(stack, 'AWS::EC2::VPCEndpoint')
+        .filter((e) => e.props.VpcEndpointType === 'Interface').length,
+      clusters,
+      cache: t.resources(stack, 'AWS::ElastiCache::ReplicationGroup')[0],
+    };
+  });
+}
+
+/** The part of a cloud assembly (`app.synth()`) the model reads. */
+export interface AssemblyLike {
+  readonly stacks: readonly {
+    readonly stackName: string;
+    readonly environment: { readonly region: string };
+    readonly template: unknown;
+  }[];
+}
+
+/** Every stack's template, read now (an artifact reads its template file lazily). */
+export function stacksOf(assembly: AssemblyLike): StackTemplate[] {
+  return assembly.stacks.map((stack) => ({
+    stackName: stack.stackName,
+    region: stack.environment.region,
+    template: stack.template as CfnTemplate,
+  }));
+}

@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import { COST_DOC, README, parseArgs, templatesOf } from '../../scripts/cost';
+import { ASSUMPTIONS, assumptionsFor } from '../../scripts/cost/assumptions';
+import { Estimate, LineItem, StackTemplate, estimate, linesFor } from '../../scripts/cost/model';
+import { PriceTable } from '../../scripts/cost/prices';
+import { SUMMARY_MARKERS, normalizeMarkdown, renderReport, renderSummary, sectionOf } from '../../scripts/cost/report';
+import { buildApp } from '../helpers';
+
+const prices = PriceTable.load();
+const HOURS = prices.hoursPerMonth;
+
+/** Builds the app for `overrides` as the tests do and prices its synthesized templates. */
+function estimateOf(overrides: Record<string, unknown>): Estimate & { configRegions: readonly string[] } {
+  const { app, config } = buildApp(overrides, { checks: false });
+  const result = estimate(config.profile, templatesOf(app.synth()), assumptionsFor(config.profile), prices);
+  return { ...result, configRegions: config.regions };
+}
+
+function line(result: Estimate, item: string): LineItem {
+  const found = result.lines.find((l) => l.item === item);
+  if (!found) throw new Error(`no line "${item}" in ${result.profile}: ${result.lines.map((l) => l.item).join(', ')}`);
+  return found;
+}
+
+const monthlyOf = (result: Estimate, prefix: string) => linesFor(result, prefix).reduce((a, l) => a + l.monthly, 0);
+
+let prod: ReturnType<typeof estimateOf>;
+let dev: ReturnType<typeof estimateOf>;
+let prodMoreTasks: ReturnType<typeof estimateOf>;
+let devTwoNats: ReturnType<typeof estimateOf>;
+
+beforeAll(() => {
+  prod = estimateOf({});
+  dev = estimateOf({ profile: 'dev' });
+  prodMoreTasks = estimateOf({ 'compute.api.minTasks': '4' });
+  devTwoNats = estimateOf({ profile: 'dev', 'network.natGateways': '2' });
+});
+
+describe('the default profiles', () => {
+  test('prod prices its three regions and the global services, with a floor below its ceiling', () => {
+    // THEN
+    expect(prod.regions).toEqual(expect.arrayContaining(['us-east-1', 'eu-west-1', 'ap-northeast-2']));
+    expect(Object.keys(prod.byRegion)).toEqual(expect.arrayContaining([...prod.configRegions, 'global']));
+    expect(prod.total).toBeGreaterThan(0);
+    expect(prod.maxTotal).toBeGreaterThan(prod.total);
+    expect(prod.total).toBeCloseTo(
+      prod.lines.reduce((a, l) => a + l.monthly, 0),
+      6,
+    );
+  });
+
+  test('prod has a NAT gateway per AZ and two public IPv4 addresses per AZ in every region', () => {
+    const perRegion = Object.fromEntries(prod.configRegions.map((region) => [region, 3]));
+    expect(line(prod, 'NAT gateways').quantityByRegion).toEqual(perRegion);
+    expect(line(prod, 'Public IPv4 addresses').quantityByRegion).toEqual(
+      Object.fromEntries(prod.configRegions.map((region) => [region, 6])),
+    );
+  });
+
+  test('prod bills each interface endpoint in each of the three AZs of every region', () => {
+    const endpoints = 3; // cdk.json profiles.prod.network.interfaceEndpoints: ecr, ecr-docker, logs
+    expect(line(prod, 'Interface endpoints (per AZ)').quantityByRegion).toEqual(
+      Object.fromEntries(prod.configRegions.map((region) => [region, endpoints * 3])),
+    );
+  });
+
+  test('prod runs two Aurora instances per shard in every region at the 0.5-ACU floor, and up to 5 readers in the primary', () => {
+    const aurora = line(prod, 'Aurora Serverless v2 capacity');
+    const instances = 2 /* shards */ * 2 /* writer + reader */ * 3; /* regions */
+    expect(aurora.quantity).toBe(instances * 0.5);
+    // THEN the ceiling: every instance at 16 ACUs, and the primary's readers scaled from 1 to 5 per shard
+    expect(aurora.maxQuantity).toBe((instances + 2 * 4) * 16);
+  });
+
+  test("prod pays for the queries of its 10 s latency CNAME; dev's alias record answers for free", () => {
+    // resolvers x seconds per month / TTL, shared by the three regions' records of the one name
+    const queries = (ASSUMPTIONS.prod.originDnsResolvers * HOURS * 3600) / 10;
+    expect(line(prod, 'Route 53 latency queries (origin CNAME)').quantity).toBeCloseTo(queries / 1e6, 6);
+    expect(dev.lines.map((l) => l.item)).not.toContain('Route 53 latency queries (origin CNAME)');
+  });
+
+  test('prod caches on two Valkey cache.m7g.large nodes per region at the Valkey price', () => {
+    const cache = line(prod, 'ElastiCache Valkey cache.m7g.large nodes');
+    expect(cache.quantity).toBe(6);
+    expect(cache.unitPrices[0]).toBeCloseTo(
+      prices.price('elasticache.node.cache.m7g.large.hour', 'us-east-1') * 0.8,
+      9,
+    );
+  });
+
+  test('prod runs api and worker tasks at their minimum counts on arm64', () => {
+    // 2 api tasks of 0.5 vCPU and 2 worker tasks of 0.25 vCPU per region
+    expect(line(prod, 'Fargate arm64 vCPU').quantity).toBeCloseTo(3 * (2 * 0.5 + 2 * 0.25), 9);
+    expect(line(prod, 'Fargate arm64 vCPU').maxQuantity).toBeCloseTo(3 * (20 * 0.5 + 10 * 0.25), 9);
+  });
+
+  test('prod prices the edge once: a web ACL with its rules, CloudFront traffic and the hosted zone', () => {
+    expect(line(prod, 'WAF web ACLs').quantity).toBe(1);
+    expect(line(prod, 'WAF requests inspected').quantity).toBe(ASSUMPTIONS.prod.requestsPerMonth / 1e6);
+    expect(line(prod, 'CloudFront data transfer out').quantity).toBe(ASSUMPTIONS.prod.cloudFrontEgressGb);
+    expect(line(prod, 'Route 53 hosted zones').quantity).toBe(1);
+  });
+
+  test('dev prices one region with one NAT gateway, no interface endpoints and the smallest sizes', () => {
+    expect(Object.keys(dev.byRegion)).toEqual(['us-east-1', 'global']);
+    expect(line(dev, 'NAT gateways').quantity).toBe(1);
+    expect(linesFor(dev, 'Interface endpoints')).toEqual([]);
+    expect(line(dev, 'Aurora Serverless v2 capacity').quantity).toBe(0.5);
+    expect(line(dev, 'ElastiCache Valkey cache.t4g.micro nodes').quantity).toBe(2);
+    expect(dev.total).toBeGreaterThan(0);
+    expect(dev.total).toBeLessThan(prod.total);
+  });
+
+  test.each(['prod', 'dev'])('every resource type of %s is priced or free for a stated reason', (profile) => {
+    const result = profile === 'prod' ? prod : dev;
+    // A type listed here is missing from the totals: add a meter or a FREE_TYPES reason in scripts/cost/meters/.
+    expect(result.unbilled.filter((type) => type.reason === undefined).map((type) => type.type)).toEqual([]);
+  });
+
+  test('the estimate lists the prices no published page confirmed', () => {
+    expect(prod.unverified.map((u) => u.key)).toEqual(
+      expect.arrayContaining(['elasticache.node.cache.m7g.large.hour', 'elasticache.valkeyDiscount']),
+    );
+    expect(prod.unverified.find((u) => u.key === 'natGateway.hour')?.regions).toEqual(
+      expect.arrayContaining(['eu-west-1', 'ap-northeast-2']),
+    );
+  });
+});
+
+describe('a changed config moves the estimate', () => {
+  test('two more api tasks add two task-prices per region, and leave the ceiling alone', () => {
+    // GIVEN compute.api is 0.5 vCPU / 1 GB on arm64 (cdk.json profiles.prod)
+    const taskPrice = (region: string) =>
+      (0.5 * prices.price('fargate.arm64.vcpuHour', region) + 1 * prices.price('fargate.arm64.gbHour', region)) * HOURS;
+    const expected = prod.configRegions.reduce((a, region) => a + 2 * taskPrice(region), 0);
+
+    // THEN
+    const fargateDelta = monthlyOf(prodMoreTasks, 'Fargate') - monthlyOf(prod, 'Fargate');
+    expect(fargateDelta).toBeCloseTo(expected, 6);
+    const insightsDelta = monthlyOf(prodMoreTasks, 'Container Insights') - monthlyOf(prod, 'Container Insights');
+    const { perTask } = ASSUMPTIONS.prod.containerInsightsMetrics;
+    expect(insightsDelta).toBeCloseTo(
+      2 * 3 * perTask * prices.price('cloudwatch.containerInsightsEnhancedMetricMonth', 'us-east-1'),
+      6,
+    );
+    expect(prodMoreTasks.total - prod.total).toBeCloseTo(fargateDelta + insightsDelta, 6);
+    expect(prodMoreTasks.maxTotal).toBeCloseTo(prod.maxTotal, 6);
+  });
+
+  test('a second NAT gateway adds its hours and its public IPv4 address, and no data', () => {
+    const expected =
+      (prices.price('natGateway.hour', 'us-east-1') + prices.price('publicIpv4.hour', 'us-east-1')) * HOURS;
+    expect(line(devTwoNats, 'NAT gateways').quantity).toBe(2);
+    expect(line(devTwoNats, 'NAT gateway data processed').monthly).toBeCloseTo(
+      line(dev, 'NAT gateway data processed').monthly,
+      9,
+    );
+    expect(devTwoNats.total - dev.total).toBeCloseTo(expected, 6);
+  });
+});
+
+describe('prices and profiles the table lacks', () => {
+  const stack = (region: string, resources: StackTemplate['resources']): StackTemplate => ({
+    stackId: 'Test',
+    region,
+    resources,
+  });
+
+  test('a region missing from the price table is an error naming the regions priced', () => {
+    const templates = [stack('sa-east-1', { Nat: { Type: 'AWS::EC2::NatGateway', Properties: {} } })];
+    expect(() => estimate('prod', templates, ASSUMPTIONS.prod, prices)).toThrow(
+      /natGateway\.hour = "sa-east-1" is a region with no price \(allowed: one of us-east-1, /,
+    );
+  });
+
+  test('a cache node type missing from the price table is an error naming the node types priced', () => {
+    const templates = [
+      stack('us-east-1', {
+        Cache: {
+          Type: 'AWS::ElastiCache::ReplicationGroup',
+          Properties: { CacheNodeType: 'cache.x9.huge', Engine: 'valkey', NumCacheClusters: 2 },
+        },
+      }),
+    ];
+    expect(() => estimate('prod', templates, ASSUMPTIONS.prod, prices)).toThrow(
+      /elasticache\.node\.cache\.x9\.huge\.hour = "cache\.x9\.huge" has no price \(allowed: .*cache\.m7g\.large/,
+    );
+  });
+
+  test('a profile without traffic assumptions is an error naming those that have them', () => {
+    expect(() => assumptionsFor('staging')).toThrow(
+      /profile = "staging" has no cost assumptions \(allowed: .*prod, dev\)/,
+    );
+  });
+
+  test('a resource type the model does not know is reported, not priced at zero silently', () => {
+    const templates = [stack('us-east-1', { Thing: { Type: 'AWS::Example::Widget', Properties: {} } })];
+    expect(estimate('prod', templates, ASSUMPTIONS.prod, prices).unbilled).toEqual([
+      { type: 'AWS::Example::Widget', count: 1, reason: undefined },
+    ]);
+  });
+});
+
+describe('npm run cost', () => {
+  test('reads -c key=value overrides and --write as the CDK CLI does', () => {
+    expect(parseArgs(['-c', 'profile=dev', '--context=compute.api.minTasks=4', '--write'])).toEqual({
+      overrides: { profile: 'dev', 'compute.api.minTasks': '4' },
+      write: true,
+    });
+    expect(() => parseArgs(['--profile', 'dev'])).toThrow(/argument = "--profile" is not understood/);
+  });
+
+  test('docs/cost.md shows the estimate of the committed config (run `npm run cost -- --write`)', () => {
+    const committed = sectionOf(readFileSync(COST_DOC, 'utf-8'));
+    expect(normalizeMarkdown(committed)).toBe(normalizeMarkdown(renderReport([prod, dev])));
+  });
+
+  test("README.md's cost summary is the same estimate (run `npm run cost -- --write`)", () => {
+    const committed = sectionOf(readFileSync(README, 'utf-8'), SUMMARY_MARKERS);
+    expect(normalizeMarkdown(committed)).toBe(normalizeMarkdown(renderSummary([prod, dev])));
+    expect(committed).toMatch(/\| prod +\|.*\| dev +\|/s);
+  });
+});

@@ -6,6 +6,9 @@ import { TcpProxy } from "./helpers/proxy.js";
 import { integrationSkip, PG_HOST, PG_PORT } from "./helpers/servers.js";
 
 const skip = await integrationSkip();
+// These tests count database reads under bursts of concurrent requests; load shedding (its own
+// tests are in shedding.test.ts) would answer part of a burst with 503 on a busy machine.
+const NO_SHEDDING = { MAX_IN_FLIGHT: "1000", MAX_EVENT_LOOP_DELAY_MS: "0" };
 
 describe("cache-aside reads", { skip }, () => {
   let env: TestEnv;
@@ -14,7 +17,7 @@ describe("cache-aside reads", { skip }, () => {
 
   before(async () => {
     env = await TestEnv.create();
-    a = await env.startApi("a", { NEAR_CACHE_TTL_MS: "300" });
+    a = await env.startApi("a", { ...NO_SHEDDING, NEAR_CACHE_TTL_MS: "300" });
     cookie = await login(a.url, "cache-user");
   });
   after(async () => {
@@ -72,7 +75,7 @@ describe("cache-aside reads", { skip }, () => {
     assert.equal((await putItem(a.url, cookie, "hot-1", { name: "hot" })).status, 200);
     const before = a.api.core.items.dbReads;
     const results = await Promise.all(Array.from({ length: 200 }, () => fetch(`${a.url}/api/items/hot-1`).then((r) => r.status)));
-    assert.ok(results.every((s) => s === 200));
+    assert.deepEqual(new Set(results), new Set([200]));
     assert.equal(a.api.core.items.dbReads - before, 1);
   });
 
@@ -81,8 +84,8 @@ describe("cache-aside reads", { skip }, () => {
     const slowDb = await TcpProxy.start(PG_HOST, PG_PORT);
     slowDb.delayMs = 150;
     const map = env.shardMap({ port: slowDb.port });
-    const t1 = await env.startApi("a", { SHARD_MAP: map });
-    const t2 = await env.startApi("a", { SHARD_MAP: map });
+    const t1 = await env.startApi("a", { ...NO_SHEDDING, SHARD_MAP: map });
+    const t2 = await env.startApi("a", { ...NO_SHEDDING, SHARD_MAP: map });
     try {
       assert.equal((await putItem(a.url, cookie, "hot-2", { name: "hot" })).status, 200);
       const reads = () => t1.api.core.items.dbReads + t2.api.core.items.dbReads;

@@ -256,6 +256,26 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
   ],
   ['bad cache node type', { 'cache.nodeType': 'r7g.large' }, /^cache\.nodeType = "r7g\.large" is malformed/],
   [
+    'drill stopping no task',
+    { 'resilience.taskStopPercent': '0' },
+    /^resilience\.taskStopPercent = 0 is out of range \(allowed: an integer from 1 to 100\)$/,
+  ],
+  [
+    'drill held past an hour',
+    { 'resilience.drillMinutes': '90' },
+    /^resilience\.drillMinutes = 90 is out of range \(allowed: an integer from 1 to 60\)$/,
+  ],
+  [
+    'ARC switch that is not a boolean',
+    { 'resilience.arc': 'maybe' },
+    /^resilience\.arc = "maybe" is not a boolean \(allowed: true or false\)$/,
+  ],
+  [
+    'origin record TTL of zero',
+    { 'dns.recordTtlSeconds': '0' },
+    /^dns\.recordTtlSeconds = 0 is out of range \(allowed: an integer from 1 to 300\)$/,
+  ],
+  [
     'pipeline without an account',
     { 'delivery.pipeline': 'true', 'delivery.connectionArn': CONNECTION_ARN },
     /^account = \(missing\) is required when delivery\.pipeline is true \(allowed: a 12-digit AWS account id\)$/,

@@ -168,10 +168,14 @@ export const configSchema = section({
     thresholds: section({
       page: z
         .record(z.string(), z.number(allowed('a number')), allowed('an object of threshold names to numbers'))
-        .optional(),
+        .optional()
+        .describe('Thresholds of the alarms that page, e.g. `{"api5xxRatePercent": 2}`. Unset: the defaults.'),
       ticket: z
         .record(z.string(), z.number(allowed('a number')), allowed('an object of threshold names to numbers'))
-        .optional(),
+        .optional()
+        .describe(
+          'Thresholds of the alarms that open a ticket, e.g. `{"databaseConnections": 100}`. Unset: the defaults.',
+        ),
     }).describe(
       'Alarm thresholds by severity (`page` wakes someone, `ticket` waits for working hours), overriding the defaults in lib/constructs/monitoring/thresholds.ts key by key.',
     ),

@@ -23,6 +23,7 @@ interface Job {
   readonly steps: Step[];
 }
 interface Workflow {
+  readonly name: string;
   readonly on: Record<string, unknown>;
   readonly permissions: Record<string, string>;
   readonly jobs: Record<string, Job>;
@@ -95,9 +96,19 @@ describe('.github/workflows', () => {
     const { plan, foundation, canary, rest } = deploy.jobs;
     const needs = (job: Job) => [job.needs ?? []].flat();
 
-    test('runs on pushes to main and by hand', () => {
-      expect(Object.keys(deploy.on).sort()).toEqual(['push', 'workflow_dispatch']);
-      expect(deploy.on.push).toEqual({ branches: ['main'] });
+    test('runs after a green ci run of a push to main, on the commit it tested, and by hand', () => {
+      expect(Object.keys(deploy.on).sort()).toEqual(['workflow_dispatch', 'workflow_run']);
+      expect(deploy.on.workflow_run).toEqual({
+        workflows: [load('ci.yml').name],
+        types: ['completed'],
+        branches: ['main'],
+      });
+      expect(plan.if).toContain("github.event.workflow_run.conclusion == 'success'");
+      for (const job of Object.values(deploy.jobs)) {
+        for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/checkout@'))) {
+          expect(step.with).toEqual({ ref: '${{ github.event.workflow_run.head_sha || github.sha }}' });
+        }
+      }
     });
 
     test('authenticates with GitHub OIDC and the deploy role, never with stored keys', () => {

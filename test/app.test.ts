@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { BuiltBlueprint, buildApp, configWith } from './helpers';
+import { BuiltBlueprint, buildApp, configWith, stackDependencies } from './helpers';
 
 interface ValidationReport {
   pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
@@ -63,12 +63,7 @@ describe.each([
   });
 
   test('deploys in a working order: data region by region from the primary, then the edge, then services region by region, canary first', () => {
-    const byName = new Map(assembly.stacks.map((s) => [s.stackName, s]));
-    const dependsOn = (name: string) =>
-      byName
-        .get(name)!
-        .dependencies.map((d) => d.id)
-        .filter((id) => !id.endsWith('.assets'));
+    const dependsOn = (name: string) => stackDependencies(assembly, name);
     expect(dependsOn('blueprint-Edge')).toEqual([`blueprint-Data-${regions[regions.length - 1]}`]);
     regions.forEach((region: string, index: number) => {
       expect(dependsOn(`blueprint-Service-${region}`)).toContain(`blueprint-Data-${region}`);

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { BlueprintStacks, buildBlueprint } from '../lib/app';
 import { AppConfig, loadConfig } from '../lib/config';
@@ -63,4 +65,21 @@ export function regionalFoundation(stack: Stack): { key: kms.Key; vpc: ec2.Vpc }
     natGateways: 1,
   });
   return { key, vpc };
+}
+
+/** A region's load balancer as a DNS test needs it: imported, with a fixed DNS name and zone id. */
+export function importedLoadBalancer(stack: Stack): elbv2.IApplicationLoadBalancer {
+  return elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(stack, 'Lb', {
+    loadBalancerArn: `arn:aws:elasticloadbalancing:${stack.region}:111111111111:loadbalancer/app/api/0123456789abcdef`,
+    securityGroupId: 'sg-0123456789abcdef0',
+    loadBalancerDnsName: `api-123.${stack.region}.elb.amazonaws.com`,
+    loadBalancerCanonicalHostedZoneId: 'Z32O12XQLNTSW2',
+  });
+}
+
+/** The stacks `stackName` waits for in a synthesized app, asset manifests left out. */
+export function stackDependencies(assembly: cxapi.CloudAssembly, stackName: string): string[] {
+  const stack = assembly.stacks.find((s) => s.stackName === stackName);
+  if (!stack) throw new Error(`no stack ${stackName} in ${assembly.stacks.map((s) => s.stackName).join(', ')}`);
+  return stack.dependencies.map((d) => d.id).filter((id) => !id.endsWith('.assets'));
 }

@@ -1,11 +1,10 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { OriginDns, OriginDnsProps } from '../../lib/constructs/dns';
-import { FEATURE_FLAGS } from '../helpers';
+import { FEATURE_FLAGS, importedLoadBalancer } from '../helpers';
 
 interface Built {
   readonly app: App;
@@ -21,12 +20,7 @@ function build(
 ): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const stack = new Stack(app, 'Service', { env: { region: 'eu-west-1' } });
-  const loadBalancer = elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(stack, 'Lb', {
-    loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/api/0123456789abcdef',
-    securityGroupId: 'sg-0123456789abcdef0',
-    loadBalancerDnsName: 'api-123.eu-west-1.elb.amazonaws.com',
-    loadBalancerCanonicalHostedZoneId: 'Z32O12XQLNTSW2',
-  });
+  const loadBalancer = importedLoadBalancer(stack);
   const dns = new OriginDns(stack, 'Dns', {
     zoneName: 'example.com',
     recordName: 'origin.example.com',

@@ -1,9 +1,8 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EvacuationSwitchProps, OriginDns, evacuationSwitchAlarmName } from '../../lib/constructs/dns';
-import { FEATURE_FLAGS } from '../helpers';
+import { FEATURE_FLAGS, importedLoadBalancer } from '../helpers';
 
 const ROUTING_CONTROL_ARN =
   'arn:aws:route53-recovery-control::111111111111:controlpanel/0123456789abcdef0123456789abcdef/routingcontrol/0123456789abcdef';
@@ -20,12 +19,7 @@ interface Built {
 function build(evacuationSwitch: EvacuationSwitchProps, options: { nag?: boolean } = {}): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const stack = new Stack(app, 'Service', { env: { region: 'eu-west-1' } });
-  const loadBalancer = elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(stack, 'Lb', {
-    loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/api/0123456789abcdef',
-    securityGroupId: 'sg-0123456789abcdef0',
-    loadBalancerDnsName: 'api-123.eu-west-1.elb.amazonaws.com',
-    loadBalancerCanonicalHostedZoneId: 'Z32O12XQLNTSW2',
-  });
+  const loadBalancer = importedLoadBalancer(stack);
   const dns = new OriginDns(stack, 'Dns', {
     zoneName: 'example.com',
     hostedZoneId: 'Z0123456789ABCDEFGHIJ',

@@ -38,6 +38,32 @@ const idOfType = (resources: Record<string, CfnResource>, type: string, configTy
 const recordOf = (resources: Record<string, CfnResource & { Properties: Record<string, any> }>) =>
   resources[idOfType(resources, 'AWS::Route53::RecordSet')].Properties;
 
+/**
+ * Points the origin record at a new CALCULATED check over `child` and an ARC routing-control
+ * switch, healthy while `healthThreshold` of the two are.
+ */
+function recordOnCalculatedParent(
+  resources: Record<string, CfnResource & { Properties: Record<string, any> }>,
+  child: unknown,
+  healthThreshold: number,
+): void {
+  resources.TestSwitch = {
+    Type: 'AWS::Route53::HealthCheck',
+    Properties: { HealthCheckConfig: { Type: 'RECOVERY_CONTROL', RoutingControlArn: 'arn' } },
+  };
+  resources.TestParent = {
+    Type: 'AWS::Route53::HealthCheck',
+    Properties: {
+      HealthCheckConfig: {
+        Type: 'CALCULATED',
+        ChildHealthChecks: [child, { Ref: 'TestSwitch' }],
+        HealthThreshold: healthThreshold,
+      },
+    },
+  };
+  recordOf(resources).HealthCheckId = { Ref: 'TestParent' };
+}
+
 describe('modeled RTO/RPO (npm run rto)', () => {
   let prod: StackTemplate[];
   let dev: StackTemplate[];
@@ -160,23 +186,9 @@ describe('modeled RTO/RPO (npm run rto)', () => {
     const bare = editServiceTemplates(prod, (resources) => {
       recordOf(resources).HealthCheckId = { Ref: idOfType(resources, 'AWS::Route53::HealthCheck', 'HTTPS') };
     });
-    const parent = editServiceTemplates(bare, (resources) => {
-      resources.TestSwitch = {
-        Type: 'AWS::Route53::HealthCheck',
-        Properties: { HealthCheckConfig: { Type: 'RECOVERY_CONTROL', RoutingControlArn: 'arn' } },
-      };
-      resources.TestParent = {
-        Type: 'AWS::Route53::HealthCheck',
-        Properties: {
-          HealthCheckConfig: {
-            Type: 'CALCULATED',
-            ChildHealthChecks: [recordOf(resources).HealthCheckId, { Ref: 'TestSwitch' }],
-            HealthThreshold: 2,
-          },
-        },
-      };
-      recordOf(resources).HealthCheckId = { Ref: 'TestParent' };
-    });
+    const parent = editServiceTemplates(bare, (resources) =>
+      recordOnCalculatedParent(resources, recordOf(resources).HealthCheckId, 2),
+    );
     for (const stacks of [bare, parent]) {
       const rto = rowOf(stacks, 'region-stateless').rto;
       expect([rto.bestSeconds, rto.worstSeconds]).toEqual([30, 40]);
@@ -187,26 +199,9 @@ describe('modeled RTO/RPO (npm run rto)', () => {
   });
 
   test('a calculated parent that needs only one healthy child never withdraws a lost region', () => {
-    const lenient = editServiceTemplates(prod, (resources) => {
-      resources.TestSwitch = {
-        Type: 'AWS::Route53::HealthCheck',
-        Properties: { HealthCheckConfig: { Type: 'RECOVERY_CONTROL', RoutingControlArn: 'arn' } },
-      };
-      resources.TestParent = {
-        Type: 'AWS::Route53::HealthCheck',
-        Properties: {
-          HealthCheckConfig: {
-            Type: 'CALCULATED',
-            ChildHealthChecks: [
-              { Ref: idOfType(resources, 'AWS::Route53::HealthCheck', 'HTTPS') },
-              { Ref: 'TestSwitch' },
-            ],
-            HealthThreshold: 1,
-          },
-        },
-      };
-      recordOf(resources).HealthCheckId = { Ref: 'TestParent' };
-    });
+    const lenient = editServiceTemplates(prod, (resources) =>
+      recordOnCalculatedParent(resources, { Ref: idOfType(resources, 'AWS::Route53::HealthCheck', 'HTTPS') }, 1),
+    );
     const region = rowOf(lenient, 'region-stateless');
     expect(region.rto.worstSeconds).toBeNull();
     expect(region.verdicts[0].meets).toBe(false);

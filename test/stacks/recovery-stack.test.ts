@@ -6,7 +6,7 @@ import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { RecoveryControls, RecoveryControlsProps } from '../../lib/constructs/dns/recovery-controls';
 import { RecoveryStack } from '../../lib/stacks/recovery-stack';
-import { BuiltBlueprint, FEATURE_FLAGS, buildApp, configWith } from '../helpers';
+import { BuiltBlueprint, FEATURE_FLAGS, buildApp, configWith, stackDependencies } from '../helpers';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-2'];
 const PARAMETER = '/blueprint/resilience/routing-control-arn';
@@ -158,12 +158,7 @@ describe('the prod app with resilience.arc', () => {
   });
 
   test('deploys after every data region and before every service, beside the edge', () => {
-    const byName = new Map(assembly.stacks.map((s) => [s.stackName, s]));
-    const dependsOn = (name: string) =>
-      byName
-        .get(name)!
-        .dependencies.map((d) => d.id)
-        .filter((id) => !id.endsWith('.assets'));
+    const dependsOn = (name: string) => stackDependencies(assembly, name);
     expect(dependsOn('blueprint-Recovery')).toEqual([`blueprint-Data-${REGIONS[REGIONS.length - 1]}`]);
     expect(dependsOn('blueprint-Edge')).not.toContain('blueprint-Recovery');
     for (const region of REGIONS) expect(dependsOn(`blueprint-Service-${region}`)).toContain('blueprint-Recovery');

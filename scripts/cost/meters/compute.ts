@@ -1,4 +1,4 @@
-import { Meter, Usage, fixed, props, refOf, scalableTargetOf, scaled, share } from './kit';
+import { Meter, Usage, fixed, props, refOf, regionalShare, scalableTargetOf, scaled, share } from './kit';
 
 /** Meters of the compute tier: Fargate services, their cluster's metrics, and FIS drills. */
 export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
@@ -6,13 +6,12 @@ export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
     const p = props(input);
     const { stack, logicalId, context } = input;
     const usages: Usage[] = [];
-    const serviceCount = context.count(stack.region, 'AWS::ECS::Service');
     usages.push(
       fixed(
         input,
         'CloudWatch Logs ingestion (services, database)',
         'logs.ingestGb',
-        share(context.assumptions.appLogsGbPerRegion, serviceCount),
+        regionalShare(input, context.assumptions.appLogsGbPerRegion),
         'GB',
       ),
     );
@@ -59,13 +58,12 @@ export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
   'AWS::ECS::Cluster': (input) => {
     const { stack, context } = input;
     const { assumptions } = context;
-    const clusters = context.count(stack.region, 'AWS::ECS::Cluster');
     const usages = [
       fixed(
         input,
         'Custom metrics (service EMF)',
         'cloudwatch.customMetricMonth',
-        share(assumptions.emfMetricsPerRegion, clusters),
+        regionalShare(input, assumptions.emfMetricsPerRegion),
         'metrics',
       ),
     ];

@@ -1,4 +1,4 @@
-import { Meter, MeterInput, Usage, fixed, props, refOf, refersTo, scaled, share } from './kit';
+import { Meter, MeterInput, Usage, fixed, props, refOf, refersTo, regionalShare, scaled, share } from './kit';
 
 /** How the report names a cache engine. */
 const ENGINE_NAMES: Readonly<Record<string, string>> = { valkey: 'Valkey', redis: 'Redis OSS', memcached: 'Memcached' };
@@ -114,10 +114,7 @@ export const DATA_METERS: Readonly<Record<string, Meter>> = {
       input,
       'SQS requests',
       'sqs.requests.million',
-      share(
-        input.context.assumptions.sqsRequestsMillionsPerRegion,
-        input.context.count(input.stack.region, 'AWS::SQS::Queue'),
-      ),
+      regionalShare(input, input.context.assumptions.sqsRequestsMillionsPerRegion),
       'M requests',
     ),
   ],
@@ -127,10 +124,7 @@ export const DATA_METERS: Readonly<Record<string, Meter>> = {
       input,
       'SNS publishes',
       'sns.publishes.million',
-      share(
-        input.context.assumptions.snsPublishesMillionsPerRegion,
-        input.context.count(input.stack.region, 'AWS::SNS::Topic'),
-      ),
+      regionalShare(input, input.context.assumptions.snsPublishesMillionsPerRegion),
       'M publishes',
     ),
   ],

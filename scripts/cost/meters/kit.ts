@@ -119,6 +119,10 @@ export function scaled(
 /** The share of a regional assumption that falls on one of `count` resources of a kind. */
 export const share = (total: number, count: number) => (count > 0 ? total / count : 0);
 
+/** The share of a per-region assumption that falls on this resource, among those of its type in its region. */
+export const regionalShare = (input: MeterInput, perRegion: number) =>
+  share(perRegion, input.context.count(input.stack.region, input.resource.Type));
+
 export const props = (input: MeterInput): Record<string, any> => input.resource.Properties ?? {};
 
 /** Whether `value` (a template fragment) refers to the resource `logicalId` by Ref or GetAtt. */

@@ -1,4 +1,4 @@
-import { Meter, Usage, fixed, props, share } from './kit';
+import { Meter, Usage, fixed, props, regionalShare, share } from './kit';
 
 /** Meters of the network: NAT, public IPv4, endpoints, traffic between AZs, flow logs, load balancers. */
 export const NETWORK_METERS: Readonly<Record<string, Meter>> = {
@@ -12,10 +12,10 @@ export const NETWORK_METERS: Readonly<Record<string, Meter>> = {
         'NAT gateway data processed',
         'natGateway.gb',
         // A region without interface endpoints sends their traffic (image pulls, logs) through NAT.
-        share(
+        regionalShare(
+          input,
           context.assumptions.natGbPerRegion +
             (context.count(region, 'AWS::EC2::VPCEndpoint', 'Interface') ? 0 : context.assumptions.endpointGbPerRegion),
-          context.count(region, 'AWS::EC2::NatGateway'),
         ),
         'GB',
       ),
@@ -53,7 +53,7 @@ export const NETWORK_METERS: Readonly<Record<string, Meter>> = {
       input,
       'Data transfer between AZs',
       'dataTransfer.crossAzGb',
-      share(input.context.assumptions.crossAzGbPerRegion, input.context.count(input.stack.region, 'AWS::EC2::VPC')) * 2,
+      regionalShare(input, input.context.assumptions.crossAzGbPerRegion) * 2,
       'GB (both directions)',
     ),
   ],
@@ -63,10 +63,7 @@ export const NETWORK_METERS: Readonly<Record<string, Meter>> = {
       input,
       'CloudWatch Logs ingestion (VPC flow logs)',
       'logs.ingestGb',
-      share(
-        input.context.assumptions.flowLogsGbPerRegion,
-        input.context.count(input.stack.region, 'AWS::EC2::FlowLog'),
-      ),
+      regionalShare(input, input.context.assumptions.flowLogsGbPerRegion),
       'GB',
     ),
   ],

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { BlueprintStacks, buildBlueprint } from '../lib/app';
 import { AppConfig, loadConfig } from '../lib/config';
 import { DataKey } from '../lib/constructs/data-key';
-import { Network } from '../lib/constructs/network';
+import { Network, SubnetGroup } from '../lib/constructs/network';
 
 /** The context of the committed cdk.json: feature flags, shared keys and profile presets. */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
@@ -82,4 +83,53 @@ export function stackDependencies(assembly: cxapi.CloudAssembly, stackName: stri
   const stack = assembly.stacks.find((s) => s.stackName === stackName);
   if (!stack) throw new Error(`no stack ${stackName} in ${assembly.stacks.map((s) => s.stackName).join(', ')}`);
   return stack.dependencies.map((d) => d.id).filter((id) => !id.endsWith('.assets'));
+}
+
+/**
+ * An ECS cluster with enhanced Container Insights and a Fargate task definition of one container
+ * (`name`, the public Node.js image, logs to CloudWatch), as a region's services have.
+ */
+export function clusterAndTask(
+  stack: Stack,
+  vpc: ec2.IVpc,
+  container: { readonly name: string; readonly command?: string[] },
+): { cluster: ecs.Cluster; taskDefinition: ecs.FargateTaskDefinition } {
+  const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENHANCED });
+  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
+  taskDefinition.addContainer(container.name, {
+    image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:20-slim'),
+    command: container.command,
+    logging: ecs.LogDrivers.awsLogs({ streamPrefix: container.name }),
+  });
+  return { cluster, taskDefinition };
+}
+
+/** A Fargate service in the app subnets that rolls back a failed deployment, as the app's services do. */
+export function fargateService(
+  stack: Stack,
+  id: string,
+  { cluster, taskDefinition }: { cluster: ecs.ICluster; taskDefinition: ecs.FargateTaskDefinition },
+): ecs.FargateService {
+  return new ecs.FargateService(stack, id, {
+    cluster,
+    taskDefinition,
+    vpcSubnets: { subnetGroupName: SubnetGroup.APP },
+    minHealthyPercent: 100,
+    circuitBreaker: { enable: true, rollback: true },
+  });
+}
+
+/**
+ * Every way a stack of `assembly` reads a value across stacks that decision 1 forbids: an export
+ * (`Fn::ImportValue`), or a stack output read from another region. Empty when there is none.
+ */
+export function crossRegionReferences(assembly: cxapi.CloudAssembly): string[] {
+  return assembly.stacks.flatMap((stack) => {
+    const template = JSON.stringify(stack.template);
+    const found = template.includes('Fn::ImportValue') ? [`${stack.stackName} imports an export`] : [];
+    for (const [, region] of template.matchAll(/"Fn::GetStackOutput":\{[^}]*"Region":"([a-z0-9-]+)"/g)) {
+      if (region !== stack.environment.region) found.push(`${stack.stackName} reads an output in ${region}`);
+    }
+    return found;
+  });
 }

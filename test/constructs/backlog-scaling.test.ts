@@ -1,6 +1,5 @@
 import { App, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
 import {
@@ -8,9 +7,8 @@ import {
   BacklogPerTaskScaling,
   BacklogPerTaskScalingProps,
 } from '../../lib/constructs/backlog-scaling';
-import { SubnetGroup } from '../../lib/constructs/network';
 import { WorkQueue } from '../../lib/constructs/work-queue';
-import { FEATURE_FLAGS, regionalFoundation } from '../helpers';
+import { FEATURE_FLAGS, clusterAndTask, fargateService, regionalFoundation } from '../helpers';
 
 interface Built {
   readonly app: App;
@@ -25,23 +23,12 @@ function build(props: Partial<BacklogPerTaskScalingProps> = {}, options: { nag?:
   const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1' } });
   const { key, vpc } = regionalFoundation(stack);
   const work = new WorkQueue(stack, 'Work', { key });
-  const cluster = new ecs.Cluster(stack, 'Cluster', {
-    vpc,
-    containerInsightsV2: ecs.ContainerInsights.ENHANCED,
-  });
-  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
-  taskDefinition.addContainer('worker', {
-    image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:20-slim'),
+  const worker = clusterAndTask(stack, vpc, {
+    name: 'worker',
     command: ['node', '--enable-source-maps', 'dist/worker.js'],
-    logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker' }),
   });
-  const service = new ecs.FargateService(stack, 'Service', {
-    cluster,
-    taskDefinition,
-    vpcSubnets: { subnetGroupName: SubnetGroup.APP },
-    minHealthyPercent: 100,
-    circuitBreaker: { enable: true, rollback: true },
-  });
+  const { cluster } = worker;
+  const service = fargateService(stack, 'Service', worker);
   const taskCount = service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: 10 });
   const scaling = new BacklogPerTaskScaling(stack, 'Backlog', {
     service,

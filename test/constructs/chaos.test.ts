@@ -2,7 +2,6 @@ import { App, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'a
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -21,10 +20,16 @@ import {
 } from '../../lib/constructs/chaos';
 import { grantDrillPermissions } from '../../lib/constructs/chaos/permissions';
 import { AuroraShard, ShardRole } from '../../lib/constructs/database';
-import { SubnetGroup } from '../../lib/constructs/network';
 import { WorkQueue } from '../../lib/constructs/work-queue';
 import { ServiceStack } from '../../lib/stacks/service-stack';
-import { BuiltBlueprint, FEATURE_FLAGS, buildApp, regionalFoundation } from '../helpers';
+import {
+  BuiltBlueprint,
+  FEATURE_FLAGS,
+  buildApp,
+  clusterAndTask,
+  fargateService,
+  regionalFoundation,
+} from '../helpers';
 
 type Json = Record<string, any>;
 
@@ -50,19 +55,9 @@ function fixture(shards: readonly { role: ShardRole; readers: number }[], option
   const app = new App({ context: FEATURE_FLAGS, builtinCloudFormationValidation: lint });
   const stack = new Stack(app, 'Region', { env: { region } });
   const { key, vpc } = regionalFoundation(stack);
-  const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENHANCED });
-  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
-  taskDefinition.addContainer('api', {
-    image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:20-slim'),
-    logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'api' }),
-  });
-  const service = new ecs.FargateService(stack, 'Api', {
-    cluster,
-    taskDefinition,
-    vpcSubnets: { subnetGroupName: SubnetGroup.APP },
-    minHealthyPercent: 100,
-    circuitBreaker: { enable: true, rollback: true },
-  });
+  const api = clusterAndTask(stack, vpc, { name: 'api' });
+  const { cluster } = api;
+  const service = fargateService(stack, 'Api', api);
   const clients = new ec2.SecurityGroup(stack, 'Clients', { vpc, description: 'service tasks' });
   const databases = shards.map(
     ({ role, readers }, shardIndex) =>

@@ -7,7 +7,7 @@ import { ConfigError } from '../../lib/config';
 import { BACKLOG_PER_TASK_EXPRESSION } from '../../lib/constructs/backlog-scaling';
 import { WorkQueue } from '../../lib/constructs/work-queue';
 import { WorkerService, WorkerServiceProps } from '../../lib/constructs/worker-service';
-import { FEATURE_FLAGS, regionalFoundation } from '../helpers';
+import { FEATURE_FLAGS, clusterAndTask, regionalFoundation } from '../helpers';
 
 interface Built {
   readonly app: App;
@@ -29,15 +29,9 @@ function build(props: Partial<WorkerServiceProps> = {}, options: BuildOptions = 
   const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1' } });
   const { key, vpc } = regionalFoundation(stack);
   const work = new WorkQueue(stack, 'Work', { key });
-  const cluster = new ecs.Cluster(stack, 'Cluster', {
-    vpc,
-    containerInsightsV2: ecs.ContainerInsights.ENHANCED,
-  });
-  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
-  taskDefinition.addContainer('worker', {
-    image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:20-slim'),
+  const { cluster, taskDefinition } = clusterAndTask(stack, vpc, {
+    name: 'worker',
     command: ['node', '--enable-source-maps', 'dist/worker.js'],
-    logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker' }),
   });
   const securityGroups = options.extraSecurityGroup
     ? [new ec2.SecurityGroup(stack, 'CacheClients', { vpc, description: 'Cache clients' })]

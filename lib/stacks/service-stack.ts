@@ -219,9 +219,13 @@ export class ServiceStack extends RegionalStack {
     for (const task of [apiTask, workerTask]) data.invalidation.topic.grantPublish(task.taskRole);
     data.invalidation.queue.grantConsumeMessages(apiTask.taskRole);
     data.workQueue.queue.grantSendMessages(apiTask.taskRole);
-    for (const task of [apiTask, workerTask]) {
-      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-        if (task === workerTask && action === 'kms:ReEncrypt*') continue;
+    // The KMS action families those grants add (the api's SQS send also re-encrypts).
+    const kmsFamilies = [
+      [apiTask, ['kms:GenerateDataKey*', 'kms:ReEncrypt*']],
+      [workerTask, ['kms:GenerateDataKey*']],
+    ] as const;
+    for (const [task, actions] of kmsFamilies) {
+      for (const action of actions) {
         Validations.of(task.taskRole).acknowledge({
           id: `AwsSolutions-IAM5[Action::${action}]`,
           reason:

@@ -5,6 +5,9 @@
 //
 //   npm run bench:synth            # 3 runs of each
 //   npm run bench:synth -- 5       # 5 runs of each
+//   npm run bench:synth -- 5 --baseline ../older-checkout
+//                                  # also time another checkout (npm ci'd) of this app, e.g. an
+//                                  # earlier commit, and print our time against it
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const RUNS = Number(process.argv[2] ?? 3);
+const args = process.argv.slice(2);
+const baselineAt = args.indexOf('--baseline');
+const BASELINE = baselineAt >= 0 ? args.splice(baselineAt, 2)[1] : undefined;
+const RUNS = Number(args[0] ?? 3);
 const require = createRequire(join(ROOT, 'package.json'));
 
 // The floor app lives under the repo so `npx cdk` resolves the project's pinned CLI.
@@ -39,10 +45,14 @@ const cases = [
   { name: 'app, 3 regions (default)', cwd: ROOT, args: [] },
   // The app skips CDK's built-in template lint (npm test runs it); this shows what it costs.
   { name: 'app, 3 regions, CFN lint on', cwd: ROOT, args: [], env: { CDK_VALIDATION: 'true' } },
+  // What bin/register.cjs's caches save: the first synth after `npm ci` runs like this.
+  { name: 'app, 3 regions, no caches', cwd: ROOT, args: [], env: { SYNTH_CODE_CACHE: '0' } },
+  ...(BASELINE ? [{ name: `baseline, ${BASELINE}`, cwd: BASELINE, args: [] }] : []),
 ];
 
-function timeSynth({ cwd, args, env }, run) {
-  const output = join(outRoot, `${cases.findIndex((c) => c.args === args && c.env === env)}-${run}`);
+function timeSynth(testCase, run) {
+  const { cwd, args, env } = testCase;
+  const output = join(outRoot, `${cases.indexOf(testCase)}-${run}`);
   const start = process.hrtime.bigint();
   execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', output, ...args], {
     cwd,
@@ -67,7 +77,7 @@ rmSync(outRoot, { recursive: true, force: true });
 rmSync(floorDir, { recursive: true, force: true });
 
 const medians = times.map(median);
-const [floor, one, , three, threeLinted] = medians;
+const [floor, one, , three, threeLinted, threeUncached, baseline] = medians;
 console.log(`synth times, median of ${RUNS} runs each (after one warm-up):`);
 cases.forEach((c, i) =>
   console.log(`  ${c.name.padEnd(28)} ${medians[i].toFixed(2)} s   (${times[i].map((t) => t.toFixed(2)).join(', ')})`),
@@ -78,3 +88,10 @@ console.log(`  ((3 regions - 1 region) / 2) / floor ${((three - one) / 2 / floor
 console.log(
   `  app (3 regions, CFN lint on) / floor ${(threeLinted / floor).toFixed(2)}   (for reference: what the lint adds)`,
 );
+console.log(
+  `  app (3 regions, no caches) / floor   ${(threeUncached / floor).toFixed(2)}   (for reference: the first synth after npm ci)`,
+);
+if (baseline !== undefined) {
+  console.log(`  baseline / floor                     ${(baseline / floor).toFixed(2)}`);
+  console.log(`  app (3 regions) / baseline           ${(three / baseline).toFixed(2)}`);
+}

@@ -2,17 +2,63 @@
 // types by SWC as it is required, and nothing else is touched. A general-purpose loader (tsx)
 // also inspects every JavaScript file the app loads — thousands in aws-cdk-lib — which cost
 // about a fifth of synth time (bench/synth.mjs measures it).
-const { readFileSync } = require('node:fs');
-const { transformSync } = require('@swc/core');
+//
+// Two caches under node_modules/.cache (which `npm ci` wipes) keep repeated synths fast: SWC's
+// output per .ts file, and a V8 code cache of the JavaScript under node_modules (see
+// bin/code-cache.cjs and docs/decisions/0002). SYNTH_CODE_CACHE=0 turns both off.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const useCache = process.env.SYNTH_CODE_CACHE !== '0';
+const TRANSPILED_FILE = path.join(__dirname, '..', 'node_modules', '.cache', 'synth-code-cache', 'typescript.json');
+
+const SWC_OPTIONS = {
+  swcrc: false,
+  sourceMaps: 'inline',
+  module: { type: 'commonjs' },
+  jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+};
+// Output made by another SWC version or other options is thrown away.
+const TRANSPILE_KEY = JSON.stringify([require('@swc/core/package.json').version, SWC_OPTIONS]);
+
+/** @type {Record<string, { mtimeMs: number, size: number, code: string }>} */
+let transpiled = {};
+let transpiledChanged = false;
+if (useCache) {
+  try {
+    const saved = JSON.parse(fs.readFileSync(TRANSPILED_FILE, 'utf-8'));
+    if (saved.key === TRANSPILE_KEY) transpiled = saved.files;
+  } catch {
+    transpiled = {};
+  }
+  process.once('exit', () => {
+    if (!transpiledChanged) return;
+    try {
+      fs.mkdirSync(path.dirname(TRANSPILED_FILE), { recursive: true });
+      const partial = `${TRANSPILED_FILE}.${process.pid}`;
+      fs.writeFileSync(partial, JSON.stringify({ key: TRANSPILE_KEY, files: transpiled }));
+      fs.renameSync(partial, TRANSPILED_FILE);
+    } catch {
+      // A read-only or full disk only costs the next run its cache.
+    }
+  });
+}
+
+function transpile(filename) {
+  const { transformSync } = require('@swc/core');
+  return transformSync(fs.readFileSync(filename, 'utf-8'), { filename, ...SWC_OPTIONS }).code;
+}
 
 process.setSourceMapsEnabled(true);
 require.extensions['.ts'] = function compileTypeScript(module, filename) {
-  const { code } = transformSync(readFileSync(filename, 'utf-8'), {
-    filename,
-    swcrc: false,
-    sourceMaps: 'inline',
-    module: { type: 'commonjs' },
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-  });
-  module._compile(code, filename);
+  if (!useCache) return module._compile(transpile(filename), filename);
+  const { mtimeMs, size } = fs.statSync(filename);
+  let entry = transpiled[filename];
+  if (!entry || entry.mtimeMs !== mtimeMs || entry.size !== size) {
+    entry = transpiled[filename] = { mtimeMs, size, code: transpile(filename) };
+    transpiledChanged = true;
+  }
+  module._compile(entry.code, filename);
 };
+
+if (useCache) require('./code-cache.cjs').install();

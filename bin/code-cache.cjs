@@ -1,0 +1,92 @@
+// A V8 code cache for the CommonJS modules the synth loads from node_modules.
+//
+// Node 22 has this built in (module.enableCompileCache); Node 20, our floor, does not. Each
+// module under node_modules is compiled with the cached data of the previous run, so V8 skips
+// parsing and compiling what it compiled before (including functions compiled lazily during
+// that run: the data is taken after the app ran, at exit). An entry is used only while the
+// file's size and mtime match; V8 itself rejects data from another V8 version or flags.
+// Everything lives in one file under node_modules/.cache, which `npm ci` wipes.
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const Module = require('node:module');
+const path = require('node:path');
+const v8 = require('node:v8');
+const vm = require('node:vm');
+
+const ROOT = path.join(__dirname, '..');
+const NODE_MODULES = path.join(ROOT, 'node_modules') + path.sep;
+// V8 rejects code cached under other flags, so each set of node flags keeps its own file.
+const FLAGS = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+const CACHE_FILE = path.join(
+  NODE_MODULES,
+  '.cache',
+  'synth-code-cache',
+  `${process.version}-${process.arch}-${crypto.createHash('sha256').update(FLAGS).digest('hex').slice(0, 12)}.bin`,
+);
+
+/** @typedef {{ mtimeMs: number, size: number, data: Buffer }} Entry */
+
+function readCache() {
+  try {
+    /** @type {Map<string, Entry>} */
+    const entries = v8.deserialize(fs.readFileSync(CACHE_FILE));
+    return entries instanceof Map ? entries : new Map();
+  } catch {
+    return new Map();
+  }
+}
+
+/** What Node's own `require` inside a module offers, built on the public Module API. */
+function makeRequire(module) {
+  const require = (id) => module.require(id);
+  require.resolve = (request, options) => Module._resolveFilename(request, module, false, options);
+  require.resolve.paths = (request) => Module._resolveLookupPaths(request, module);
+  require.main = process.mainModule;
+  require.extensions = Module._extensions;
+  require.cache = Module._cache;
+  return require;
+}
+
+function install() {
+  const entries = readCache();
+  /** Scripts compiled without usable data: their data is taken at exit. */
+  const fresh = new Map();
+  const originalCompile = Module.prototype._compile;
+
+  Module.prototype._compile = function compileWithCache(content, filename) {
+    if (!filename.startsWith(NODE_MODULES) || !(filename.endsWith('.js') || filename.endsWith('.cjs'))) {
+      return originalCompile.call(this, content, filename);
+    }
+    const stat = fs.statSync(filename);
+    const entry = entries.get(filename);
+    const usable = entry && entry.mtimeMs === stat.mtimeMs && entry.size === stat.size;
+    // A leading hashbang is legal only at the start of a script, not inside the wrapper.
+    const source = Module.wrap(content.startsWith('#!') ? '//' + content : content);
+    const script = new vm.Script(source, {
+      filename,
+      cachedData: usable ? entry.data : undefined,
+      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
+    if (!usable || script.cachedDataRejected) fresh.set(filename, { script, mtimeMs: stat.mtimeMs, size: stat.size });
+    const wrapper = script.runInThisContext({ displayErrors: true });
+    return wrapper.call(this.exports, this.exports, makeRequire(this), this, filename, path.dirname(filename));
+  };
+
+  process.once('exit', () => {
+    if (fresh.size === 0) return;
+    for (const [filename, { script, mtimeMs, size }] of fresh) {
+      entries.set(filename, { mtimeMs, size, data: script.createCachedData() });
+    }
+    try {
+      fs.mkdirSync(path.dirname(CACHE_FILE), { recursive: true });
+      // Written aside and renamed, so a concurrent synth never reads half a file.
+      const partial = `${CACHE_FILE}.${process.pid}`;
+      fs.writeFileSync(partial, v8.serialize(entries));
+      fs.renameSync(partial, CACHE_FILE);
+    } catch {
+      // A read-only or full disk only costs the next run its cache.
+    }
+  });
+}
+
+module.exports = { install };

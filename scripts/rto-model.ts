@@ -131,12 +131,13 @@ function azLoss(t: Templates, s: ServiceView, d: DataView): RegionRow {
     (a: { Key: string }) => a.Key === 'zonal_shift.config.enabled',
   )?.Value;
   const worst = natPerAz && lbZones >= 2 && taskZones >= 2 ? Math.max(c.out + c.interval, db.seconds) : null;
+  const natNoun = d.natKind === 'instance' ? 'NAT instance' : 'NAT gateway';
   const nat =
     d.natZones.length === 0
       ? 'no NAT gateways'
       : natPerAz
-        ? `a NAT gateway in each of the ${zones} AZs`
-        : `${d.natZones.length} NAT gateway(s) for ${zones} AZs: losing an AZ with one cuts egress for the AZs routed through it${d.interfaceEndpoints ? ` (${d.interfaceEndpoints} interface endpoints still reach AWS APIs)` : ', and there are no interface endpoints'}`;
+        ? `a ${natNoun} in each of the ${zones} AZs`
+        : `${d.natZones.length} ${natNoun}(s) for ${zones} AZs: losing an AZ with one cuts egress for the AZs routed through it${d.interfaceEndpoints ? ` (${d.interfaceEndpoints} interface endpoints still reach AWS APIs)` : ', and there are no interface endpoints'}`;
   return {
     id: 'az-loss',
     failureMode: 'AZ loss',
@@ -158,7 +159,7 @@ function azLoss(t: Templates, s: ServiceView, d: DataView): RegionRow {
       tpl('AZs (subnets)', zones),
       tpl('ALB AZs', lbZones),
       tpl('api task AZs', taskZones),
-      tpl('NAT gateways', d.natZones.length),
+      tpl(d.natKind === 'instance' ? 'NAT instances' : 'NAT gateways', d.natZones.length),
       tpl('zonal_shift.config.enabled', zonalShift ?? 'unset'),
       ...db.inputs,
       ...c.inputs,

@@ -100,8 +100,10 @@ export interface DataView {
   readonly stack: StackTemplate;
   readonly region: string;
   readonly zones: string[];
-  /** The AZ of each NAT gateway. */
+  /** The AZ of each NAT gateway or NAT instance. */
   readonly natZones: string[];
+  /** What the NATs are: managed gateways, or EC2 instances that forward (source/dest check off). */
+  readonly natKind: 'gateway' | 'instance';
   readonly interfaceEndpoints: number;
   readonly clusters: ClusterView[];
   readonly cache?: Found;
@@ -156,9 +158,12 @@ export function serviceViews(t: Templates): ServiceView[] {
 export function dataViews(t: Templates): DataView[] {
   return t.stacksWith('AWS::RDS::DBCluster').map((stack) => {
     const zones = [...new Set(t.resources(stack, 'AWS::EC2::Subnet').map((s) => String(s.props.AvailabilityZone)))];
-    const natZones = t
-      .resources(stack, 'AWS::EC2::NatGateway')
-      .map((nat) => t.resolve(stack, nat.props.SubnetId)?.props.AvailabilityZone ?? 'unknown AZ');
+    const gateways = t.resources(stack, 'AWS::EC2::NatGateway');
+    // A NAT instance is an EC2 instance that forwards others' packets: its source/dest check is off.
+    const natInstances = t.resources(stack, 'AWS::EC2::Instance').filter((i) => i.props.SourceDestCheck === false);
+    const natZones = [...gateways, ...natInstances].map(
+      (nat) => t.resolve(stack, nat.props.SubnetId)?.props.AvailabilityZone ?? 'unknown AZ',
+    );
     const instances = t.resources(stack, 'AWS::RDS::DBInstance');
     const globals = t.resources(stack, 'AWS::RDS::GlobalCluster');
     const clusters = t.resources(stack, 'AWS::RDS::DBCluster').map((found): ClusterView => {
@@ -178,6 +183,7 @@ export function dataViews(t: Templates): DataView[] {
       region: stack.region,
       zones: zones.sort(),
       natZones: natZones.sort(),
+      natKind: gateways.length === 0 && natInstances.length > 0 ? 'instance' : 'gateway',
       interfaceEndpoints: t
         .resources(stack, 'AWS::EC2::VPCEndpoint')
         .filter((e) => e.props.VpcEndpointType === 'Interface').length,

@@ -262,7 +262,7 @@ function resolve(input: ConfigInput): AppConfig {
   }
 
   const regional = regions.map((region): RegionalConfig => {
-    const availabilityZones = resolveAvailabilityZones(region, input.availabilityZones[region]);
+    const availabilityZones = resolveAvailabilityZones(region, input.availabilityZones[region], input.network.maxAzs);
     if (input.network.natGateways > availabilityZones.length) {
       throw new ConfigError(
         'network.natGateways',
@@ -368,6 +368,14 @@ function resolve(input: ConfigInput): AppConfig {
       'is greater than maxReaders',
     );
   }
+  if (input.cache.replicas === 0 && input.cache.globalDatastoreId !== undefined) {
+    throw new ConfigError(
+      'cache.replicas',
+      0,
+      'at least 1 with cache.globalDatastoreId (a global datastore fails over automatically, which needs a replica in every member)',
+      'is too few for a global datastore',
+    );
+  }
   if (input.cache.shards > 1 && !input.cache.clusterMode) {
     throw new ConfigError(
       'cache.shards',
@@ -400,10 +408,20 @@ function resolve(input: ConfigInput): AppConfig {
   return { ...rest, primaryRegion, regional, dataDeployOrder };
 }
 
-function resolveAvailabilityZones(region: AwsRegion, given: string[] | undefined): string[] {
+function resolveAvailabilityZones(region: AwsRegion, given: string[] | undefined, maxAzs: number): string[] {
   const key = `availabilityZones.${region}`;
-  if (!given) return defaultAvailabilityZones(region);
   const known = knownAvailabilityZones(region);
+  if (!given) {
+    if (known.length < maxAzs) {
+      throw new ConfigError(
+        'network.maxAzs',
+        maxAzs,
+        `at most ${known.length} in ${region} (${known.join(', ')}), or name its zones in ${key}`,
+        `is more than the AZs of ${region}`,
+      );
+    }
+    return defaultAvailabilityZones(region, maxAzs);
+  }
   if (given.length < 2 || given.length > 6) {
     throw new ConfigError(key, given, `2 to 6 of ${known.join(', ')}`, 'has the wrong number of entries');
   }

@@ -1,10 +1,10 @@
 /**
  * AWS commercial regions with the availability-zone names every account sees and a default VPC
- * CIDR. Knowing AZ names here is what lets synth give each VPC three AZs without a context lookup.
+ * CIDR. Knowing AZ names here is what lets synth give each VPC its `network.maxAzs` AZs without a
+ * context lookup.
  *
  * AZ *names* map to physical zones per account; the letters listed are the ones AWS offers in
- * each region. Regions with fewer than three zones, or an account that lacks a listed letter,
- * set `availabilityZones.<region>` explicitly.
+ * each region. An account that lacks a listed letter sets `availabilityZones.<region>` explicitly.
  *
  * Default CIDRs are fixed per region (not per position in `regions`) so that reordering or adding
  * regions never replaces a VPC, and no two regions overlap (ready for peering or Cloud WAN).
@@ -57,7 +57,10 @@ export function knownAvailabilityZones(region: AwsRegion): string[] {
   return [...AWS_REGIONS[region].azs].map((letter) => `${region}${letter}`);
 }
 
-/** The first three zones of a region: the default when `availabilityZones` does not name it. */
-export function defaultAvailabilityZones(region: AwsRegion): string[] {
-  return knownAvailabilityZones(region).slice(0, 3);
+/**
+ * The first `count` zones of a region: the default when `availabilityZones` does not name it.
+ * Fewer when the region has fewer; the caller checks the count.
+ */
+export function defaultAvailabilityZones(region: AwsRegion, count: number): string[] {
+  return knownAvailabilityZones(region).slice(0, count);
 }

@@ -38,6 +38,9 @@ const retentionDays = z
   .number(allowed(LOG_RETENTION_DAYS.join(', ')))
   .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), allowed(LOG_RETENTION_DAYS.join(', ')));
 
+/** How the app subnets reach the internet: managed NAT gateways, or NAT instances on EC2. */
+export const NAT_KINDS = ['gateway', 'instance'] as const;
+
 /** Interface endpoints the network can create, by the name `aws-ec2` gives the service. */
 export const INTERFACE_ENDPOINTS = ['ecr', 'ecr-docker', 'logs', 'secretsmanager', 'sqs', 'sns', 'kms', 'sts'] as const;
 
@@ -84,7 +87,7 @@ export const configSchema = section({
   availabilityZones: z
     .partialRecord(regionSchema, z.array(z.string(allowed('an AZ name')), allowed('a list of 2 to 6 AZ names')))
     .describe(
-      'AZ names per region, e.g. `{"eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}`. A region left out uses its first three zones.',
+      'AZ names per region, e.g. `{"eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}`. A region left out uses its first `network.maxAzs` zones.',
     ),
   domainName: z
     .string(allowed('a lower-case DNS name such as example.com'))
@@ -115,8 +118,16 @@ export const configSchema = section({
     ),
   logRetentionDays: retentionDays.describe('Days CloudWatch keeps application and service logs.'),
   network: section({
+    maxAzs: int(2, 6).describe(
+      'AZs each region spans when `availabilityZones` does not name them: the first ones of lib/config/regions.ts. Three survive an AZ loss with capacity to spare (prod); two are the fewest an ALB and an Aurora subnet group accept (dev).',
+    ),
+    nat: z
+      .enum(NAT_KINDS, allowed(NAT_KINDS.join(', ')))
+      .describe(
+        'How the app subnets reach the internet: `gateway` (managed NAT gateways, prod) or `instance` (a t4g.nano EC2 NAT instance each: a fraction of the hourly price and no per-GB charge, but egress stops while one is replaced; dev).',
+      ),
     natGateways: int(1, 6).describe(
-      'NAT gateways per region: one per AZ survives an AZ loss (prod); one is cheapest (dev).',
+      'NAT gateways (or instances, with `nat` = `instance`) per region: one per AZ survives an AZ loss (prod); one is cheapest (dev).',
     ),
     interfaceEndpoints: z
       .array(
@@ -256,7 +267,9 @@ export const configSchema = section({
       .string(allowed('an ElastiCache node type such as cache.r7g.large'))
       .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, allowed('an ElastiCache node type such as cache.r7g.large'))
       .describe('ElastiCache node type per region.'),
-    replicas: int(1, 5).describe('Replicas per cache shard; at least one, in another AZ, for automatic failover.'),
+    replicas: int(0, 5).describe(
+      'Replicas per cache shard, in other AZs: at least one for automatic failover and Multi-AZ (prod, and any global datastore); 0 is a single node per shard that is replaced after a failure (dev).',
+    ),
     engine: z
       .enum(['valkey', 'redis'], allowed('valkey, redis'))
       .describe('Cache engine; Valkey costs less than Redis OSS.'),
@@ -351,4 +364,5 @@ export const configSchema = section({
 /** The configuration as written: what the schema accepts. */
 export type ConfigInput = z.infer<typeof configSchema>;
 export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
+export type NatKind = (typeof NAT_KINDS)[number];
 export type FargateSize = Pick<ConfigInput['compute']['api'], 'cpu' | 'memoryMiB' | 'minTasks' | 'maxTasks'>;

@@ -33,8 +33,9 @@ const DEFAULT_PARAMETERS = { 'maxmemory-policy': 'allkeys-lru' };
 
 /**
  * A Valkey (or Redis OSS) replication group in the isolated data subnets: Multi-AZ with
- * automatic failover, TLS required, encrypted at rest with the region's key, AUTH token from
- * Secrets Manager, reachable only from the client security group, with daily snapshots.
+ * automatic failover (given replicas; without, a single node per shard), TLS required,
+ * encrypted at rest with the region's key, AUTH token from Secrets Manager, reachable only from
+ * the client security group, with daily snapshots.
  * Optionally the primary or a secondary of a global datastore.
  *
  * L1 only: ElastiCache has no L2 construct yet (aws-cdk#6908).
@@ -59,6 +60,10 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
   /** `rediss://<host>:<port>` without credentials, e.g. for `REDIS_URL`. */
   public readonly redisUrl: string;
   public readonly clusterMode: boolean;
+  /** Replicas per shard; 0 is a single node per shard, without failover or a replication-lag metric. */
+  public readonly replicas: number;
+  /** Multi-AZ, with a replica to promote in another AZ when a primary fails: false without replicas. */
+  public readonly multiAz: boolean;
   /** Ids of the nodes (`CacheClusterId` in CloudWatch), stable across failovers. */
   public readonly memberClusterIds: readonly string[];
   private readonly metrics: CacheMetrics;
@@ -90,11 +95,19 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     checkInteger(
       'cache.replicas',
       replicas,
-      1,
+      0,
       5,
-      'an integer from 1 to 5 (one or more, for automatic failover)',
+      'an integer from 0 to 5 (one or more for automatic failover)',
       OUT_OF_RANGE,
     );
+    if (global && !Token.isUnresolved(replicas) && replicas === 0) {
+      throw new ConfigError(
+        'cache.replicas',
+        replicas,
+        'at least 1 with cache.globalDatastoreId (a global datastore fails over automatically, which needs a replica in every member)',
+        'is too few for a global datastore',
+      );
+    }
     const clusterMode = props.clusterMode ?? false;
     const shards = props.shards ?? 1;
     const countsKnown = !Token.isUnresolved(shards) && !Token.isUnresolved(replicas);
@@ -144,9 +157,14 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     const supportPolicy = keptRunning ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const secretPolicy = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
+    // A token count is taken to have replicas: the safe settings for a production cache.
+    const hasReplicas = Token.isUnresolved(replicas) || replicas > 0;
+
     this.replicationGroupId = replicationGroupId;
     this.port = port;
     this.clusterMode = clusterMode;
+    this.replicas = replicas;
+    this.multiAz = hasReplicas;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -226,8 +244,10 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
       cacheSubnetGroupName: this.subnetGroup.ref,
       securityGroupIds: [this.securityGroup.securityGroupId],
       port,
-      multiAzEnabled: true,
-      automaticFailoverEnabled: true,
+      // Multi-AZ needs a replica to promote; without one a failed node is replaced in place.
+      // Cluster mode requires automatic failover on (CreateReplicationGroup), replicas or not.
+      multiAzEnabled: hasReplicas,
+      automaticFailoverEnabled: hasReplicas || clusterMode,
       ...(clusterMode ? { replicasPerNodeGroup: replicas } : { numCacheClusters: replicas + 1 }),
       kmsKeyId: props.key.keyArn,
       snapshotRetentionLimit: snapshotRetentionDays,
@@ -237,6 +257,13 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
       ...regionalSettings,
     });
     this.replicationGroup.applyRemovalPolicy(removalPolicy);
+    if (!hasReplicas) {
+      Validations.of(this.replicationGroup).acknowledge({
+        id: 'AwsSolutions-AEC4',
+        reason:
+          'Configured without replicas (cache.replicas = 0, the dev preset): Multi-AZ needs a replica to promote. The cache is not a system of record: while ElastiCache replaces a failed node, the service reads from the database.',
+      });
+    }
     if (global?.role === 'secondary') {
       for (const [rule, what] of [
         ['AwsSolutions-AEC3', 'at-rest and in-transit encryption'],
@@ -301,8 +328,12 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     return this.metrics.metric({ metricName: 'CacheHitRate', statistic: 'Average', across: 'AVG' }, node, options);
   }
 
-  /** Seconds a replica trails its primary (reported by replicas). Max over nodes. */
-  public metricReplicationLag(node?: string, options?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  /**
+   * Seconds a replica trails its primary. Only replicas report it, so a cache without replicas
+   * returns undefined rather than a metric that never has data. Max over nodes.
+   */
+  public metricReplicationLag(node?: string, options?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined {
+    if (this.replicas === 0) return undefined;
     return this.metrics.metric({ metricName: 'ReplicationLag', statistic: 'Maximum', across: 'MAX' }, node, options);
   }
 

@@ -20,17 +20,23 @@ export { DENY_RECEIVE_SID, InvalidationPause } from './chaos/split-brain';
 
 /**
  * One region's fault-injection drills as AWS FIS experiment templates: task loss, AZ loss,
- * database failover, cache failover, region loss and split brain. Each template stops on the
- * region's health alarm, runs as its own least-privilege role, and logs to one group encrypted
- * with the region's key. Templates cost nothing until someone starts one:
+ * database failover, cache failover (given cache replicas), region loss and split brain. Each
+ * template stops on the region's health alarm, runs as its own least-privilege role, and logs to
+ * one group encrypted with the region's key. Templates cost nothing until someone starts one:
  * `aws fis start-experiment --experiment-template-id <id>`.
  *
  * L1 only: aws-cdk-lib has no FIS L2, just the generated `aws-fis` resources.
  */
 export class ChaosDrills extends Construct {
-  public readonly experiments: Record<DrillName, fis.CfnExperimentTemplate>;
+  /**
+   * The drills this region has, in `DRILL_NAMES` order: all of them, except cache failover for a
+   * cache without replicas (nothing to fail over to).
+   */
+  public readonly drillNames: readonly DrillName[];
+  /** The experiment template of each drill in `drillNames`. */
+  public readonly experiments: Partial<Record<DrillName, fis.CfnExperimentTemplate>>;
   /** The role each experiment runs as; it may do what its drill needs and nothing else. */
-  public readonly roles: Record<DrillName, iam.Role>;
+  public readonly roles: Partial<Record<DrillName, iam.Role>>;
   /** Where every experiment of the region logs (schema version 2). */
   public readonly logGroup: logs.LogGroup;
   /** The split-brain runbook and the role it runs as. */
@@ -85,7 +91,7 @@ export class ChaosDrills extends Construct {
       drillMinutes,
       cacheTtlSeconds,
     };
-    const definitions: Record<DrillName, DrillDefinition> = {
+    const definitions: Record<DrillName, DrillDefinition | undefined> = {
       'task-loss': taskLoss(ctx),
       'az-loss': azLoss(ctx),
       'database-failover': databaseFailover(ctx),
@@ -101,8 +107,9 @@ export class ChaosDrills extends Construct {
 
     const roles: Partial<Record<DrillName, iam.Role>> = {};
     const experiments: Partial<Record<DrillName, fis.CfnExperimentTemplate>> = {};
-    for (const name of DRILL_NAMES) {
-      const drill = definitions[name];
+    this.drillNames = DRILL_NAMES.filter((name) => definitions[name] !== undefined);
+    for (const name of this.drillNames) {
+      const drill = definitions[name]!;
       const drillId = pascalDrillName(name);
       const role = new iam.Role(this, `${drillId}Role`, {
         description: `FIS runs the ${name} drill in ${region} as this role`,
@@ -129,8 +136,8 @@ export class ChaosDrills extends Construct {
       roles[name] = role;
       experiments[name] = template;
     }
-    this.roles = roles as Record<DrillName, iam.Role>;
-    this.experiments = experiments as Record<DrillName, fis.CfnExperimentTemplate>;
+    this.roles = roles;
+    this.experiments = experiments;
   }
 
   /** FIS, acting for experiments of this account and region only (no confused deputy). */

@@ -47,7 +47,8 @@ export interface ServiceTaskProps {
   readonly containerPort?: number;
   /**
    * Plain configuration as environment variables. Never put a secret here: it would be readable
-   * by anyone who can describe the task definition.
+   * by anyone who can describe the task definition. A secret's ARN is not secret: pass one here
+   * for an app that reads the secret at run time with its task role (to follow rotations).
    * @default no variables
    */
   readonly environment?: Record<string, string>;
@@ -176,7 +177,7 @@ export class ServiceTask extends Construct {
       Validations.of(this.taskDefinition).acknowledge({
         id: 'AwsSolutions-ECS2',
         reason:
-          'Environment variables carry only non-secret configuration (endpoints, names, tuning); every credential is passed through `secrets` from Secrets Manager, and the constructor refuses a name in both.',
+          'Environment variables carry only non-secret configuration (endpoints, names, tuning, secret ARNs); every credential comes from Secrets Manager, injected through `secrets` or read at run time by the app with its task role, and the constructor refuses a name in both.',
       });
     }
 

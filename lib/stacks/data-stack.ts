@@ -50,6 +50,7 @@ export class DataStack extends RegionalStack {
       cidr: regional.vpcCidr,
       logKey: dataKey.key,
       natGateways: config.network.natGateways,
+      nat: config.network.nat,
       interfaceEndpoints: config.network.interfaceEndpoints,
       flowLogRetention: config.network.flowLogRetentionDays,
       removalPolicy,

@@ -7,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ApiService } from '../constructs/api-service';
-import { ChaosDrills, DRILL_NAMES, pascalDrillName } from '../constructs/chaos';
+import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
 import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
 import { routingControlParameterName } from '../constructs/dns/recovery-controls';
 import { edgeFirewallName } from '../constructs/waf';
@@ -66,6 +66,8 @@ export class ServiceStack extends RegionalStack {
     });
     const secretNames = sharedSecretNames(config.appName);
     const sessionSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SessionSecret', secretNames.session);
+    // This region's copy of each shard's master secret: the primary's, a replica elsewhere.
+    const shardSecrets = data.shards.map((shard, index) => this.localHandle(`Shard${index}Secret`, shard.secret));
     const environment = {
       REGION: regional.region,
       SHARD_MAP: Stack.of(this).toJsonString(
@@ -77,6 +79,9 @@ export class ServiceStack extends RegionalStack {
           database: shard.databaseName,
         })),
       ),
+      // The tasks read the shard credentials at run time by ARN (not secret itself), so a rotation
+      // reaches running tasks; ECS-injected values would be fixed at task start.
+      ...Object.fromEntries(shardSecrets.map((secret, index) => [`SHARD_${index}_SECRET_ARN`, secret.secretArn])),
       DB_SSL: 'require',
       REDIS_URL: data.cache.redisUrl,
       WORK_QUEUE_URL: data.workQueue.queue.queueUrl,
@@ -88,15 +93,6 @@ export class ServiceStack extends RegionalStack {
     const secrets: Record<string, ecs.Secret> = {
       SESSION_SECRET: ecs.Secret.fromSecretsManager(sessionSecret),
       REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(this.localHandle('CacheAuthToken', data.cache.authSecret)),
-      ...Object.fromEntries(
-        data.shards.flatMap((shard, index) => {
-          const secret = this.localHandle(`Shard${index}Secret`, shard.secret);
-          return [
-            [`SHARD_${index}_USERNAME`, ecs.Secret.fromSecretsManager(secret, 'username')],
-            [`SHARD_${index}_PASSWORD`, ecs.Secret.fromSecretsManager(secret, 'password')],
-          ];
-        }),
-      ),
     };
     const taskProps = {
       image,
@@ -127,6 +123,10 @@ export class ServiceStack extends RegionalStack {
       configPath: 'compute.worker',
     });
     for (const task of [apiTask, workerTask]) {
+      // The service reads its shards' secrets itself (GetSecretValue, DescribeSecret on exactly
+      // those ARNs) and decrypts them with the region's data key, as the execution role does.
+      for (const secret of shardSecrets) secret.grantRead(task.taskRole);
+      data.dataKey.grantDecrypt(task.taskRole);
       const executionRole = task.taskDefinition.obtainExecutionRole();
       // The secrets (and their replicas) are encrypted with the region's data key.
       data.dataKey.grantDecrypt(executionRole);
@@ -265,7 +265,8 @@ export class ServiceStack extends RegionalStack {
       regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),
       configPath: 'monitoring',
     });
-    if (regional.isPrimary) {
+    // With one region the regional dashboard already shows everything the global one would.
+    if (regional.isPrimary && config.regions.length > 1) {
       new GlobalDashboard(this, 'GlobalDashboard', {
         appName: config.appName,
         regions: config.regions,
@@ -292,10 +293,10 @@ export class ServiceStack extends RegionalStack {
         removalPolicy,
         configPath: 'resilience',
       });
-      for (const name of DRILL_NAMES) {
+      for (const name of this.drills.drillNames) {
         // Runbooks: `aws fis start-experiment --experiment-template-id <output>`.
         new CfnOutput(this, `Drill${pascalDrillName(name)}TemplateId`, {
-          value: this.drills.experiments[name].attrId,
+          value: this.drills.experiments[name]!.attrId,
           description: `FIS experiment template of the ${name} drill in ${regional.region}`,
         });
       }

@@ -46,7 +46,10 @@ export interface Assumptions {
   readonly originGbPerMonth: number;
   /** New ALB connections per origin request (CloudFront reuses connections). */
   readonly albNewConnectionsPerRequest: number;
-  /** GB through the NAT gateways of a region per month (image pulls and AWS APIs use endpoints). */
+  /**
+   * GB through the NAT of a region per month (image pulls and AWS APIs use endpoints). NAT gateways
+   * bill it per GB; NAT instances do not (their internet egress is not modeled either way).
+   */
   readonly natGbPerRegion: number;
   /** GB through the interface endpoints of a region per month; through NAT where a region has none. */
   readonly endpointGbPerRegion: number;

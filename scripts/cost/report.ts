@@ -16,7 +16,7 @@ const NOT_MODELED = [
   'CloudWatch Logs storage (about $0.03 per compressed GB-month) and Logs Insights queries',
   'Aurora and ElastiCache backups within the free allowance (up to the cluster size), Performance Insights at 7 days (free)',
   'Route 53 queries: every record the app serves is an alias to CloudFront or an ALB, which answers for free',
-  'internet egress from the NAT gateways, S3 and SQS request charges below a dollar, Secrets Manager and CloudWatch API calls',
+  'internet egress through the NAT gateways or instances, S3 and SQS request charges below a dollar, Secrets Manager and CloudWatch API calls',
   'ALB LCUs are priced on the monthly average; the hourly peak is what AWS bills',
 ];
 
@@ -102,7 +102,8 @@ const ASSUMPTION_LABELS: Readonly<Record<keyof Assumptions, string>> = {
   cacheHitRatio: 'CloudFront cache hit ratio',
   originGbPerMonth: 'GB through the ALBs per month, all regions',
   albNewConnectionsPerRequest: 'new ALB connections per origin request',
-  natGbPerRegion: 'NAT gateway GB per region (plus the endpoint GB where a region has no endpoints)',
+  natGbPerRegion:
+    'NAT GB per region, billed per GB by NAT gateways only (plus the endpoint GB where a region has no endpoints)',
   endpointGbPerRegion: 'interface endpoint GB per region',
   crossAzGbPerRegion: 'cross-AZ GB per region',
   replicationGbPerSecondaryRegion: 'GB replicated to each secondary region',

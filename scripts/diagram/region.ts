@@ -113,8 +113,11 @@ function networkFacts(data: TemplateView): string[] {
   const zones = new Set(data.ofType('AWS::EC2::Subnet').map((subnet) => String(subnet.props.AvailabilityZone)));
   const endpoints = data.ofType('AWS::EC2::VPCEndpoint');
   const byType = (type: string) => endpoints.filter((e) => (e.props.VpcEndpointType ?? 'Gateway') === type).length;
+  // NAT instances are EC2 instances that forward others' packets (source/dest check off).
+  const natInstances = data.ofType('AWS::EC2::Instance').filter((i) => i.props.SourceDestCheck === false).length;
+  const nat = natInstances ? plural(natInstances, 'NAT instance') : `${data.count('AWS::EC2::NatGateway')} NAT`;
   return [
-    `VPC ${literalText(vpc.props.CidrBlock)} · ${plural(zones.size, 'AZ')} · ${data.count('AWS::EC2::NatGateway')} NAT`,
+    `VPC ${literalText(vpc.props.CidrBlock)} · ${plural(zones.size, 'AZ')} · ${nat}`,
     `${byType('Interface')} interface + ${byType('Gateway')} gateway endpoints`,
   ];
 }

@@ -48,6 +48,7 @@ const envSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: int(2000, 1),
   DB_STATEMENT_TIMEOUT_MS: int(5000, 1),
   DB_IDLE_TIMEOUT_MS: int(30000, 1),
+  DB_SECRET_MAX_AGE_MS: int(600000, 1000),
   MIGRATE_ON_START: bool(false),
 
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://"),
@@ -95,6 +96,18 @@ const envSchema = z.object({
   METRICS_FLUSH_INTERVAL_MS: int(10000, 100),
 });
 
+/**
+ * How a shard's tasks log in, by precedence (the first one set wins, per shard):
+ * 1. `SHARD_<i>_SECRET_ARN`: the shard's Secrets Manager secret (JSON `username`, `password`),
+ *    read at run time and refreshed after a rotation (src/db/credentials.ts). What the
+ *    infrastructure sets; `SHARD_<i>_USERNAME`/`_PASSWORD` and `DB_*` are then ignored.
+ * 2. `SHARD_<i>_USERNAME` (+ `SHARD_<i>_PASSWORD`): fixed for the life of the process.
+ * 3. `DB_USERNAME` (+ `DB_PASSWORD`): one login for every shard, for local runs without AWS.
+ */
+export type ShardCredentials =
+  | { source: "secretsManager"; secretArn: string }
+  | { source: "environment"; username: string; password: string | undefined };
+
 export interface ShardConfig {
   index: number;
   name: string;
@@ -103,9 +116,11 @@ export interface ShardConfig {
   port: number;
   database: string;
   schema: string | undefined;
-  username: string;
-  password: string | undefined;
+  credentials: ShardCredentials;
 }
+
+// A complete or partial secret ARN (a secondary region's replica is addressed by name).
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 type Env = z.infer<typeof envSchema>;
 
@@ -134,10 +149,6 @@ function parseShards(env: Env, raw: Record<string, string | undefined>): ShardCo
   return parsed.data.map((s, index) => {
     if (names.has(s.name)) throw new ConfigError(`SHARD_MAP.${index}.name: duplicate shard name ${s.name}`);
     names.add(s.name);
-    // Per-shard credentials come from ECS secrets; DB_USERNAME/DB_PASSWORD are a local-dev fallback.
-    const username = raw[`SHARD_${index}_USERNAME`]?.trim() || env.DB_USERNAME;
-    if (!username) throw new ConfigError(`SHARD_${index}_USERNAME: required (or set DB_USERNAME)`);
-    const password = raw[`SHARD_${index}_PASSWORD`] || env.DB_PASSWORD;
     return {
       index,
       name: s.name,
@@ -146,10 +157,23 @@ function parseShards(env: Env, raw: Record<string, string | undefined>): ShardCo
       port: s.port,
       database: s.database,
       schema: s.schema,
-      username,
-      password,
+      credentials: shardCredentials(index, env, raw),
     };
   });
+}
+
+/** The precedence documented on ShardCredentials. */
+function shardCredentials(index: number, env: Env, raw: Record<string, string | undefined>): ShardCredentials {
+  const secretArn = raw[`SHARD_${index}_SECRET_ARN`]?.trim();
+  if (secretArn) {
+    if (!SECRET_ARN.test(secretArn)) {
+      throw new ConfigError(`SHARD_${index}_SECRET_ARN: not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)`);
+    }
+    return { source: "secretsManager", secretArn };
+  }
+  const username = raw[`SHARD_${index}_USERNAME`]?.trim() || env.DB_USERNAME;
+  if (!username) throw new ConfigError(`SHARD_${index}_USERNAME: required (or set SHARD_${index}_SECRET_ARN, or DB_USERNAME)`);
+  return { source: "environment", username, password: raw[`SHARD_${index}_PASSWORD`] || env.DB_PASSWORD };
 }
 
 export function loadConfig(raw: Record<string, string | undefined>): Config {

@@ -1,6 +1,7 @@
 import pg from "pg";
 
-export type Dependency = "db" | "cache" | "queue";
+/** What a dependency failure is attributed to: the `Dependency` dimension of `DependencyErrors` and the 503 body. */
+export type Dependency = "db" | "cache" | "queue" | "secrets";
 
 /** A dependency is unreachable or overloaded: answered with 503 + Retry-After, never a crash. */
 export class DependencyError extends Error {
@@ -15,9 +16,11 @@ export class DependencyError extends Error {
 }
 
 // SQLSTATE classes that mean "try again later" rather than "this request is wrong":
-// connection exception, transaction rollback, insufficient resources, operator intervention
-// (statement timeout, admin shutdown), and 25006 (the writer became a reader during failover).
-const TRANSIENT_SQLSTATE = /^(08|40|53|57)|^25006$/;
+// connection exception, invalid authorization (28000, 28P01: credentials rotated under a new
+// connection; the shard has already refreshed them and retried once), transaction rollback,
+// insufficient resources, operator intervention (statement timeout, admin shutdown), and 25006
+// (the writer became a reader during failover).
+const TRANSIENT_SQLSTATE = /^(08|28|40|53|57)|^25006$/;
 
 /** Wraps transient database failures as DependencyError; other errors (bugs, constraint violations) pass through. */
 export function classifyDbError(err: unknown): unknown {

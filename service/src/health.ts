@@ -76,8 +76,8 @@ export class Readiness {
       probe("cache", () => this.redis.ping()),
       ...this.router.shards.map(async (s) => {
         const [w, r] = await Promise.all([
-          probe(`${s.name}.writer`, () => s.writer.query("SELECT 1")),
-          probe(`${s.name}.reader`, () => s.reader.query("SELECT 1")),
+          probe(`${s.name}.writer`, () => s.ping("writer")),
+          probe(`${s.name}.reader`, () => s.ping("reader")),
         ]);
         return w && r;
       }),

@@ -4,6 +4,7 @@
  * task writes a handful of lines per interval instead of one per request.
  * The catalogue below is the contract the monitoring stack alarms on (see README).
  */
+import type { Dependency } from "./errors.js";
 
 type Unit = "Count" | "Milliseconds" | "Seconds" | "Percent";
 type DimensionName = "Service" | "Route" | "StatusClass" | "Reason" | "Tier" | "Shard" | "Dependency" | "Outcome";
@@ -24,6 +25,7 @@ export const METRIC_CATALOGUE = {
   CacheMisses: { unit: "Count", kind: "counter", dimensions: [["Service"]] },
   CacheHitRatio: { unit: "Percent", kind: "gauge", dimensions: [["Service"]] },
   DbQueries: { unit: "Count", kind: "counter", dimensions: [["Service", "Shard"], ["Service"]] },
+  // Dependency: db, cache, queue or secrets (the `Dependency` type of errors.ts, enforced by Dims).
   DependencyErrors: { unit: "Count", kind: "counter", dimensions: [["Service", "Dependency"]] },
   ItemsWritten: { unit: "Count", kind: "counter", dimensions: [["Service"]] },
   DailyActiveUsers: { unit: "Count", kind: "gauge", dimensions: [["Service"]] },
@@ -38,7 +40,7 @@ export const METRIC_CATALOGUE = {
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRIC_CATALOGUE;
-type Dims = Partial<Record<Exclude<DimensionName, "Service">, string>>;
+type Dims = Partial<Record<Exclude<DimensionName, "Service" | "Dependency">, string>> & { Dependency?: Dependency };
 
 /** CloudWatch accepts at most 100 distinct values per Values/Counts array. */
 const MAX_VALUES_PER_LINE = 100;

@@ -32,12 +32,33 @@ describe("config", () => {
     assert.equal(c.MIGRATE_ON_START, false);
     assert.equal(c.COOKIE_SECURE, true);
     assert.deepEqual(
-      c.shards.map((s) => [s.index, s.name, s.writerHost, s.readerHost, s.port, s.username, s.password]),
+      c.shards.map((s) => [s.index, s.name, s.writerHost, s.readerHost, s.port, s.credentials]),
       [
-        [0, "shard-0", "w0.example", "r0.example", 5432, "app0", "pw0"],
-        [1, "shard-1", "w1.example", "w1.example", 5432, "app1", "pw1"],
+        [0, "shard-0", "w0.example", "r0.example", 5432, { source: "environment", username: "app0", password: "pw0" }],
+        [1, "shard-1", "w1.example", "w1.example", 5432, { source: "environment", username: "app1", password: "pw1" }],
       ],
     );
+    assert.equal(c.DB_SECRET_MAX_AGE_MS, 600000);
+  });
+
+  it("reads a shard's credentials from its secret when SHARD_<i>_SECRET_ARN is set, ahead of any username", () => {
+    const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/shard-0/master-AbCdEf";
+    // A secondary region's replica, addressed by name: a partial ARN.
+    const partial = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/shard-1/master";
+    const c = loadConfig({ ...base, SHARD_0_SECRET_ARN: arn, SHARD_1_SECRET_ARN: partial, SHARD_1_USERNAME: undefined, SHARD_1_PASSWORD: undefined, DB_SECRET_MAX_AGE_MS: "60000" });
+    assert.deepEqual(
+      c.shards.map((s) => s.credentials),
+      [
+        { source: "secretsManager", secretArn: arn },
+        { source: "secretsManager", secretArn: partial },
+      ],
+    );
+    assert.equal(c.DB_SECRET_MAX_AGE_MS, 60000);
+  });
+
+  it("falls back to DB_USERNAME and DB_PASSWORD for a shard without its own credentials", () => {
+    const c = loadConfig({ ...base, SHARD_1_USERNAME: undefined, SHARD_1_PASSWORD: undefined, DB_USERNAME: "dev", DB_PASSWORD: "devpw" });
+    assert.deepEqual(c.shards[1]?.credentials, { source: "environment", username: "dev", password: "devpw" });
   });
 
   it("parses numbers and booleans from strings", () => {
@@ -57,6 +78,8 @@ describe("config", () => {
     ["shard without host", { SHARD_MAP: '[{"name":"s","database":"d"}]' }, /SHARD_MAP\.0\.writerHost/],
     ["duplicate shard", { SHARD_MAP: '[{"name":"s","writerHost":"h","database":"d"},{"name":"s","writerHost":"h","database":"d"}]', SHARD_1_USERNAME: "u" }, /duplicate/],
     ["no credentials", { SHARD_1_USERNAME: undefined }, /SHARD_1_USERNAME/],
+    ["secret ARN of another service", { SHARD_0_SECRET_ARN: "arn:aws:ssm:eu-west-1:123456789012:parameter/db" }, /SHARD_0_SECRET_ARN: not a Secrets Manager secret ARN/],
+    ["secret max age below 1 s", { DB_SECRET_MAX_AGE_MS: "10" }, /DB_SECRET_MAX_AGE_MS/],
     ["port out of range", { PORT: "70000" }, /PORT/],
     ["queue url without topic", { INVALIDATION_QUEUE_URL: "https://sqs.x/1/q" }, /INVALIDATION_TOPIC_ARN/],
     ["verify-full without CA", { DB_SSL: "verify-full" }, /DB_SSL_CA_FILE/],

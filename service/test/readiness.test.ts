@@ -24,8 +24,7 @@ function fakeDependencies(shardCount = 2) {
   };
   const shards = Array.from({ length: shardCount }, (_, i) => ({
     name: `shard-${i}`,
-    writer: { query: probe(`shard-${i}.writer`) },
-    reader: { query: probe(`shard-${i}.reader`) },
+    ping: (role: "writer" | "reader") => probe(`shard-${i}.${role}`)(),
   }));
   const router = { shards } as unknown as ShardRouter;
   const redis = { ping: probe("cache") } as unknown as Redis;

@@ -133,6 +133,23 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     /^network\.natGateways = 3 is more than the AZs \(allowed: at most one per AZ: 2 in eu-west-1\)$/,
   ],
   [
+    'unknown NAT kind',
+    { 'network.nat': 'nat-box' },
+    /^network\.nat = "nat-box" is not one of the choices \(allowed: gateway, instance\)$/,
+  ],
+  ['one AZ', { 'network.maxAzs': '1' }, /^network\.maxAzs = 1 is out of range \(allowed: an integer from 2 to 6\)$/],
+  ['seven AZs', { 'network.maxAzs': '7' }, /^network\.maxAzs = 7 is out of range \(allowed: an integer from 2 to 6\)$/],
+  [
+    'more AZs than a region has',
+    { 'network.maxAzs': '4' },
+    /^network\.maxAzs = 4 is more than the AZs of eu-west-1 \(allowed: at most 3 in eu-west-1 \(eu-west-1a, eu-west-1b, eu-west-1c\), or name its zones in availabilityZones\.eu-west-1\)$/,
+  ],
+  [
+    'fewer AZs than NAT gateways',
+    { 'network.maxAzs': '2' },
+    /^network\.natGateways = 3 is more than the AZs \(allowed: at most one per AZ: 2 in us-east-1\)$/,
+  ],
+  [
     'overlapping VPC ranges',
     { 'network.vpcCidrs.eu-west-1': '10.10.0.0/16' },
     /^network\.vpcCidrs\.eu-west-1 = "10\.10\.0\.0\/16" overlaps another region \(allowed: a range that does not overlap us-east-1's 10\.10\.0\.0\/16\)$/,
@@ -248,6 +265,16 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     'cache shards without cluster mode',
     { 'cache.shards': '3' },
     /^cache\.shards = 3 needs cluster mode \(allowed: 1 unless cache\.clusterMode is true\)$/,
+  ],
+  [
+    'a global datastore without replicas',
+    { 'cache.replicas': '0', 'cache.globalDatastoreId': 'ldgnf-blueprint-cache' },
+    /^cache\.replicas = 0 is too few for a global datastore \(allowed: at least 1 with cache\.globalDatastoreId \(a global datastore fails over automatically, which needs a replica in every member\)\)$/,
+  ],
+  [
+    'negative cache replicas',
+    { 'cache.replicas': '-1' },
+    /^cache\.replicas = -1 is out of range \(allowed: an integer from 0 to 5\)$/,
   ],
   [
     'unknown cache engine',

@@ -9,6 +9,9 @@ describe('profiles', () => {
     expect(config.regional.map((r) => r.isPrimary)).toEqual([true, false, false]);
     expect(config.retainData).toBe(true);
     expect(config.network.natGateways).toBe(3);
+    expect(config.network.nat).toBe('gateway');
+    expect(config.network.maxAzs).toBe(3);
+    expect(config.cache.replicas).toBe(1);
   });
 
   test('dev is one region with the smallest sizes and nothing retained', () => {
@@ -16,6 +19,9 @@ describe('profiles', () => {
     expect(config.regions).toEqual(['us-east-1']);
     expect(config.retainData).toBe(false);
     expect(config.network.natGateways).toBe(1);
+    expect(config.network.nat).toBe('instance');
+    expect(config.regional[0].availabilityZones).toEqual(['us-east-1a', 'us-east-1b']);
+    expect(config.cache.replicas).toBe(0);
     expect(config.network.interfaceEndpoints).toEqual([]);
     expect(config.compute.api).toMatchObject({ cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 });
     expect(config.database.shards).toBe(1);
@@ -29,6 +35,19 @@ describe('per-region defaults', () => {
       ['us-east-1a', 'us-east-1b', 'us-east-1c'],
       ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
       ['ap-northeast-2a', 'ap-northeast-2b', 'ap-northeast-2c'],
+    ]);
+  });
+
+  test('network.maxAzs takes the first N zones of a region that availabilityZones does not name', () => {
+    const config = configWith({
+      regions: 'us-east-1,eu-west-1',
+      'network.maxAzs': '4',
+      'network.natGateways': '1',
+      'availabilityZones.eu-west-1': 'eu-west-1a,eu-west-1c',
+    });
+    expect(config.regional.map((r) => r.availabilityZones)).toEqual([
+      ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'],
+      ['eu-west-1a', 'eu-west-1c'],
     ]);
   });
 

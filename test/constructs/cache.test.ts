@@ -171,7 +171,7 @@ describe('RegionalCache with defaults', () => {
       [built.cache.metricMemoryUsagePercentage(), 'DatabaseMemoryUsagePercentage', 'Average', 'MAX'],
       [built.cache.metricEvictions(), 'Evictions', 'Sum', 'SUM'],
       [built.cache.metricCacheHitRate(), 'CacheHitRate', 'Average', 'AVG'],
-      [built.cache.metricReplicationLag(), 'ReplicationLag', 'Maximum', 'MAX'],
+      [built.cache.metricReplicationLag()!, 'ReplicationLag', 'Maximum', 'MAX'],
       [built.cache.metricCurrentConnections(), 'CurrConnections', 'Maximum', 'SUM'],
       [built.cache.metricGlobalDatastoreReplicationLag(), 'GlobalDatastoreReplicationLag', 'Maximum', 'MAX'],
     ];
@@ -245,6 +245,58 @@ describe('RegionalCache options', () => {
     ]) {
       template.hasResource(type, { Properties: Match.anyValue(), DeletionPolicy: 'Retain' });
     }
+  });
+});
+
+describe('RegionalCache without replicas (dev)', () => {
+  let built: Built;
+  beforeAll(() => {
+    built = buildCache({ replicas: 0, nodeType: 'cache.t4g.micro' });
+  });
+
+  test('is a single node with Multi-AZ and automatic failover off', () => {
+    built.template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      NumCacheClusters: 1,
+      MultiAZEnabled: false,
+      AutomaticFailoverEnabled: false,
+      ClusterMode: 'disabled',
+    });
+    expect(built.cache.replicas).toBe(0);
+    expect(built.cache.multiAz).toBe(false);
+    expect(built.cache.memberClusterIds).toEqual(['app-cache-001']);
+  });
+
+  test('keeps TLS, encryption at rest and the AUTH token', () => {
+    built.template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      AtRestEncryptionEnabled: true,
+      TransitEncryptionEnabled: true,
+      TransitEncryptionMode: 'required',
+      AuthToken: Match.anyValue(),
+    });
+  });
+
+  test('has no replication-lag metric; the others cover the one node', () => {
+    expect(built.cache.metricReplicationLag()).toBeUndefined();
+    expect((built.cache.metricEngineCpuUtilization() as cloudwatch.MathExpression).expression).toBe('MAX([n0])');
+  });
+
+  test('acknowledges cdk-nag AEC4 (Multi-AZ) on the replication group alone', () => {
+    const acknowledged = built.cache.replicationGroup.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.keys(entry.data as object))
+      .map((id) => id.replace(/^annotation::/i, ''));
+    expect(acknowledged).toEqual(['AwsSolutions-AEC4']);
+  });
+
+  test('in cluster mode keeps automatic failover on, as ElastiCache requires, but not Multi-AZ', () => {
+    const { template, cache } = buildCache({ replicas: 0, clusterMode: true, shards: 3 });
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      NumNodeGroups: 3,
+      ReplicasPerNodeGroup: 0,
+      MultiAZEnabled: false,
+      AutomaticFailoverEnabled: true,
+    });
+    expect(cache.memberClusterIds).toEqual(['app-cache-0001-001', 'app-cache-0002-001', 'app-cache-0003-001']);
   });
 });
 
@@ -325,7 +377,21 @@ describe('RegionalCache validation', () => {
       { nodeType: 'r7g.large' },
       /^cache\.nodeType = "r7g\.large" is malformed \(allowed: an ElastiCache node type/,
     ],
-    ['no replica', { replicas: 0 }, /^cache\.replicas = 0 is out of range \(allowed: an integer from 1 to 5/],
+    [
+      'a negative replica count',
+      { replicas: -1 },
+      /^cache\.replicas = -1 is out of range \(allowed: an integer from 0 to 5/,
+    ],
+    [
+      'a global datastore primary without replicas',
+      { global: { role: 'primary' }, replicas: 0 },
+      /^cache\.replicas = 0 is too few for a global datastore \(allowed: at least 1 with cache\.globalDatastoreId/,
+    ],
+    [
+      'a global datastore secondary without replicas',
+      { global: SECONDARY, replicas: 0 },
+      /^cache\.replicas = 0 is too few for a global datastore/,
+    ],
     ['six replicas', { replicas: 6 }, /^cache\.replicas = 6 is out of range/],
     ['a fractional replica count', { replicas: 1.5 }, /^cache\.replicas = 1\.5 is out of range/],
     [
@@ -448,10 +514,11 @@ describe('RegionalCache validation', () => {
 });
 
 describe('RegionalCache under cdk-nag', () => {
-  test('a regional cache, a global primary and a secondary synthesize with no finding', () => {
+  test('a regional cache, a single node, a global primary and a secondary synthesize with no finding', () => {
     const app = new App();
     const cases: [string, Partial<RegionalCacheProps>][] = [
       ['eu-west-1', {}],
+      ['eu-central-1', { replicas: 0, nodeType: 'cache.t4g.micro' }],
       ['eu-west-2', { global: { role: 'primary', secondaryRegions: ['us-east-1'], keyAlias: 'alias/app/data' } }],
       ['us-east-1', { global: SECONDARY }],
     ];

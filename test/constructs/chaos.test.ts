@@ -17,6 +17,7 @@ import {
   DrillName,
   MAX_ARNS_PER_TARGET,
   pascalDrillName,
+  tagCacheForDrills,
 } from '../../lib/constructs/chaos';
 import { grantDrillPermissions } from '../../lib/constructs/chaos/permissions';
 import { AuroraShard, ShardRole } from '../../lib/constructs/database';
@@ -47,11 +48,13 @@ interface FixtureOptions {
   readonly region?: string;
   /** Run CDK's CloudFormation lint at synth (schema checks of the FIS templates); costs seconds. */
   readonly lint?: boolean;
+  /** Replicas of the cache; 0 is a single node without Multi-AZ. */
+  readonly cacheReplicas?: number;
 }
 
 /** GIVEN a region's network, key, api service, database shards, cache, invalidation queue and health alarm. */
 function fixture(shards: readonly { role: ShardRole; readers: number }[], options: FixtureOptions = {}): Fixture {
-  const { region = 'eu-west-1', lint = false } = options;
+  const { region = 'eu-west-1', lint = false, cacheReplicas = 1 } = options;
   const app = new App({ context: FEATURE_FLAGS, builtinCloudFormationValidation: lint });
   const stack = new Stack(app, 'Region', { env: { region } });
   const { key, vpc } = regionalFoundation(stack);
@@ -76,6 +79,7 @@ function fixture(shards: readonly { role: ShardRole; readers: number }[], option
     key,
     clientSecurityGroup: clients,
     replicationGroupId: 'app-cache',
+    replicas: cacheReplicas,
   });
   const invalidations = new WorkQueue(stack, 'Invalidations', { key });
   const alarm = new cloudwatch.CompositeAlarm(stack, 'RegionHealth', {
@@ -144,7 +148,7 @@ describe('ChaosDrills with defaults', () => {
     expect(new Set(Object.values(drills.roles)).size).toBe(DRILL_NAMES.length);
     for (const name of DRILL_NAMES) {
       expect(experiment(template, name).RoleArn).toEqual({
-        'Fn::GetAtt': [built.stack.getLogicalId(drills.roles[name].node.defaultChild as CfnResource), 'Arn'],
+        'Fn::GetAtt': [built.stack.getLogicalId(drills.roles[name]!.node.defaultChild as CfnResource), 'Arn'],
       });
     }
   });
@@ -233,7 +237,7 @@ describe('ChaosDrills with defaults', () => {
       ],
     };
     for (const name of DRILL_NAMES) {
-      const resources = acknowledgedIds(drills.roles[name]).map((id) => {
+      const resources = acknowledgedIds(drills.roles[name]!).map((id) => {
         expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::.+\]$/);
         return id.slice('AwsSolutions-IAM5[Resource::'.length, -1);
       });
@@ -297,6 +301,33 @@ describe('ChaosDrills options', () => {
       ['instances-2', undefined],
       ['instances-3', undefined],
     ]);
+  });
+});
+
+describe('ChaosDrills over a cache without replicas (dev)', () => {
+  let drills: ChaosDrills;
+  let template: Template;
+  beforeAll(() => {
+    // GIVEN cache.replicas = 0: one node, no Multi-AZ, which FIS's AZ power interruption does not target
+    const built = fixture([{ role: 'primary', readers: 0 }], { cacheReplicas: 0 });
+    // WHEN the data stack tags the cache for drills, as it does with resilience.drills on
+    tagCacheForDrills(built.base.cache);
+    drills = new ChaosDrills(built.stack, 'Drills', built.base);
+    template = Template.fromStack(built.stack);
+  });
+
+  test('has every drill but cache failover: there is no replica to fail over to', () => {
+    const expected = DRILL_NAMES.filter((name) => name !== 'cache-failover');
+    expect(drills.drillNames).toEqual(expected);
+    expect(Object.keys(drills.experiments)).toEqual(expected);
+    expect(Object.keys(drills.roles)).toEqual(expected);
+    template.resourceCountIs('AWS::FIS::ExperimentTemplate', expected.length);
+    expect(JSON.stringify(template.toJSON())).not.toContain('elasticache:InterruptClusterAzPower');
+  });
+
+  test('leaves the cache untagged: no drill looks for it', () => {
+    const cache = Object.values(template.findResources('AWS::ElastiCache::ReplicationGroup'))[0];
+    expect(JSON.stringify(cache)).not.toContain(CACHE_DRILL_TAG);
   });
 });
 
@@ -636,7 +667,7 @@ describe('the drills in the prod app', () => {
       'ec2:ReplaceNetworkAclAssociation': { ArnEquals: { 'ec2:Vpc': expect.anything() } },
     };
     for (const name of DRILL_NAMES) {
-      const statements = statementsOf(templates.primary, idOf(primary, primary.drills!.roles[name]));
+      const statements = statementsOf(templates.primary, idOf(primary, primary.drills!.roles[name]!));
       for (const statement of statements) {
         const actions = asList<string>(statement.Action);
         if (asList(statement.Resource).some(isWildcard)) {
@@ -660,7 +691,7 @@ describe('the drills in the prod app', () => {
     }
     const secondaryStatements = statementsOf(
       templates.secondary,
-      idOf(secondary, secondary.drills!.roles['database-failover']),
+      idOf(secondary, secondary.drills!.roles['database-failover']!),
     );
     const reboot = secondaryStatements.find((s) => asList(s.Action).includes('rds:RebootDBInstance'))!;
     expect(asList(reboot.Resource)).toHaveLength(4);
@@ -668,7 +699,7 @@ describe('the drills in the prod app', () => {
   });
 
   test('iam:PassRole is for the runbook role, and only to SSM', () => {
-    const statements = statementsOf(templates.primary, idOf(primary, primary.drills!.roles['split-brain']));
+    const statements = statementsOf(templates.primary, idOf(primary, primary.drills!.roles['split-brain']!));
     expect(statements).toContainEqual({
       Effect: 'Allow',
       Action: 'iam:PassRole',
@@ -697,7 +728,7 @@ describe('the drills in the prod app', () => {
     ]);
     for (const name of DRILL_NAMES) {
       templates.secondary.hasOutput(`Drill${pascalDrillName(name)}TemplateId`, {
-        Value: { 'Fn::GetAtt': [idOf(secondary, secondary.drills!.experiments[name]), 'Id'] },
+        Value: { 'Fn::GetAtt': [idOf(secondary, secondary.drills!.experiments[name]!), 'Id'] },
       });
     }
   });

@@ -35,12 +35,16 @@ interface Built {
 /** A region in miniature, from the real constructs: data tier, both services, then their monitoring. */
 function buildRegion(
   props: Partial<RegionalMonitoringProps> = {},
-  { role = 'secondary', nag = false }: { role?: 'primary' | 'secondary'; nag?: boolean } = {},
+  {
+    role = 'secondary',
+    nag = false,
+    cacheReplicas = 1,
+  }: { role?: 'primary' | 'secondary'; nag?: boolean; cacheReplicas?: number } = {},
 ): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const region = 'eu-west-1';
   const stack = new Stack(app, 'Region', { env: { region } });
-  const resources = regionResources(stack, role);
+  const resources = regionResources(stack, role, cacheReplicas);
   const monitoring = new RegionalMonitoring(stack, 'Monitoring', {
     ...resources,
     alarmKey: resources.key,
@@ -52,7 +56,7 @@ function buildRegion(
   return { app, stack, resources, monitoring, template: Template.fromStack(stack) };
 }
 
-function regionResources(stack: Stack, role: 'primary' | 'secondary'): Resources {
+function regionResources(stack: Stack, role: 'primary' | 'secondary', cacheReplicas = 1): Resources {
   const region = stack.region;
   const { key, vpc } = regionalFoundation(stack);
   const clientSecurityGroup = new ec2.SecurityGroup(stack, 'DataClients', { vpc, description: 'Data clients' });
@@ -72,6 +76,7 @@ function regionResources(stack: Stack, role: 'primary' | 'secondary'): Resources
     key: key,
     clientSecurityGroup,
     replicationGroupId: 'app-cache',
+    replicas: cacheReplicas,
   });
   const workQueue = new WorkQueue(stack, 'WorkQueue', { key: key, queueName: 'app-work' });
   const invalidation = new InvalidationMesh(stack, 'Invalidation', {
@@ -470,6 +475,33 @@ describe('RegionalMonitoring of the primary region, with e-mail, WAF and custom 
     expect(body).toContain(
       '[\\"AWS/WAFV2\\",\\"BlockedRequests\\",\\"Rule\\",\\"ALL\\",\\"WebACL\\",\\"app-edge\\",{\\"region\\":\\"us-east-1\\"',
     );
+  });
+});
+
+describe('RegionalMonitoring of a region whose cache has no replica (dev)', () => {
+  let template: Template;
+  beforeAll(() => {
+    // GIVEN cache.replicas = 0: one node, which reports no ReplicationLag
+    template = buildRegion({}, { role: 'primary', cacheReplicas: 0 }).template;
+  });
+
+  test('has no cache replication-lag alarm of either severity', () => {
+    expect(Object.keys(alarmsNamed(template, 'PageCacheReplicationLagSeconds'))).toEqual([]);
+    expect(Object.keys(alarmsNamed(template, 'TicketCacheReplicationLagSeconds'))).toEqual([]);
+    expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain('ReplicationLag"');
+  });
+
+  test('still alarms on the one node for CPU, memory and evictions', () => {
+    for (const prefix of ['TicketCacheCpuPercent', 'TicketCacheMemoryPercent', 'TicketCacheEvictionsPerMinute']) {
+      const [alarm] = Object.values(alarmsNamed(template, prefix));
+      expect(metricsOf(alarm).map((m) => dimension(m, 'CacheClusterId'))).toEqual(['app-cache-001']);
+    }
+  });
+
+  test('the dashboard has no cache replication-lag graph', () => {
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('Cache engine CPU');
+    expect(body).not.toContain('Cache replication lag');
   });
 });
 

@@ -1,5 +1,6 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../../lib/config';
@@ -7,11 +8,15 @@ import { Network, NetworkProps } from '../../lib/constructs/network';
 
 const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 
-function networkTemplate(props: Partial<NetworkProps> = {}): Template {
+function networkStack(props: Partial<NetworkProps> = {}): { stack: Stack; network: Network } {
   const stack = new Stack(new App(), 'Test', { env: { region: 'eu-west-1' } });
   const logKey = new kms.Key(stack, 'Key');
-  new Network(stack, 'Network', { availabilityZones: AZS, cidr: '10.20.0.0/16', logKey, ...props });
-  return Template.fromStack(stack);
+  const network = new Network(stack, 'Network', { availabilityZones: AZS, cidr: '10.20.0.0/16', logKey, ...props });
+  return { stack, network };
+}
+
+function networkTemplate(props: Partial<NetworkProps> = {}): Template {
+  return Template.fromStack(networkStack(props).stack);
 }
 
 describe('Network with defaults', () => {
@@ -53,11 +58,153 @@ describe('Network with defaults', () => {
   test('closes the default security group', () => {
     template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
   });
+
+  test('runs no EC2 instance', () => {
+    template.resourceCountIs('AWS::EC2::Instance', 0);
+  });
+});
+
+describe('Network with a NAT instance (dev)', () => {
+  let stack: Stack;
+  let network: Network;
+  let template: Template;
+  let instanceId: string;
+  beforeAll(() => {
+    // GIVEN one NAT, as an instance, for three AZs
+    ({ stack, network } = networkStack({ nat: 'instance', natGateways: 1 }));
+    template = Template.fromStack(stack);
+    instanceId = stack.getLogicalId(network.natInstances[0].node.defaultChild as ec2.CfnInstance);
+  });
+
+  test('has one t4g.nano NAT instance in the first public subnet and no NAT gateway or Elastic IP', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::EIP', 0);
+    template.resourceCountIs('AWS::EC2::Instance', 1);
+    expect(network.natInstances).toHaveLength(1);
+    template.hasResourceProperties('AWS::EC2::Instance', {
+      InstanceType: 't4g.nano',
+      AvailabilityZone: 'eu-west-1a',
+      SubnetId: { Ref: Match.stringLikeRegexp('^NetworkVpcpublicSubnet1Subnet') },
+      SourceDestCheck: false,
+      KeyName: Match.absent(),
+    });
+  });
+
+  test('routes every app subnet to the instance; data subnets stay isolated', () => {
+    const defaults = Object.values(
+      template.findResources('AWS::EC2::Route', { Properties: { DestinationCidrBlock: '0.0.0.0/0' } }),
+    );
+    const viaInstance = defaults.filter((route) => route.Properties.InstanceId !== undefined);
+    expect(viaInstance.map((route) => route.Properties.InstanceId)).toEqual(AZS.map(() => ({ Ref: instanceId })));
+    expect(viaInstance.map((route) => route.Properties.RouteTableId.Ref).sort()).toEqual(
+      [1, 2, 3].map((n) => expect.stringMatching(new RegExp(`^NetworkVpcappSubnet${n}RouteTable`))),
+    );
+    expect(defaults.filter((route) => route.Properties.NatGatewayId !== undefined)).toEqual([]);
+    expect(JSON.stringify(defaults)).not.toMatch(/dataSubnet/);
+  });
+
+  test('admits all traffic from the VPC range only, and may send anywhere', () => {
+    const [groupId] = network.natInstances[0].connections.securityGroups.map((sg) =>
+      stack.getLogicalId(sg.node.defaultChild as ec2.CfnSecurityGroup),
+    );
+    const group = template.findResources('AWS::EC2::SecurityGroup')[groupId];
+    expect(group.Properties.SecurityGroupIngress).toEqual([
+      { CidrIp: '10.20.0.0/16', IpProtocol: '-1', Description: expect.any(String) },
+    ]);
+    expect(group.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0' })]);
+    template.hasResourceProperties('AWS::EC2::Instance', {
+      SecurityGroupIds: [{ 'Fn::GetAtt': [groupId, 'GroupId'] }],
+    });
+  });
+
+  test('has an encrypted gp3 root volume, requires IMDSv2 and runs in standard credit mode', () => {
+    template.hasResourceProperties('AWS::EC2::Instance', {
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true } },
+      ],
+      MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+      CreditSpecification: { CPUCredits: 'standard' },
+    });
+  });
+
+  test('boots Amazon Linux 2023 for arm64 from the public SSM parameter, resolved at deploy time', () => {
+    const instance = template.findResources('AWS::EC2::Instance')[instanceId];
+    const parameter = instance.Properties.ImageId.Ref;
+    expect(template.toJSON().Parameters[parameter]).toEqual({
+      Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+      Default: expect.stringMatching(/^\/aws\/service\/ami-amazon-linux-latest\/al2023-ami-.*-arm64$/),
+    });
+  });
+
+  test('starts only once the public subnets reach the internet (its user data installs iptables)', () => {
+    const instance = template.findResources('AWS::EC2::Instance')[instanceId];
+    expect(instance.DependsOn).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^NetworkVpcpublicSubnet1DefaultRoute/),
+        expect.stringMatching(/^NetworkVpcpublicSubnet3DefaultRoute/),
+      ]),
+    );
+  });
+
+  test('user data retries the iptables install, masquerades out of the default route and persists the rules', () => {
+    // The user data is Base64(Join('', [...])): join the literal parts back into the script.
+    const userData = template.findResources('AWS::EC2::Instance')[instanceId].Properties.UserData;
+    const script = (userData['Fn::Base64'] as string).split('\n');
+    expect(script).toEqual(
+      expect.arrayContaining([
+        'set -euo pipefail',
+        expect.stringMatching(
+          /^for attempt in \$\(seq 1 30\); do dnf install -y iptables-services && break; sleep 10; done$/,
+        ),
+        "OUTBOUND=$(ip -4 route show default | awk '{ print $5; exit }')",
+        'iptables -t nat -A POSTROUTING -o "$OUTBOUND" -j MASQUERADE',
+        'iptables-save > /etc/sysconfig/iptables',
+        'systemctl enable --now iptables',
+      ]),
+    );
+    expect(script.join('\n')).not.toMatch(/\broute \|/);
+  });
+
+  test('acknowledges only the cdk-nag findings a replaceable NAT instance cannot meet', () => {
+    const acknowledged = network.natInstances[0].node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.keys(entry.data as object));
+    expect(acknowledged.map((id) => id.replace(/^annotation::/i, '')).sort()).toEqual([
+      'AwsSolutions-EC28',
+      'AwsSolutions-EC29',
+    ]);
+  });
 });
 
 describe('Network options', () => {
-  test('a single NAT gateway when asked (dev)', () => {
+  test('a single NAT gateway when asked', () => {
     networkTemplate({ natGateways: 1 }).resourceCountIs('AWS::EC2::NatGateway', 1);
+  });
+
+  test('one NAT instance per AZ when asked for three, each routing its own AZ', () => {
+    const { stack, network } = networkStack({ nat: 'instance' });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::Instance', 3);
+    const ids = network.natInstances.map((i) => stack.getLogicalId(i.node.defaultChild as ec2.CfnInstance));
+    [1, 2, 3].forEach((n, i) =>
+      template.hasResourceProperties('AWS::EC2::Route', {
+        RouteTableId: { Ref: Match.stringLikeRegexp(`^NetworkVpcappSubnet${n}RouteTable`) },
+        InstanceId: { Ref: ids[i] },
+      }),
+    );
+  });
+
+  test('a larger or x86 NAT instance type picks its AMI; a non-burstable one has no credit setting', () => {
+    const template = networkTemplate({
+      nat: 'instance',
+      natGateways: 1,
+      natInstanceType: ec2.InstanceType.of(ec2.InstanceClass.C7I, ec2.InstanceSize.LARGE),
+    });
+    template.hasResourceProperties('AWS::EC2::Instance', {
+      InstanceType: 'c7i.large',
+      CreditSpecification: Match.absent(),
+    });
+    expect(JSON.stringify(template.toJSON().Parameters)).toMatch(/al2023-ami-[\w.-]+-x86_64/);
   });
 
   test('interface endpoints sit in the app subnets and admit only HTTPS from the VPC range', () => {
@@ -81,6 +228,12 @@ describe('Network options', () => {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete' });
+  });
+
+  test('rejects a NAT kind it does not know, in one line', () => {
+    expect(() => networkTemplate({ nat: 'nat-box' as never })).toThrow(
+      /^network\.nat = "nat-box" is not one of the choices \(allowed: gateway, instance\)$/,
+    );
   });
 
   test.each([0, 4, 1.5])('rejects %p NAT gateways for three AZs', (natGateways) => {

@@ -28,12 +28,14 @@ let prod: ReturnType<typeof estimateOf>;
 let dev: ReturnType<typeof estimateOf>;
 let prodMoreTasks: ReturnType<typeof estimateOf>;
 let devTwoNats: ReturnType<typeof estimateOf>;
+let devNatGateway: ReturnType<typeof estimateOf>;
 
 beforeAll(() => {
   prod = estimateOf({});
   dev = estimateOf({ profile: 'dev' });
   prodMoreTasks = estimateOf({ 'compute.api.minTasks': '4' });
   devTwoNats = estimateOf({ profile: 'dev', 'network.natGateways': '2' });
+  devNatGateway = estimateOf({ profile: 'dev', 'network.nat': 'gateway' });
 });
 
 describe('the default profiles', () => {
@@ -101,14 +103,28 @@ describe('the default profiles', () => {
     expect(line(prod, 'Route 53 hosted zones').quantity).toBe(1);
   });
 
-  test('dev prices one region with one NAT gateway, no interface endpoints and the smallest sizes', () => {
+  test('dev prices one region with one NAT instance, no interface endpoints and the smallest sizes', () => {
     expect(Object.keys(dev.byRegion)).toEqual(['us-east-1', 'global']);
-    expect(line(dev, 'NAT gateways').quantity).toBe(1);
+    expect(linesFor(dev, 'NAT gateway')).toEqual([]);
+    expect(line(dev, 'EC2 t4g.nano instances').quantity).toBe(1);
     expect(linesFor(dev, 'Interface endpoints')).toEqual([]);
     expect(line(dev, 'Aurora Serverless v2 capacity').quantity).toBe(0.5);
-    expect(line(dev, 'ElastiCache Valkey cache.t4g.micro nodes').quantity).toBe(2);
+    expect(line(dev, 'ElastiCache Valkey cache.t4g.micro nodes').quantity).toBe(1);
+    expect(line(dev, 'CloudWatch dashboards').quantity).toBe(1);
     expect(dev.total).toBeGreaterThan(0);
     expect(dev.total).toBeLessThan(prod.total);
+  });
+
+  test('dev: the NAT instance bills its hours, an 8 GB gp3 root volume and its public IPv4 address, next to the ALB in two AZs', () => {
+    const hours = HOURS;
+    expect(line(dev, 'EC2 t4g.nano instances').monthly).toBeCloseTo(
+      prices.price('ec2.instance.t4g.nano.hour', 'us-east-1') * hours,
+      9,
+    );
+    expect(line(dev, 'EBS gp3 volumes').quantity).toBe(8);
+    expect(line(dev, 'EBS gp3 volumes').monthly).toBeCloseTo(8 * prices.price('ebs.gp3.gbMonth', 'us-east-1'), 9);
+    // the ALB's two AZs, and the NAT instance's address in its public subnet
+    expect(line(dev, 'Public IPv4 addresses').quantity).toBe(3);
   });
 
   test.each(['prod', 'dev'])('every resource type of %s is priced or free for a stated reason', (profile) => {
@@ -147,15 +163,29 @@ describe('a changed config moves the estimate', () => {
     expect(prodMoreTasks.maxTotal).toBeCloseTo(prod.maxTotal, 6);
   });
 
-  test('a second NAT gateway adds its hours and its public IPv4 address, and no data', () => {
+  test('a second NAT instance adds its hours, its root volume and its public IPv4 address', () => {
     const expected =
-      (prices.price('natGateway.hour', 'us-east-1') + prices.price('publicIpv4.hour', 'us-east-1')) * HOURS;
-    expect(line(devTwoNats, 'NAT gateways').quantity).toBe(2);
-    expect(line(devTwoNats, 'NAT gateway data processed').monthly).toBeCloseTo(
-      line(dev, 'NAT gateway data processed').monthly,
-      9,
-    );
+      (prices.price('ec2.instance.t4g.nano.hour', 'us-east-1') + prices.price('publicIpv4.hour', 'us-east-1')) * HOURS +
+      8 * prices.price('ebs.gp3.gbMonth', 'us-east-1');
+    expect(line(devTwoNats, 'EC2 t4g.nano instances').quantity).toBe(2);
     expect(devTwoNats.total - dev.total).toBeCloseTo(expected, 6);
+  });
+
+  test('-c network.nat=gateway puts the dev NAT gateway back: its hours, data and Elastic IP instead of the instance', () => {
+    // GIVEN the dev preset with a managed NAT gateway instead of the NAT instance
+    const natGateway = prices.price('natGateway.hour', 'us-east-1') * HOURS;
+    const natData = line(devNatGateway, 'NAT gateway data processed').monthly;
+    const instance =
+      prices.price('ec2.instance.t4g.nano.hour', 'us-east-1') * HOURS +
+      8 * prices.price('ebs.gp3.gbMonth', 'us-east-1');
+    // THEN
+    expect(line(devNatGateway, 'NAT gateways').quantity).toBe(1);
+    expect(natData).toBeCloseTo(ASSUMPTIONS.dev.natGbPerRegion * prices.price('natGateway.gb', 'us-east-1'), 9);
+    expect(linesFor(devNatGateway, 'EC2 ')).toEqual([]);
+    expect(linesFor(devNatGateway, 'EBS ')).toEqual([]);
+    // the gateway's Elastic IP replaces the instance's auto-assigned address: the same count
+    expect(line(devNatGateway, 'Public IPv4 addresses').quantity).toBe(line(dev, 'Public IPv4 addresses').quantity);
+    expect(devNatGateway.total - dev.total).toBeCloseTo(natGateway + natData - instance, 6);
   });
 });
 
@@ -184,6 +214,39 @@ describe('prices and profiles the table lacks', () => {
     ];
     expect(() => estimate('prod', templates, ASSUMPTIONS.prod, prices)).toThrow(
       /elasticache\.node\.cache\.x9\.huge\.hour = "cache\.x9\.huge" has no price \(allowed: .*cache\.m7g\.large/,
+    );
+  });
+
+  test('an EC2 instance bills its hours, each EBS volume by type and size, and a public address only if it gets one', () => {
+    // GIVEN one instance in a subnet that maps public addresses, one that declines one, with a 20 GB volume
+    const templates = [
+      stack('us-east-1', {
+        Public: { Type: 'AWS::EC2::Subnet', Properties: { MapPublicIpOnLaunch: true } },
+        Nat: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 't4g.nano', SubnetId: { Ref: 'Public' } } },
+        Quiet: {
+          Type: 'AWS::EC2::Instance',
+          Properties: {
+            InstanceType: 't4g.nano',
+            NetworkInterfaces: [{ DeviceIndex: '0', AssociatePublicIpAddress: false, SubnetId: { Ref: 'Public' } }],
+            BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 20, VolumeType: 'gp3' } }],
+          },
+        },
+      }),
+    ];
+    // THEN
+    const result = estimate('dev', templates, ASSUMPTIONS.dev, prices);
+    expect(line(result, 'EC2 t4g.nano instances').quantity).toBe(2);
+    expect(line(result, 'EBS gp3 volumes').quantity).toBe(8 + 20);
+    expect(line(result, 'Public IPv4 addresses').quantity).toBe(1);
+    expect(result.unbilled).toEqual([expect.objectContaining({ type: 'AWS::EC2::Subnet', reason: 'configuration' })]);
+  });
+
+  test('an EC2 instance type missing from the price table is an error naming the instance types priced', () => {
+    const templates = [
+      stack('us-east-1', { Box: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 'm9.huge' } } }),
+    ];
+    expect(() => estimate('dev', templates, ASSUMPTIONS.dev, prices)).toThrow(
+      /ec2\.instance\.m9\.huge\.hour = "m9\.huge" has no price \(allowed: a priced key: ec2\.instance\.t4g\.nano\.hour/,
     );
   });
 

@@ -140,7 +140,11 @@ describe('modeled RTO/RPO (npm run rto)', () => {
     expect(rowOf(dev, 'db-writer').rto.worstSeconds).toBe(PUBLISHED.auroraRecreate.seconds);
     const az = rowOf(dev, 'az-loss');
     expect(az.rto.worstSeconds).toBeNull();
-    expect(az.recovery).toMatch(/1 NAT gateway\(s\) for 3 AZs/);
+    expect(az.recovery).toMatch(/1 NAT instance\(s\) for 2 AZs/);
+    expect(az.inputs).toContainEqual(expect.objectContaining({ name: 'NAT instances', value: '1' }));
+    // one cache node: nothing to promote
+    expect(rowOf(dev, 'cache-node').rto.worstSeconds).toBeNull();
+    expect(rowOf(dev, 'cache-node').recovery).toMatch(/^no automatic failover/);
   });
 
   test('one more Route 53 failure moves region failover by one interval; two more ALB failures move task loss by two', () => {

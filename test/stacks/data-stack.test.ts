@@ -50,9 +50,38 @@ describe('Data stacks', () => {
     expect(cidrs).toEqual(['10.10.0.0/16', '10.20.0.0/16', '10.41.0.0/16']);
   });
 
-  test('NAT gateways: one per AZ in prod, one in dev', () => {
-    for (const stack of prod.data.values()) Template.fromStack(stack).resourceCountIs('AWS::EC2::NatGateway', 3);
-    Template.fromStack(dev.data.get('us-east-1')!).resourceCountIs('AWS::EC2::NatGateway', 1);
+  test('NAT: a gateway per AZ in prod, one NAT instance in dev', () => {
+    for (const stack of prod.data.values()) {
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::EC2::NatGateway', 3);
+      template.resourceCountIs('AWS::EC2::Instance', 0);
+    }
+    const dev1 = Template.fromStack(dev.data.get('us-east-1')!);
+    dev1.resourceCountIs('AWS::EC2::NatGateway', 0);
+    dev1.resourceCountIs('AWS::EC2::Instance', 1);
+    dev1.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't4g.nano', SourceDestCheck: false });
+  });
+
+  test('dev spans two AZs, the first two of us-east-1', () => {
+    const template = Template.fromStack(dev.data.get('us-east-1')!);
+    template.resourceCountIs('AWS::EC2::Subnet', 6);
+    const subnets = Object.values(template.findResources('AWS::EC2::Subnet'));
+    expect(new Set(subnets.map((s) => s.Properties.AvailabilityZone))).toEqual(new Set(['us-east-1a', 'us-east-1b']));
+  });
+
+  test('the cache: a primary and a replica with automatic failover in prod, a single node in dev', () => {
+    for (const stack of prod.data.values()) {
+      Template.fromStack(stack).hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+        NumCacheClusters: 2,
+        MultiAZEnabled: true,
+        AutomaticFailoverEnabled: true,
+      });
+    }
+    Template.fromStack(dev.data.get('us-east-1')!).hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      NumCacheClusters: 1,
+      MultiAZEnabled: false,
+      AutomaticFailoverEnabled: false,
+    });
   });
 
   test('interface endpoints for the heavy traffic (image pulls, logs) in prod; none in dev, to save their hourly cost', () => {

@@ -54,21 +54,106 @@ describe('Service stacks', () => {
     template.resourceCountIs('AWS::ECS::Service', 2);
   });
 
-  test('tasks get credentials as injected secrets, never as plain environment', () => {
+  test('tasks get the session key and cache token as injected secrets, never as plain environment', () => {
     const api = containerOf(templateOf(prod, 'eu-west-1'), /^ApiTask/);
-    expect(api.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual(
-      [
-        'REDIS_AUTH_TOKEN',
-        'SESSION_SECRET',
-        'SHARD_0_PASSWORD',
-        'SHARD_0_USERNAME',
-        'SHARD_1_PASSWORD',
-        'SHARD_1_USERNAME',
-      ].sort(),
-    );
+    expect(api.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual(['REDIS_AUTH_TOKEN', 'SESSION_SECRET']);
     const envNames = api.Environment.map((e: { Name: string }) => e.Name);
-    for (const secretName of ['SESSION_SECRET', 'REDIS_AUTH_TOKEN', 'DB_PASSWORD'])
+    for (const secretName of ['SESSION_SECRET', 'REDIS_AUTH_TOKEN', 'DB_PASSWORD', 'DB_USERNAME'])
       expect(envNames).not.toContain(secretName);
+  });
+
+  describe('shard credentials, read at run time so that a rotation reaches running tasks', () => {
+    // The primary holds the master secrets; a secondary reads their replicas, which it can only
+    // name (a partial ARN: the policy adds the random suffix's wildcard).
+    const regions = { 'us-east-1': 'primary', 'eu-west-1': 'secondary' } as const;
+    const secretActions = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+    type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
+    const statementsOf = (template: Template, rolePrefix: RegExp): Statement[] =>
+      Object.entries(template.findResources('AWS::IAM::Policy'))
+        .filter(([id]) => rolePrefix.test(id))
+        .flatMap(([, policy]) => (policy as Resource).Properties.PolicyDocument.Statement);
+    const shardSecretArns = (template: Template, family: RegExp) =>
+      Object.fromEntries(
+        (containerOf(template, family).Environment as { Name: string; Value: unknown }[])
+          .filter((e) => /^SHARD_\d+_SECRET_ARN$/.test(e.Name))
+          .map((e) => [e.Name, e.Value]),
+      );
+    /** What a grant on the secret names: the complete ARN, or the partial one with `-??????`. */
+    const policyArn = (arn: unknown): unknown => {
+      const join = (arn as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+      if (!join) return arn;
+      const parts = [...join[1]];
+      parts[parts.length - 1] = `${parts[parts.length - 1]}-??????`;
+      return { 'Fn::Join': [join[0], parts] };
+    };
+
+    test.each(Object.entries(regions))(
+      '%s (%s): each task gets SHARD_<i>_SECRET_ARN of its own region as environment, no shard secret injected',
+      (region, role) => {
+        const template = templateOf(prod, region);
+        for (const family of [/^ApiTask/, /^WorkerTask/]) {
+          const container = containerOf(template, family);
+          const arns = shardSecretArns(template, family);
+          expect(Object.keys(arns).sort()).toEqual(['SHARD_0_SECRET_ARN', 'SHARD_1_SECRET_ARN']);
+          expect(container.Secrets.map((s: { Name: string }) => s.Name)).not.toContainEqual(
+            expect.stringMatching(/^SHARD_/),
+          );
+          if (role === 'primary') {
+            // The secret attachment's complete ARN, from the same region's Data stack.
+            expect(arns.SHARD_0_SECRET_ARN).toEqual({
+              'Fn::GetStackOutput': expect.objectContaining({
+                OutputName: expect.stringMatching(/^PublishOutputRefShard0ClusterSecretAttachment/),
+                Region: region,
+                StackName: `blueprint-Data-${region}`,
+              }),
+            });
+          } else {
+            expect(JSON.stringify(arns.SHARD_1_SECRET_ARN)).toBe(
+              JSON.stringify({
+                'Fn::Join': [
+                  '',
+                  [`arn:aws:secretsmanager:${region}:`, { Ref: 'AWS::AccountId' }, ':secret:blueprint/shard-1/master'],
+                ],
+              }),
+            );
+          }
+        }
+      },
+    );
+
+    test.each(Object.entries(regions))(
+      "%s (%s): each task role may read exactly its region's shard secrets, and decrypt them with the data key",
+      (region) => {
+        const template = templateOf(prod, region);
+        for (const [family, rolePrefix] of [
+          [/^ApiTask/, /^ApiTaskTaskDefinitionTaskRole/],
+          [/^WorkerTask/, /^WorkerTaskTaskDefinitionTaskRole/],
+        ] as const) {
+          const statements = statementsOf(template, rolePrefix);
+          const reads = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+          expect(reads).toHaveLength(1);
+          const [read] = reads;
+          expect([read.Action].flat().sort()).toEqual(secretActions);
+          expect(read.Effect).toBe('Allow');
+          expect(read.Condition).toBeUndefined();
+          const expected = Object.values(shardSecretArns(template, family)).map(policyArn);
+          expect([read.Resource].flat()).toHaveLength(expected.length);
+          expect([read.Resource].flat()).toEqual(expect.arrayContaining(expected));
+          expect(JSON.stringify(read.Resource)).not.toMatch(/"\*"|:secret:\*/);
+          const decrypt = statements.filter((st) => [st.Action].flat().includes('kms:Decrypt'));
+          expect(JSON.stringify(decrypt.map((st) => st.Resource))).toContain('PublishOutputFnGetAttDataKey');
+        }
+      },
+    );
+
+    test('the execution roles no longer read the shard secrets, only what ECS injects', () => {
+      const template = templateOf(prod, 'eu-west-1');
+      const executionReads = statementsOf(template, /TaskDefinitionExecutionRole/).filter((st) =>
+        [st.Action].flat().includes('secretsmanager:GetSecretValue'),
+      );
+      expect(executionReads.length).toBeGreaterThan(0);
+      for (const st of executionReads) expect(JSON.stringify(st.Resource)).not.toContain('shard-');
+    });
   });
 
   test('tasks get the shard map, cache, queues and topic of their own region as environment', () => {
@@ -272,12 +357,27 @@ describe('Service stacks', () => {
     }
   });
 
+  const dashboards = (built: BuiltBlueprint, region: string) =>
+    (Object.values(templateOf(built, region).findResources('AWS::CloudWatch::Dashboard')) as Resource[]).map(
+      (d) => d.Properties.DashboardName,
+    );
+
   test('a dashboard per region, and the global dashboard in the primary region only', () => {
-    const dashboards = (region: string) =>
-      (Object.values(templateOf(prod, region).findResources('AWS::CloudWatch::Dashboard')) as Resource[]).map(
-        (d) => d.Properties.DashboardName,
-      );
-    expect(dashboards('us-east-1').sort()).toEqual(['blueprint-global', 'blueprint-us-east-1']);
-    expect(dashboards('eu-west-1')).toEqual(['blueprint-eu-west-1']);
+    expect(dashboards(prod, 'us-east-1').sort()).toEqual(['blueprint-global', 'blueprint-us-east-1']);
+    expect(dashboards(prod, 'eu-west-1')).toEqual(['blueprint-eu-west-1']);
+  });
+
+  test('one region (dev) has its regional dashboard only: it already shows everything', () => {
+    expect(dashboards(dev, 'us-east-1')).toEqual(['blueprint-us-east-1']);
+  });
+
+  test('dev has no cache-failover drill: its one cache node has no replica to promote', () => {
+    const template = templateOf(dev, 'us-east-1');
+    const drills = Object.values(template.findResources('AWS::FIS::ExperimentTemplate')) as Resource[];
+    expect(drills.map((d) => d.Properties.Tags.drill).sort()).toEqual(
+      ['az-loss', 'database-failover', 'region-loss', 'split-brain', 'task-loss'].sort(),
+    );
+    expect(Object.keys(template.findOutputs('*'))).not.toContain('DrillCacheFailoverTemplateId');
+    expect(Object.keys(templateOf(prod, 'us-east-1').findOutputs('*'))).toContain('DrillCacheFailoverTemplateId');
   });
 });

@@ -50,7 +50,10 @@ export interface RegionalCacheProps {
    */
   readonly engineVersion?: string;
   /**
-   * Replicas per shard, spread over other AZs; each is a failover target and serves reads.
+   * Replicas per shard, spread over other AZs; each is a failover target and serves reads. 0 is a
+   * single node per shard (dev): no Multi-AZ, no automatic failover (cluster mode keeps it on, as
+   * ElastiCache requires, with nothing to promote), and a failed node is replaced empty. A global
+   * datastore needs at least 1.
    * @default 1
    */
   readonly replicas?: number;

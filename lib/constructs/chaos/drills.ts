@@ -7,9 +7,12 @@ import { InvalidationPause, automationExecutionsArn } from './split-brain';
 /** Tag by which the cache-failover drill finds the replication group (FIS takes no ARN for one). */
 export const CACHE_DRILL_TAG = 'chaos-drill-target';
 
-/** Tags the cache so the cache-failover drill can find it; call it in the cache's own stack. */
+/**
+ * Tags the cache so the cache-failover drill can find it; call it in the cache's own stack. A
+ * cache without Multi-AZ has no such drill (see `cacheFailover`) and is left untagged.
+ */
 export function tagCacheForDrills(cache: RegionalCache): void {
-  Tags.of(cache.replicationGroup).add(CACHE_DRILL_TAG, cache.replicationGroupId);
+  if (cache.multiAz) Tags.of(cache.replicationGroup).add(CACHE_DRILL_TAG, cache.replicationGroupId);
 }
 
 export function taskLoss(ctx: DrillContext): DrillDefinition {
@@ -117,8 +120,13 @@ export function databaseFailover(ctx: DrillContext): DrillDefinition {
   };
 }
 
-export function cacheFailover(ctx: DrillContext): DrillDefinition {
+/**
+ * Undefined for a cache without replicas: FIS interrupts AZ power only for replication groups with
+ * Multi-AZ enabled, and there would be no replica to promote.
+ */
+export function cacheFailover(ctx: DrillContext): DrillDefinition | undefined {
   const { cache } = ctx.props;
+  if (!cache.multiAz) return undefined;
   const zone = ctx.availabilityZone;
   return {
     description: `Cache failover: interrupts power to the cache nodes in ${zone} for ${minutes(ctx)}. ElastiCache promotes a replica in another zone and cannot replace the lost nodes until power returns.`,

@@ -73,7 +73,9 @@ export function alarmKinds(sources: AlarmSources): { readonly [K in ThresholdKey
       const m = metric(shard);
       return m ? [{ id: `Shard${index}`, name: `shard ${index}`, metric: m }] : [];
     });
-  const theCache = (metric: cloudwatch.IMetric) => [{ id: 'Cache', name: `cache ${cache.replicationGroupId}`, metric }];
+  // A metric the cache lacks (replication lag without replicas) makes no alarm.
+  const theCache = (metric: cloudwatch.IMetric | undefined) =>
+    metric ? [{ id: 'Cache', name: `cache ${cache.replicationGroupId}`, metric }] : [];
   const emf = (name: 'api' | 'worker', metric: cloudwatch.IMetric) => ({ id: pascal(name), name, metric });
 
   return {

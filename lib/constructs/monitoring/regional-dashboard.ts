@@ -19,6 +19,9 @@ const HEIGHT = 6;
 
 const graph = (title: string, left: cloudwatch.IMetric[], props: Partial<cloudwatch.GraphWidgetProps> = {}) =>
   new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT, period: MINUTE, ...props });
+/** A graph of `metric`, or no widget when the resource has no such metric. */
+const optionalGraph = (title: string, metric: cloudwatch.IMetric | undefined) =>
+  metric ? [graph(title, [metric])] : [];
 const header = (title: string, text: string) =>
   new cloudwatch.TextWidget({ markdown: `## ${title}\n${text}`, width: 24, height: 2 });
 
@@ -94,7 +97,7 @@ export function regionalDashboardRows(input: RegionalDashboardInput): cloudwatch
     graph('Cache engine CPU (%)', [cache.metricEngineCpuUtilization()]),
     graph('Cache memory used (%)', [cache.metricMemoryUsagePercentage()]),
     graph('Cache evictions', [cache.metricEvictions()]),
-    graph('Cache replication lag (s)', [cache.metricReplicationLag()]),
+    ...optionalGraph('Cache replication lag (s)', cache.metricReplicationLag()),
   ];
 
   const queueSection = [

@@ -1,7 +1,42 @@
+import type { StackTemplate } from '../model';
 import { Meter, Usage, fixed, props, refOf, regionalShare, scalableTargetOf, scaled, share } from './kit';
 
-/** Meters of the compute tier: Fargate services, their cluster's metrics, and FIS drills. */
+/**
+ * Size of a volume whose mapping gives none: the AMI's snapshot, 8 GiB for the Amazon Linux 2023
+ * AMIs that the NAT instances (the only EC2 instances the app makes) boot from.
+ */
+const AMI_ROOT_VOLUME_GB = 8;
+
+/** Meters of the compute tier: EC2 instances, Fargate services, their cluster's metrics, and FIS drills. */
 export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
+  'AWS::EC2::Instance': (input) => {
+    const p = props(input);
+    const type = String(p.InstanceType);
+    const usages: Usage[] = [
+      fixed(input, `EC2 ${type} instances`, `ec2.instance.${type}.hour`, 1, 'instances', { hours: true, what: type }),
+    ];
+    // EBS volumes: the root volume (from the AMI when no mapping names it) and any mapped ones.
+    const mappings: any[] = (p.BlockDeviceMappings ?? []).filter((m: any) => m.Ebs);
+    const volumes = mappings.length ? mappings.map((m) => m.Ebs) : [{}];
+    for (const volume of volumes) {
+      const volumeType = String(volume.VolumeType ?? 'gp3');
+      usages.push(
+        fixed(
+          input,
+          `EBS ${volumeType} volumes`,
+          `ebs.${volumeType}.gbMonth`,
+          Number(volume.VolumeSize ?? AMI_ROOT_VOLUME_GB),
+          'GB-months',
+          { what: volumeType },
+        ),
+      );
+    }
+    if (hasPublicIpv4(input.stack, p)) {
+      usages.push(fixed(input, 'Public IPv4 addresses', 'publicIpv4.hour', 1, 'addresses', { hours: true }));
+    }
+    return usages;
+  },
+
   'AWS::ECS::Service': (input) => {
     const p = props(input);
     const { stack, logicalId, context } = input;
@@ -117,4 +152,15 @@ function actionMinutes(action: Record<string, any>): number {
   if (!match) return 1;
   const minutes = Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0) + Number(match[3] ?? 0) / 60;
   return Math.max(1, Math.round(minutes));
+}
+
+/**
+ * Whether an instance gets a public IPv4 address: as its network interface says, else as its
+ * subnet (in the same template) maps one on launch.
+ */
+function hasPublicIpv4(stack: StackTemplate, p: Record<string, any>): boolean {
+  const primary = (p.NetworkInterfaces ?? []).find((ni: any) => String(ni.DeviceIndex) === '0');
+  if (primary?.AssociatePublicIpAddress !== undefined) return primary.AssociatePublicIpAddress === true;
+  const subnet = stack.resources[refOf(p.SubnetId ?? primary?.SubnetId) ?? ''];
+  return subnet?.Type === 'AWS::EC2::Subnet' && subnet.Properties?.MapPublicIpOnLaunch === true;
 }

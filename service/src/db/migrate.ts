@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { Config, ShardConfig } from "../config.js";
 import type { Logger } from "../log.js";
-import { connectionConfig } from "./shards.js";
+import { credentialsProviders, withFreshCredentials, type CredentialsProvider } from "./credentials.js";
+import { connectionConfig, loginFor } from "./shards.js";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations/", import.meta.url));
 
@@ -15,11 +16,25 @@ export interface MigrationResult {
   applied: string[];
 }
 
-async function migrateShard(config: Config, shard: ShardConfig, files: Array<{ name: string; sql: string }>, log: Logger): Promise<MigrationResult> {
-  const { max: _max, idleTimeoutMillis: _idle, ...clientConfig } = connectionConfig(config, shard, shard.writerHost, "writer");
-  // DDL may legitimately run longer than request statements.
-  const client = new pg.Client({ ...clientConfig, options: shard.schema ? `-c search_path=${shard.schema}` : undefined, query_timeout: undefined });
-  await client.connect();
+async function connect(config: Config, shard: ShardConfig, credentials: CredentialsProvider): Promise<pg.Client> {
+  return withFreshCredentials(credentials, async ({ username }) => {
+    const login = loginFor(shard, credentials, username);
+    const { max: _max, idleTimeoutMillis: _idle, ...clientConfig } = connectionConfig(config, shard, shard.writerHost, "writer", login);
+    // DDL may legitimately run longer than request statements.
+    const client = new pg.Client({ ...clientConfig, options: shard.schema ? `-c search_path=${shard.schema}` : undefined, query_timeout: undefined });
+    await client.connect();
+    return client;
+  });
+}
+
+async function migrateShard(
+  config: Config,
+  shard: ShardConfig,
+  credentials: CredentialsProvider,
+  files: Array<{ name: string; sql: string }>,
+  log: Logger,
+): Promise<MigrationResult> {
+  const client = await connect(config, shard, credentials);
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_ID]);
     try {
@@ -53,9 +68,19 @@ async function migrateShard(config: Config, shard: ShardConfig, files: Array<{ n
   }
 }
 
-/** Applies every pending migrations/*.sql file, in name order, to every shard. Idempotent. */
-export async function migrateAll(config: Config, log: Logger, dir = MIGRATIONS_DIR): Promise<MigrationResult[]> {
+/**
+ * Applies every pending migrations/*.sql file, in name order, to every shard. Idempotent.
+ * `credentials` are the running service's providers (one per shard, in order); without them the
+ * shards' credentials are read here, as the one-off command does.
+ */
+export async function migrateAll(config: Config, log: Logger, dir = MIGRATIONS_DIR, credentials?: CredentialsProvider[]): Promise<MigrationResult[]> {
   const names = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
   const files = await Promise.all(names.map(async (name) => ({ name, sql: await readFile(`${dir}/${name}`, "utf8") })));
-  return Promise.all(config.shards.map((shard) => migrateShard(config, shard, files, log)));
+  const owned = credentials ? undefined : credentialsProviders(config, log);
+  const providers = credentials ?? owned?.providers ?? [];
+  try {
+    return await Promise.all(config.shards.map((shard, i) => migrateShard(config, shard, providers[i] as CredentialsProvider, files, log)));
+  } finally {
+    owned?.close();
+  }
 }

@@ -144,7 +144,7 @@ export const configSchema = section({
         z.string(allowed('an IPv4 CIDR from /16 to /18')).regex(vpcCidr, allowed('an IPv4 CIDR from /16 to /18')),
       )
       .describe(
-        'VPC CIDR per region. A region left out uses its fixed default from lib/config/regions.ts (no two regions overlap).',
+        'VPC CIDR per region. A region left out uses its fixed default /16 from lib/config/regions.ts (no two regions overlap). A /17 holds up to five AZs, a /18 two.',
       ),
   }),
   compute: section({

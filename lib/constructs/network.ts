@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -26,10 +26,49 @@ export const SubnetGroup = {
   DATA: 'data',
 } as const;
 
+/**
+ * Each AZ's subnets, in the order CDK carves them out of the VPC range: every public subnet, then
+ * every app subnet, then every data subnet. Changing the order or a mask moves every subnet.
+ */
+const SUBNET_LAYOUT: readonly ec2.SubnetConfiguration[] = [
+  { name: SubnetGroup.PUBLIC, subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+  { name: SubnetGroup.APP, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+  { name: SubnetGroup.DATA, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 },
+];
+
+/**
+ * Addresses the layout takes for `azCount` AZs. CDK starts each subnet on a multiple of its own
+ * size, so the /20s skip to the next 4,096 after the /24s: three AZs need 19,456, more than a /18.
+ */
+export function addressesForAzs(azCount: number): number {
+  let next = 0;
+  for (const { cidrMask } of SUBNET_LAYOUT) {
+    const size = 2 ** (32 - cidrMask!);
+    for (let az = 0; az < azCount; az++) next = Math.ceil(next / size) * size + size;
+  }
+  return next;
+}
+
+/** A VPC range too small for the subnets is a config error, not CDK's allocation failure. */
+function checkCidrFits(scope: Construct, cidr: string, azCount: number): void {
+  if (Token.isUnresolved(cidr)) return;
+  const prefix = Number(cidr.split('/')[1]);
+  const needed = addressesForAzs(azCount);
+  if (2 ** (32 - prefix) >= needed) return;
+  const region = Stack.of(scope).region;
+  const largestPrefix = 32 - Math.ceil(Math.log2(needed));
+  throw new ConfigError(
+    Token.isUnresolved(region) ? 'network.vpcCidrs' : `network.vpcCidrs.${region}`,
+    cidr,
+    `/${largestPrefix} or larger for ${azCount} AZs, whose /24 public, /20 app and /22 data subnets take ${needed.toLocaleString('en-US')} addresses`,
+    `is too small for ${azCount} AZs`,
+  );
+}
+
 export interface NetworkProps {
   /** AZ names to span, from config (explicit, so synth needs no lookup). */
   readonly availabilityZones: readonly string[];
-  /** VPC range; /16 to /18 fits three AZs of every tier. */
+  /** VPC range: a /16 holds six AZs of the subnet layout, a /17 five, a /18 two (`addressesForAzs`). */
   readonly cidr: string;
   /** Key that encrypts the flow-log group. */
   readonly logKey: kms.IKey;
@@ -93,6 +132,7 @@ export class Network extends Construct {
     if (!(NAT_KINDS as readonly string[]).includes(nat)) {
       throw new ConfigError('network.nat', nat, NAT_KINDS.join(', '), 'is not one of the choices');
     }
+    checkCidrFits(this, props.cidr, azCount);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const natInstances =
       nat === 'instance' ? natInstanceProvider(props.natInstanceType ?? DEFAULT_NAT_INSTANCE_TYPE) : undefined;
@@ -104,11 +144,7 @@ export class Network extends Construct {
       natGatewayProvider: natInstances,
       // Nothing may use the default group; strip its rules rather than rely on a feature flag.
       restrictDefaultSecurityGroup: true,
-      subnetConfiguration: [
-        { name: SubnetGroup.PUBLIC, subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: SubnetGroup.APP, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
-        { name: SubnetGroup.DATA, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 },
-      ],
+      subnetConfiguration: [...SUBNET_LAYOUT],
       gatewayEndpoints: {
         S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
         DynamoDB: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },

@@ -236,6 +236,24 @@ describe('Network options', () => {
     );
   });
 
+  test('rejects a VPC range too small for its AZs, naming the region and the size that fits', () => {
+    // CDK aligns each /20 to 4,096 addresses, so three AZs take 19,456: more than a /18.
+    expect(() => networkTemplate({ cidr: '10.20.0.0/18' })).toThrow(ConfigError);
+    expect(() => networkTemplate({ cidr: '10.20.0.0/18' })).toThrow(
+      /^network\.vpcCidrs\.eu-west-1 = "10\.20\.0\.0\/18" is too small for 3 AZs \(allowed: \/17 or larger for 3 AZs, whose \/24 public, \/20 app and \/22 data subnets take 19,456 addresses\)$/,
+    );
+  });
+
+  test('a /18 holds two AZs and a /17 five, as CDK allocates them', () => {
+    const twoAzs = networkTemplate({ cidr: '10.20.0.0/18', availabilityZones: AZS.slice(0, 2) });
+    twoAzs.resourceCountIs('AWS::EC2::Subnet', 6);
+    const fiveAzs = ['a', 'b', 'c', 'd', 'e'].map((letter) => `eu-west-1${letter}`);
+    networkTemplate({ cidr: '10.20.0.0/17', availabilityZones: fiveAzs }).resourceCountIs('AWS::EC2::Subnet', 15);
+    expect(() => networkTemplate({ cidr: '10.20.0.0/17', availabilityZones: [...fiveAzs, 'eu-west-1f'] })).toThrow(
+      /is too small for 6 AZs \(allowed: \/16 or larger/,
+    );
+  });
+
   test.each([0, 4, 1.5])('rejects %p NAT gateways for three AZs', (natGateways) => {
     expect(() => networkTemplate({ natGateways })).toThrow(ConfigError);
     expect(() => networkTemplate({ natGateways })).toThrow(

@@ -50,6 +50,8 @@ export class AuroraShard extends Construct {
   /** Created in the primary when `readerAutoScaling` is given. */
   public readonly readerScaling?: appscaling.ScalableTarget;
   public readonly role: AuroraShardProps['role'];
+  /** Whether the cluster has (or may scale to) instances in the READER role: a secondary always does. */
+  private readonly hasReaders: boolean;
 
   constructor(scope: Construct, id: string, props: AuroraShardProps) {
     super(scope, id);
@@ -163,6 +165,7 @@ export class AuroraShard extends Construct {
           'Deletion protection is off only where the caller asked for it (retainData=false, the dev profile), so the stack can be destroyed.',
       });
     }
+    this.hasReaders = !isPrimary || resolved.readers > 0 || this.readerScaling !== undefined;
     this.endpoint = {
       name: names.name,
       writerHost: isPrimary ? this.cluster.clusterEndpoint.hostname : this.cluster.clusterReadEndpoint.hostname,
@@ -188,8 +191,12 @@ export class AuroraShard extends Construct {
     return this.cluster.metricFreeableMemory({ statistic: cloudwatch.Stats.MINIMUM, ...props });
   }
 
-  /** Worst in-region replica lag (ms) of the readers behind this cluster's writer or primary instance. */
-  metricReplicaLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  /**
+   * Worst in-region replica lag (ms) of the readers behind this cluster's writer or primary
+   * instance; undefined for a primary cluster without readers, which reports none.
+   */
+  metricReplicaLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined {
+    if (!this.hasReaders) return undefined;
     return this.cluster.metric('AuroraReplicaLag', {
       statistic: cloudwatch.Stats.MAXIMUM,
       dimensionsMap: { DBClusterIdentifier: this.cluster.clusterIdentifier, Role: 'READER' },

@@ -234,11 +234,12 @@ describe('AuroraShard in the primary region', () => {
       metricName: 'FreeableMemory',
       statistic: 'Minimum',
     });
-    expect(shard.metricReplicaLag().toMetricConfig().metricStat).toMatchObject({
+    const replicaLag = shard.metricReplicaLag()!;
+    expect(replicaLag.toMetricConfig().metricStat).toMatchObject({
       metricName: 'AuroraReplicaLag',
       statistic: 'Maximum',
     });
-    expect(dims(shard.metricReplicaLag())).toEqual(
+    expect(dims(replicaLag)).toEqual(
       expect.arrayContaining([
         { name: 'Role', value: 'READER' },
         { name: 'DBClusterIdentifier', value: { Ref: expect.stringMatching(/^Shard0Cluster/) } },
@@ -369,6 +370,14 @@ describe('AuroraShard options', () => {
     template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
     template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete' });
     template.resourceCountIs('AWS::RDS::DBInstance', 1);
+  });
+
+  test('a primary without readers offers no replica-lag metric (it reports none); a secondary does', () => {
+    expect(build({ readers: 0 }).shard.metricReplicaLag()).toBeUndefined();
+    expect(
+      build({ readers: 0, readerAutoScaling: { minReaders: 0, maxReaders: 2 } }).shard.metricReplicaLag(),
+    ).toBeDefined();
+    expect(build({ region: 'eu-west-1', role: 'secondary', readers: 0 }).shard.metricReplicaLag()).toBeDefined();
   });
 
   test('no reader autoscaling unless asked', () => {

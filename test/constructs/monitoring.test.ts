@@ -39,12 +39,13 @@ function buildRegion(
     role = 'secondary',
     nag = false,
     cacheReplicas = 1,
-  }: { role?: 'primary' | 'secondary'; nag?: boolean; cacheReplicas?: number } = {},
+    databaseReaders,
+  }: { role?: 'primary' | 'secondary'; nag?: boolean; cacheReplicas?: number; databaseReaders?: number } = {},
 ): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const region = 'eu-west-1';
   const stack = new Stack(app, 'Region', { env: { region } });
-  const resources = regionResources(stack, role, cacheReplicas);
+  const resources = regionResources(stack, role, cacheReplicas, databaseReaders);
   const monitoring = new RegionalMonitoring(stack, 'Monitoring', {
     ...resources,
     alarmKey: resources.key,
@@ -56,7 +57,12 @@ function buildRegion(
   return { app, stack, resources, monitoring, template: Template.fromStack(stack) };
 }
 
-function regionResources(stack: Stack, role: 'primary' | 'secondary', cacheReplicas = 1): Resources {
+function regionResources(
+  stack: Stack,
+  role: 'primary' | 'secondary',
+  cacheReplicas = 1,
+  databaseReaders?: number,
+): Resources {
   const region = stack.region;
   const { key, vpc } = regionalFoundation(stack);
   const clientSecurityGroup = new ec2.SecurityGroup(stack, 'DataClients', { vpc, description: 'Data clients' });
@@ -69,6 +75,7 @@ function regionResources(stack: Stack, role: 'primary' | 'secondary', cacheRepli
         vpc,
         key: key,
         clientSecurityGroup,
+        readers: databaseReaders,
       }),
   );
   const cache = new RegionalCache(stack, 'Cache', {
@@ -478,11 +485,21 @@ describe('RegionalMonitoring of the primary region, with e-mail, WAF and custom 
   });
 });
 
-describe('RegionalMonitoring of a region whose cache has no replica (dev)', () => {
+describe('RegionalMonitoring of a region whose cache and database have no replica (dev)', () => {
   let template: Template;
   beforeAll(() => {
-    // GIVEN cache.replicas = 0: one node, which reports no ReplicationLag
-    template = buildRegion({}, { role: 'primary', cacheReplicas: 0 }).template;
+    // GIVEN cache.replicas = 0 (one node, which reports no ReplicationLag) and a primary database
+    // without readers (no instance reports AuroraReplicaLag)
+    template = buildRegion({}, { role: 'primary', cacheReplicas: 0, databaseReaders: 0 }).template;
+  });
+
+  test('has no database replica-lag alarm, and no replication-lag graph with nothing to show', () => {
+    expect(Object.keys(alarmsNamed(template, 'PageReplicaLagMs'))).toEqual([]);
+    expect(Object.keys(alarmsNamed(template, 'TicketReplicaLagMs'))).toEqual([]);
+    expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain('AuroraReplicaLag');
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('Database connections');
+    expect(body).not.toContain('Database replication lag');
   });
 
   test('has no cache replication-lag alarm of either severity', () => {

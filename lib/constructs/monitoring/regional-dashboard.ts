@@ -19,9 +19,11 @@ const HEIGHT = 6;
 
 const graph = (title: string, left: cloudwatch.IMetric[], props: Partial<cloudwatch.GraphWidgetProps> = {}) =>
   new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT, period: MINUTE, ...props });
-/** A graph of `metric`, or no widget when the resource has no such metric. */
-const optionalGraph = (title: string, metric: cloudwatch.IMetric | undefined) =>
-  metric ? [graph(title, [metric])] : [];
+/** A graph of the metrics the resources have, or no widget when they have none. */
+const optionalGraph = (title: string, ...metrics: Array<cloudwatch.IMetric | undefined>) => {
+  const present = metrics.filter((metric): metric is cloudwatch.IMetric => metric !== undefined);
+  return present.length > 0 ? [graph(title, present)] : [];
+};
 const header = (title: string, text: string) =>
   new cloudwatch.TextWidget({ markdown: `## ${title}\n${text}`, width: 24, height: 2 });
 
@@ -89,10 +91,11 @@ export function regionalDashboardRows(input: RegionalDashboardInput): cloudwatch
       'Database connections',
       perShard((i) => databases[i].metricDatabaseConnections(shardLabel(i))),
     ),
-    graph('Database replication lag (ms)', [
+    ...optionalGraph(
+      'Database replication lag (ms)',
       ...perShard((i) => databases[i].metricReplicaLag({ ...minute, label: `shard ${i} replicas` })),
       ...perShard((i) => databases[i].metricGlobalReplicationLag({ ...minute, label: `shard ${i} behind primary` })),
-    ]),
+    ),
     // One cache expression per graph: each names its nodes n0, n1, ...
     graph('Cache engine CPU (%)', [cache.metricEngineCpuUtilization()]),
     graph('Cache memory used (%)', [cache.metricMemoryUsagePercentage()]),

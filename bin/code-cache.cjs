@@ -1,11 +1,11 @@
 // A V8 code cache for the CommonJS modules the synth loads from node_modules.
 //
-// Node 22 has this built in (module.enableCompileCache); Node 20, our floor, does not. Each
-// module under node_modules is compiled with the cached data of the previous run, so V8 skips
-// parsing and compiling what it compiled before (including functions compiled lazily during
-// that run: the data is taken after the app ran, at exit). An entry is used only while the
-// file's size and mtime match; V8 itself rejects data from another V8 version or flags.
-// Everything lives in one file under node_modules/.cache, which `npm ci` wipes.
+// Node 22.1+ has this built in (module.enableCompileCache), and install() uses it there; Node 20,
+// our floor, does not. Each module under node_modules is compiled with the cached data of the
+// previous run, so V8 skips parsing and compiling what it compiled before (including functions
+// compiled lazily during that run: the data is taken after the app ran, at exit). An entry is
+// used only while the file's size and mtime match; V8 itself rejects data from another V8
+// version or flags. Everything lives in one file under node_modules/.cache, which `npm ci` wipes.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const Module = require('node:module');
@@ -48,14 +48,20 @@ function makeRequire(module) {
 }
 
 function install() {
+  // Node 22.1+ caches compiled code itself, for every module format: use that where it exists.
+  if (typeof Module.enableCompileCache === 'function') {
+    Module.enableCompileCache(path.dirname(CACHE_FILE));
+    return;
+  }
   const entries = readCache();
   /** Scripts compiled without usable data: their data is taken at exit. */
   const fresh = new Map();
   const originalCompile = Module.prototype._compile;
 
-  Module.prototype._compile = function compileWithCache(content, filename) {
-    if (!filename.startsWith(NODE_MODULES) || !(filename.endsWith('.js') || filename.endsWith('.cjs'))) {
-      return originalCompile.call(this, content, filename);
+  Module.prototype._compile = function compileWithCache(content, filename, ...rest) {
+    const commonJs = rest[0] === undefined || rest[0] === 'commonjs';
+    if (!commonJs || !filename.startsWith(NODE_MODULES) || !(filename.endsWith('.js') || filename.endsWith('.cjs'))) {
+      return originalCompile.call(this, content, filename, ...rest);
     }
     const stat = fs.statSync(filename);
     const entry = entries.get(filename);

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CDK_JSON_CONTEXT } from './helpers';
@@ -68,9 +69,10 @@ describe('bin/app.ts', () => {
     const cacheDir = join(ROOT, 'node_modules', '.cache', 'synth-code-cache');
     const files = readdirSync(cacheDir);
     expect(files).toContain('typescript.json');
-    expect(files.some((file) => file.startsWith(`${process.version}-${process.arch}-`) && file.endsWith('.bin'))).toBe(
-      true,
-    );
+    // Node 22.1+ keeps its own compile cache there instead of bin/code-cache.cjs's file.
+    const builtIn = typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+    const ours = files.some((file) => file.startsWith(`${process.version}-${process.arch}-`) && file.endsWith('.bin'));
+    expect(builtIn ? files.length > 1 : ours).toBe(true);
   });
 
   test('a changed module is compiled again, not served from the code cache', () => {

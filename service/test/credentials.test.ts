@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -10,7 +10,10 @@ import { loadConfig, type Config } from "../src/config.js";
 import {
   CredentialsError,
   CredentialsProvider,
+  isAuthFailure,
   SecretsManagerSource,
+  StaticSource,
+  withFreshCredentials,
   type CredentialsProviderOptions,
   type CredentialsSource,
   type DbCredentials,
@@ -27,12 +30,18 @@ const skip = await integrationSkip();
 process.env.AWS_ACCESS_KEY_ID ??= "test";
 process.env.AWS_SECRET_ACCESS_KEY ??= "test";
 
-/** A secret source the test controls: what it answers, whether it fails, how long it takes, how often it was asked. */
+/**
+ * A secret source the test controls: what it answers, whether it fails, how long it takes, how
+ * often it was asked; the same for its pending version (none unless `pending` is set).
+ */
 class TestSource implements CredentialsSource {
   readonly description = "test-source";
   calls = 0;
   delayMs = 0;
   failure: Error | undefined;
+  pending: DbCredentials | undefined;
+  pendingCalls = 0;
+  pendingFailure: Error | undefined;
 
   constructor(public value: DbCredentials) {}
 
@@ -43,6 +52,35 @@ class TestSource implements CredentialsSource {
     // A new object each time, as a real fetch returns.
     return { ...this.value };
   }
+
+  async fetchPending(): Promise<DbCredentials | undefined> {
+    this.pendingCalls++;
+    if (this.delayMs > 0) await sleep(this.delayMs);
+    if (this.pendingFailure) throw this.pendingFailure;
+    return this.pending && { ...this.pending };
+  }
+}
+
+/** The error pg rejects with when the server refuses a login. */
+function refusal(code = "28P01"): pg.DatabaseError {
+  const err = new pg.DatabaseError("password authentication failed for user", 0, "error");
+  err.code = code;
+  return err;
+}
+
+/**
+ * A stand-in for a database that checks passwords: an attempt logs in with the password a pool
+ * would send (the provider's `password()`), and is refused unless it is in `accepted`.
+ */
+function database(p: CredentialsProvider, ...accepted: string[]) {
+  const sent: Array<string | undefined> = [];
+  const attempt = async (credentials: DbCredentials) => {
+    const password = await p.password();
+    sent.push(password);
+    if (password === undefined || !accepted.includes(password)) throw refusal();
+    return credentials.username;
+  };
+  return { sent, attempt, accepted };
 }
 
 /** A logger and a metrics instance whose output the test reads. */
@@ -166,33 +204,205 @@ describe("credentials provider", () => {
   });
 });
 
-/** A stand-in for the Secrets Manager endpoint speaking the AWS JSON 1.1 protocol of GetSecretValue. */
+// A single-user rotation between setSecret and finishSecret: the database takes only the
+// AWSPENDING password while the secret's AWSCURRENT version still holds the old one.
+const PENDING = { username: "app_a", password: "password-pending" };
+
+describe("credentials provider during a rotation (pending version)", () => {
+  it("a login refused with the freshly refreshed current credentials is retried once with the pending version, which stays cached", async () => {
+    const source = new TestSource(A);
+    source.pending = PENDING;
+    const { provider: p, logLines, metrics, metricLines } = provider(source, { minRefreshIntervalMs: 0 });
+    await p.get();
+    const db = database(p, "password-pending");
+    assert.equal(await withFreshCredentials(p, db.attempt), "app_a");
+    assert.deepEqual(db.sent, ["password-a", "password-pending"], "no second try with the refused password: it is still AWSCURRENT");
+    assert.equal(source.calls, 2, "the start-up fetch, one refresh");
+    assert.equal(source.pendingCalls, 1, "one lookup of the pending version");
+    assert.deepEqual(p.current, PENDING);
+    assert.equal(await p.password(), "password-pending", "new connections log in with it from now on");
+
+    // The next query logs in at once, and nothing is read until the max age.
+    assert.equal(await withFreshCredentials(p, db.attempt), "app_a");
+    assert.deepEqual(db.sent.slice(2), ["password-pending"]);
+    assert.equal(source.calls + source.pendingCalls, 3);
+    assert.ok(logLines.some((l) => /retrying with its pending version/.test(l)));
+    assert.ok(logLines.some((l) => /logged in with the secret's pending version/.test(l)));
+    assert.ok(!logLines.some((l) => l.includes("password-")), "no password reaches a log line");
+    await metrics.flush();
+    assert.equal(metricSum(metricLines, "DependencyErrors"), 0);
+  });
+
+  it("when the refresh gives other credentials that are refused too, the pending version is tried next", async () => {
+    const source = new TestSource(A);
+    source.pending = PENDING;
+    const { provider: p } = provider(source, { minRefreshIntervalMs: 0 });
+    await p.get();
+    source.value = { username: "app_a", password: "password-a2" };
+    const db = database(p, "password-pending");
+    assert.equal(await withFreshCredentials(p, db.attempt), "app_a");
+    assert.deepEqual(db.sent, ["password-a", "password-a2", "password-pending"]);
+    assert.equal(source.pendingCalls, 1);
+    assert.deepEqual(p.current, PENDING);
+  });
+
+  it("with no pending version, or one equal to the refused credentials, the refusal stands and no `secrets` error is counted", async () => {
+    const source = new TestSource(A);
+    const { provider: p, metrics, metricLines } = provider(source, { minRefreshIntervalMs: 0 });
+    await p.get();
+    const db = database(p, "password-b");
+    await assert.rejects(withFreshCredentials(p, db.attempt), (err: unknown) => isAuthFailure(err));
+    assert.equal(source.pendingCalls, 1);
+    source.pending = A;
+    await assert.rejects(withFreshCredentials(p, db.attempt), (err: unknown) => isAuthFailure(err));
+    assert.equal(source.pendingCalls, 2);
+    assert.deepEqual(db.sent, ["password-a", "password-a"], "one login per query: nothing else to try");
+    assert.equal(p.current?.password, "password-a");
+    await metrics.flush();
+    assert.equal(metricSum(metricLines, "DependencyErrors", { Dependency: "secrets" }), 0);
+  });
+
+  it("a failed lookup of the pending version counts DependencyErrors{secrets}, logs without the secret, and the refusal stands", async () => {
+    const source = new TestSource(A);
+    source.pendingFailure = new Error("AccessDeniedException: not authorized to perform secretsmanager:GetSecretValue");
+    const { provider: p, logLines, metrics, metricLines } = provider(source, { minRefreshIntervalMs: 0 });
+    await p.get();
+    const db = database(p, "password-pending");
+    await assert.rejects(withFreshCredentials(p, db.attempt), (err: unknown) => isAuthFailure(err));
+    await metrics.flush();
+    assert.equal(metricSum(metricLines, "DependencyErrors", { Dependency: "secrets" }), 1);
+    assert.ok(logLines.some((l) => /pending version failed/.test(l) && /AccessDeniedException/.test(l)));
+    assert.ok(!logLines.some((l) => l.includes("password-")));
+  });
+
+  it("no pending lookup when the refresh of the current version failed", async () => {
+    const source = new TestSource(A);
+    source.pending = PENDING;
+    const { provider: p } = provider(source, { minRefreshIntervalMs: 0 });
+    await p.get();
+    source.failure = new Error("connect ETIMEDOUT");
+    await assert.rejects(withFreshCredentials(p, database(p, "password-pending").attempt), (err: unknown) => isAuthFailure(err));
+    assert.equal(source.calls, 2);
+    assert.equal(source.pendingCalls, 0, "Secrets Manager is failing: the last good credentials are all there is");
+  });
+
+  it("concurrent refusals share one refresh and one pending lookup", async () => {
+    const source = new TestSource(A);
+    source.pending = PENDING;
+    const { provider: p } = provider(source, { minRefreshIntervalMs: 0 });
+    await p.get();
+    source.delayMs = 30;
+    const db = database(p, "password-pending");
+    const results = await Promise.all(Array.from({ length: 20 }, () => withFreshCredentials(p, db.attempt)));
+    assert.ok(results.every((r) => r === "app_a"));
+    assert.equal(source.calls, 2, "one refresh");
+    assert.equal(source.pendingCalls, 1, "one lookup");
+    assert.equal(db.sent.filter((s) => s === "password-pending").length, 20, "each query retried once with the pending password");
+  });
+
+  it("a database that keeps refusing costs at most one pending lookup per minimum refresh interval", async () => {
+    const source = new TestSource(A);
+    source.pending = PENDING;
+    const { provider: p } = provider(source, { minRefreshIntervalMs: 300 });
+    await p.get();
+    const db = database(p);
+    for (let i = 0; i < 10; i++) await assert.rejects(withFreshCredentials(p, db.attempt), (err: unknown) => isAuthFailure(err));
+    assert.equal(source.calls, 1, "within the floor after the start-up fetch");
+    assert.equal(source.pendingCalls, 1, "the first lookup is not delayed; the others reuse its answer");
+    assert.equal(p.current?.password, "password-a", "a pending version that was refused is not cached");
+    await sleep(320);
+    await assert.rejects(withFreshCredentials(p, db.attempt));
+    assert.equal(source.calls, 2);
+    assert.equal(source.pendingCalls, 2);
+  });
+
+  it("only the retry logs in with the pending password: other requests' connections, and callbacks outliving it, read the cached one", async () => {
+    const source = new TestSource(A);
+    source.pending = PENDING;
+    const { provider: p } = provider(source, { minRefreshIntervalMs: 0 });
+    await p.get();
+    // Another request, waiting outside the retry, opens a connection while the retry runs.
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const otherRequest = gate.then(() => p.password());
+    let duringRetry: string | undefined;
+    let afterRetry: Promise<string | undefined> | undefined;
+    const attempt = async (): Promise<string> => {
+      if ((await p.password()) === "password-pending") {
+        openGate();
+        duringRetry = await otherRequest;
+        // A timer set during the retry (as a pool sets them) that fires after it ended.
+        afterRetry = new Promise((resolve) => setTimeout(() => resolve(p.password()), 20));
+      }
+      throw refusal();
+    };
+    await assert.rejects(withFreshCredentials(p, attempt), (err: unknown) => isAuthFailure(err));
+    assert.equal(duringRetry, "password-a", "another request's connection");
+    assert.ok(afterRetry, "the retry ran with the pending password");
+    assert.equal(await afterRetry, "password-a", "the retry is over: its password no longer applies");
+  });
+
+  it("the environment has no pending version: a refused login fails at once", async () => {
+    const p = new CredentialsProvider(new StaticSource(A), { name: "shard-0", maxAgeMs: 600_000, log: observed().log, initial: A });
+    let attempts = 0;
+    await assert.rejects(
+      withFreshCredentials(p, async () => {
+        attempts++;
+        throw refusal("28000");
+      }),
+      (err: unknown) => isAuthFailure(err),
+    );
+    assert.equal(attempts, 1, "the refresh gave the same credentials and there is nothing else to try");
+  });
+});
+
+type GetSecretValueBody = { SecretId?: string; VersionStage?: string; VersionId?: string };
+
+/**
+ * A stand-in for the Secrets Manager endpoint speaking the AWS JSON 1.1 protocol of GetSecretValue:
+ * `secrets` holds each secret's AWSCURRENT version, `pending` its AWSPENDING version if any.
+ */
 class FakeSecretsManager {
-  readonly requests: Array<{ target: string | undefined; contentType: string | undefined; signed: boolean; body: { SecretId?: string } }> = [];
+  readonly requests: Array<{ target: string | undefined; contentType: string | undefined; signed: boolean; body: GetSecretValueBody }> = [];
   readonly secrets = new Map<string, string>();
+  readonly pending = new Map<string, string>();
+  /** An error type answered to AWSPENDING requests, if set. */
+  pendingError: string | undefined;
   private server: Server | undefined;
+
+  /** The GetSecretValue requests for a version stage (undefined: AWSCURRENT by default). */
+  requestsFor(stage: string | undefined) {
+    return this.requests.filter((r) => r.body.VersionStage === stage);
+  }
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       let body = "";
       req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
       req.on("end", () => {
-        const parsed = JSON.parse(body || "{}") as { SecretId?: string };
+        const parsed = JSON.parse(body || "{}") as GetSecretValueBody;
         const target = req.headers["x-amz-target"] as string | undefined;
         this.requests.push({ target, contentType: req.headers["content-type"], signed: /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? ""), body: parsed });
-        const secret = parsed.SecretId === undefined ? undefined : this.secrets.get(parsed.SecretId);
+        const stage = parsed.VersionStage ?? "AWSCURRENT";
+        const versions = stage === "AWSPENDING" ? this.pending : this.secrets;
+        const secret = parsed.SecretId === undefined ? undefined : versions.get(parsed.SecretId);
         const reply = (status: number, payload: unknown) => {
           res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "00000000-0000-0000-0000-000000000000" });
           res.end(JSON.stringify(payload));
         };
         if (target !== "secretsmanager.GetSecretValue") return reply(400, { __type: "UnknownOperationException", message: `unknown ${target}` });
-        if (secret === undefined) return reply(400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });
+        if (stage === "AWSPENDING" && this.pendingError) return reply(400, { __type: this.pendingError, message: `${this.pendingError} (test)` });
+        if (secret === undefined) {
+          const message =
+            stage === "AWSCURRENT" ? "Secrets Manager can't find the specified secret." : `Secrets Manager can't find the specified secret value for staging label: ${stage}`;
+          return reply(400, { __type: "ResourceNotFoundException", message });
+        }
         reply(200, {
           ARN: parsed.SecretId,
           Name: "app/shard-0/master",
-          VersionId: "8d4bd5a1-0000-4000-8000-000000000001",
+          VersionId: stage === "AWSPENDING" ? "8d4bd5a1-0000-4000-8000-000000000002" : "8d4bd5a1-0000-4000-8000-000000000001",
           SecretString: secret,
-          VersionStages: ["AWSCURRENT"],
+          VersionStages: [stage],
           CreatedDate: 1767225600,
         });
       });
@@ -232,6 +442,30 @@ describe("Secrets Manager source through the SDK", () => {
     assert.ok(request.signed, "SigV4-signed");
     assert.deepEqual(request.body, { SecretId: SECRET_ARN }, "the AWSCURRENT version: no stage or version id");
     assert.equal(source.description, SECRET_ARN);
+  });
+
+  it("asks for the AWSPENDING version by stage, and answers undefined when no rotation is in progress", async () => {
+    fake.secrets.set(SECRET_ARN, JSON.stringify({ username: "postgres", password: "current" }));
+    fake.pending.set(SECRET_ARN, JSON.stringify({ engine: "postgres", username: "postgres", password: "pending" }));
+    const source = new SecretsManagerSource(client, SECRET_ARN);
+    assert.deepEqual(await source.fetchPending(), { username: "postgres", password: "pending" });
+    const request = fake.requests.at(-1)!;
+    assert.equal(request.target, "secretsmanager.GetSecretValue");
+    assert.ok(request.signed);
+    assert.deepEqual(request.body, { SecretId: SECRET_ARN, VersionStage: "AWSPENDING" });
+
+    // No version has the label: Secrets Manager answers ResourceNotFoundException.
+    fake.pending.delete(SECRET_ARN);
+    const before = fake.requests.length;
+    assert.equal(await source.fetchPending(), undefined);
+    assert.equal(fake.requests.length, before + 1, "asked, and told there is none");
+    // Any other failure is one.
+    fake.pendingError = "AccessDeniedException";
+    try {
+      await assert.rejects(source.fetchPending(), (err: unknown) => (err as Error).name === "AccessDeniedException");
+    } finally {
+      fake.pendingError = undefined;
+    }
   });
 
   it("passes a missing secret on as the SDK's typed error", async () => {
@@ -339,7 +573,7 @@ describe("rotation against a real PostgreSQL", { skip }, () => {
     assert.equal(metricSum(metricLines, "DependencyErrors"), 0, "nothing failed as seen from the caller");
   });
 
-  it("when the secret still names the refused role, the retry fails too and the query fails as a `db` dependency error", async () => {
+  it("when the secret still names the refused role (and no rotation is pending), the refusal stands: the query fails as a `db` dependency error", async () => {
     const source = new TestSource({ username: roleA, password: "a" });
     const { shard, metrics, metricLines } = shardWith(source, { minRefreshIntervalMs: 0 });
     await assert.rejects(shard.read(WHO), (err: unknown) => err instanceof DependencyError && err.dependency === "db");
@@ -394,6 +628,197 @@ describe("rotation against a real PostgreSQL", { skip }, () => {
       await fake.stop();
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved;
+    }
+  });
+
+  /** A local Secrets Manager and an SDK client for it. */
+  const localSecretsManager = async () => {
+    const fake = new FakeSecretsManager();
+    const endpoint = await fake.start();
+    const client = new SecretsManagerClient({ region: "us-east-1", endpoint, maxAttempts: 1, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+    const stop = async () => {
+      client.destroy();
+      await fake.stop();
+    };
+    return { fake, source: new SecretsManagerSource(client, SECRET_ARN), stop };
+  };
+
+  // A single-user rotation between setSecret and finishSecret, played with usernames: AWSCURRENT
+  // names role A, which may no longer log in, and AWSPENDING names role B.
+
+  it("during a rotation (the database refuses AWSCURRENT), a query succeeds at its first retry, with AWSPENDING, which stays cached", async () => {
+    await admin.query(`ALTER ROLE ${roleA} NOLOGIN`);
+    const sm = await localSecretsManager();
+    try {
+      sm.fake.secrets.set(SECRET_ARN, JSON.stringify({ username: roleA, password: "current-password" }));
+      sm.fake.pending.set(SECRET_ARN, JSON.stringify({ username: roleB, password: "pending-password" }));
+      const { shard, provider: p, logLines, metrics, metricLines } = shardWith(sm.source, { minRefreshIntervalMs: 0 });
+      await shard.start();
+      assert.equal(sm.fake.requests.length, 1, "the start-up read");
+
+      // The writer pool has no connection yet: this query opens one, as A, and is refused.
+      assert.equal((await shard.write<{ who: string }>(WHO)).rows[0]?.who, roleB);
+      assert.equal(sm.fake.requestsFor(undefined).length, 2, "one refresh of AWSCURRENT after the start-up read");
+      assert.equal(sm.fake.requestsFor("AWSPENDING").length, 1, "one read of AWSPENDING");
+      assert.equal(logLines.filter((l) => /refused the credentials/.test(l)).length, 1, "refused once: the retry with AWSPENDING logged in");
+      assert.equal(shard.queries, 1);
+      assert.equal(p.current?.username, roleB);
+
+      // Cached: new connections of both pools log in as B, without reading the secret again.
+      assert.equal((await shard.read<{ who: string }>(WHO)).rows[0]?.who, roleB);
+      assert.equal((await shard.write<{ who: string }>(WHO)).rows[0]?.who, roleB);
+      assert.equal(sm.fake.requests.length, 3);
+      assert.ok(!logLines.some((l) => l.includes("current-password") || l.includes("pending-password")), "no password in the logs");
+      await metrics.flush();
+      assert.equal(metricSum(metricLines, "DependencyErrors"), 0, "nothing failed as seen from the caller");
+    } finally {
+      await sm.stop();
+    }
+  });
+
+  it("with no rotation in progress (no AWSPENDING version), a query refused with AWSCURRENT fails as before: `db`, and no `secrets` error", async () => {
+    await admin.query(`ALTER ROLE ${roleA} NOLOGIN`);
+    const sm = await localSecretsManager();
+    try {
+      sm.fake.secrets.set(SECRET_ARN, JSON.stringify({ username: roleA, password: "current-password" }));
+      const { shard, metrics, metricLines } = shardWith(sm.source, { minRefreshIntervalMs: 0 });
+      await shard.start();
+      await assert.rejects(
+        shard.write(WHO),
+        (err: unknown) => err instanceof DependencyError && err.dependency === "db" && /not permitted to log in/.test(err.message),
+      );
+      assert.equal(sm.fake.requestsFor("AWSPENDING").length, 1, "asked, and Secrets Manager answered ResourceNotFoundException");
+      await metrics.flush();
+      assert.equal(metricSum(metricLines, "DependencyErrors", { Dependency: "db" }), 1);
+      assert.equal(metricSum(metricLines, "DependencyErrors", { Dependency: "secrets" }), 0, "no pending version is no failure");
+    } finally {
+      await sm.stop();
+    }
+  });
+
+  it("many queries refused at once during a rotation share one refresh and one read of the pending version", async () => {
+    await admin.query(`ALTER ROLE ${roleA} NOLOGIN`);
+    const source = new TestSource({ username: roleA, password: "a" });
+    source.pending = { username: roleB, password: "b" };
+    // The default refresh floor (1 s), waited out after the start-up fetch so that the refusals do refresh.
+    const { shard, provider: p, metrics, metricLines } = shardWith(source, { minRefreshIntervalMs: 1000 });
+    await shard.start();
+    await sleep(1050);
+    // Reads that take a while, so that later refusals find them in flight.
+    source.delayMs = 50;
+    const results = await Promise.all(Array.from({ length: 12 }, () => shard.write<{ who: string }>(WHO)));
+    assert.deepEqual(
+      results.map((r) => r.rows[0]?.who),
+      Array.from({ length: 12 }, () => roleB),
+    );
+    assert.equal(source.calls, 2, "the start-up fetch and one refresh");
+    assert.equal(source.pendingCalls, 1, "one read of the pending version");
+    assert.equal(p.current?.username, roleB);
+    await metrics.flush();
+    assert.equal(metricSum(metricLines, "DependencyErrors"), 0);
+  });
+});
+
+/**
+ * A PostgreSQL server that checks passwords, which the test PostgreSQL (trust auth) does not: it
+ * asks for a cleartext password, refuses any not in `accepted` with SQLSTATE 28P01, and answers
+ * every query with an empty result.
+ */
+class PasswordCheckingServer {
+  readonly received: string[] = [];
+  readonly accepted = new Set<string>();
+  private server: TcpServer | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  async start(): Promise<number> {
+    this.server = createTcpServer((socket) => this.serve(socket));
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  private serve(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on("close", () => this.sockets.delete(socket));
+    socket.on("error", () => undefined);
+    const message = (type: string, body: Buffer) => {
+      const header = Buffer.alloc(5);
+      header.write(type, 0, "latin1");
+      header.writeInt32BE(body.length + 4, 1);
+      return Buffer.concat([header, body]);
+    };
+    const int32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeInt32BE(n);
+      return b;
+    };
+    const readyForQuery = message("Z", Buffer.from("I"));
+    let buffer = Buffer.alloc(0);
+    let started = false;
+    socket.on("data", (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      for (;;) {
+        if (!started) {
+          // The startup message: length, protocol, parameters; no type byte.
+          if (buffer.length < 4 || buffer.length < buffer.readInt32BE(0)) return;
+          buffer = buffer.subarray(buffer.readInt32BE(0));
+          started = true;
+          socket.write(message("R", int32(3))); // AuthenticationCleartextPassword
+          continue;
+        }
+        if (buffer.length < 5 || buffer.length < 1 + buffer.readInt32BE(1)) return;
+        const type = String.fromCharCode(buffer[0]!);
+        const body = buffer.subarray(5, 1 + buffer.readInt32BE(1));
+        buffer = buffer.subarray(1 + buffer.readInt32BE(1));
+        if (type === "p") {
+          const password = body.subarray(0, body.length - 1).toString("utf8");
+          this.received.push(password);
+          if (!this.accepted.has(password)) {
+            socket.end(message("E", Buffer.from(`SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed for user "app"\0\0`)));
+            return;
+          }
+          socket.write(Buffer.concat([message("R", int32(0)), readyForQuery])); // AuthenticationOk
+        } else if (type === "Q") {
+          socket.write(Buffer.concat([message("C", Buffer.from("SELECT 0\0")), readyForQuery]));
+        } else if (type === "X") {
+          socket.end();
+          return;
+        }
+      }
+    });
+  }
+}
+
+describe("rotation against a database that checks passwords", () => {
+  it("between setSecret and finishSecret, the retry sends the AWSPENDING password, and new connections send it afterwards", async () => {
+    const server = new PasswordCheckingServer();
+    const port = await server.start();
+    // setSecret has run: the database takes the pending password only.
+    server.accepted.add("pending-password");
+    const config = loadConfig(serviceEnv("unused", { SHARD_MAP: JSON.stringify([{ name: "shard-0", writerHost: "127.0.0.1", port, database: "test" }]) }));
+    const source = new TestSource({ username: "app", password: "current-password" });
+    source.pending = { username: "app", password: "pending-password" };
+    const o = provider(source, { minRefreshIntervalMs: 0 });
+    const shard = new Shard(config.shards[0]!, config, o.provider, o.log, o.metrics);
+    try {
+      await shard.start();
+      const writer = shard.writer;
+      await shard.ping("writer");
+      assert.deepEqual(server.received, ["current-password", "pending-password"], "one refusal, then the pending password");
+      assert.equal(shard.writer, writer, "a password-only rotation keeps the pools");
+      await shard.ping("reader");
+      assert.deepEqual(server.received.slice(2), ["pending-password"], "a new connection of the other pool: the cached pending password");
+
+      assert.equal(o.provider.current?.password, "pending-password");
+      await o.metrics.flush();
+      assert.equal(metricSum(o.metricLines, "DependencyErrors"), 0);
+    } finally {
+      await shard.close();
+      await server.stop();
     }
   });
 });

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { z } from "zod";
@@ -23,7 +24,19 @@ export interface DbCredentials {
 export interface CredentialsSource {
   /** Names the source in logs and errors (a secret ARN, "environment"); never a credential. */
   readonly description: string;
+  /** The credentials in force (a secret's AWSCURRENT version). */
   fetch(): Promise<DbCredentials>;
+  /**
+   * The credentials a rotation in progress has stored but not yet made current (a secret's
+   * AWSPENDING version), or undefined when no rotation is in progress. Rejects only when the
+   * source cannot be read. A source without versions (the environment) has no such method.
+   */
+  fetchPending?(): Promise<DbCredentials | undefined>;
+}
+
+/** Same username and password. */
+function sameCredentials(a: DbCredentials, b: DbCredentials): boolean {
+  return a.username === b.username && a.password === b.password;
 }
 
 /** A secret whose value is not the JSON an RDS secret holds. The message names the secret, never its value. */
@@ -49,7 +62,10 @@ export function parseSecretString(secretString: string | undefined, secretId: st
   return parsed.data;
 }
 
-/** The production source: `GetSecretValue` on the shard's secret (its AWSCURRENT version). */
+/**
+ * The production source: `GetSecretValue` on the shard's secret, its AWSCURRENT version, and
+ * during a rotation its AWSPENDING version.
+ */
 export class SecretsManagerSource implements CredentialsSource {
   constructor(
     private readonly client: SecretsManagerClient,
@@ -64,9 +80,26 @@ export class SecretsManagerSource implements CredentialsSource {
     const out = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
     return parseSecretString(out.SecretString, this.secretId);
   }
+
+  /**
+   * The AWSPENDING version: a rotation's new credentials from its createSecret step until its
+   * finishSecret step makes them AWSCURRENT. Secrets Manager answers ResourceNotFoundException
+   * when no version has that label, that is when no rotation is in progress: undefined.
+   */
+  async fetchPending(): Promise<DbCredentials | undefined> {
+    let out;
+    try {
+      out = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId, VersionStage: "AWSPENDING" }));
+    } catch (err) {
+      // By name: the SDK's class would not match an error from another copy of the package.
+      if ((err as { name?: unknown } | undefined)?.name === "ResourceNotFoundException") return undefined;
+      throw err;
+    }
+    return parseSecretString(out.SecretString, `${this.secretId} (AWSPENDING)`);
+  }
 }
 
-/** Credentials fixed in the environment (SHARD_<i>_USERNAME/_PASSWORD, DB_USERNAME/_PASSWORD). */
+/** Credentials fixed in the environment (SHARD_<i>_USERNAME/_PASSWORD, DB_USERNAME/_PASSWORD); they have no pending version. */
 export class StaticSource implements CredentialsSource {
   readonly description = "environment";
 
@@ -94,7 +127,8 @@ export interface CredentialsProviderOptions {
   /**
    * No fetch starts sooner than this after the previous one ended, so a database that keeps
    * refusing the credentials, or an outage of Secrets Manager, costs one call per interval
-   * rather than one per connection attempt or query. The first fetch is never delayed.
+   * rather than one per connection attempt or query. The first fetch is never delayed. The
+   * pending version's lookups have the same floor, counted separately.
    * @default 1000
    */
   readonly minRefreshIntervalMs?: number;
@@ -106,10 +140,29 @@ export interface CredentialsProviderOptions {
 }
 
 /**
+ * A login attempt that `withFreshCredentials` makes with a pending version: pg asks for the
+ * password when it opens the connection, through the pool's password function, in the async
+ * context of the attempt. `active` ends with the attempt: a pool callback that inherited the
+ * context later (a connection opened for another request) reads the cached password again.
+ */
+interface PinnedLogin {
+  readonly provider: CredentialsProvider;
+  readonly credentials: DbCredentials;
+  active: boolean;
+}
+
+const pinnedLogin = new AsyncLocalStorage<PinnedLogin>();
+
+/**
  * One shard's credentials, cached. Refreshed when the database refuses them (`rejected`), and in
  * the background once older than `maxAgeMs`. Concurrent callers share one fetch (single flight).
  * A failed fetch keeps the last good value (logged, and counted as a `secrets` dependency
  * error): only a task that never got any credentials fails its queries for lack of them.
+ *
+ * When the database refuses the secret's current version itself, as a single-user rotation
+ * does between setting the new password (setSecret) and making it current (finishSecret),
+ * `pending` looks the pending version up (single flight too, same floor), `pinned` makes a
+ * login attempt use it, and `loggedIn` caches it once a login with it succeeded.
  */
 export class CredentialsProvider {
   private cached: { value: DbCredentials; fetchedAt: number } | undefined;
@@ -117,6 +170,11 @@ export class CredentialsProvider {
   private lastFetchEndedAt = -Infinity;
   /** Why the last fetch failed, answered within the refresh floor while no value is cached. */
   private lastFailure: unknown;
+  /** The last fetch of the current version failed: a lookup of the pending one would fail alike, and the value is not fresh. */
+  private lastFetchFailed = false;
+  private pendingInflight: Promise<DbCredentials | undefined> | undefined;
+  /** The last lookup of the pending version: its answer (undefined: none, or the lookup failed) is reused within the refresh floor. */
+  private pendingLookup: { value: DbCredentials | undefined; endedAt: number } | undefined;
   /** The database refused the cached value: the next get() waits for a fetch. */
   private refused = false;
   private readonly minRefreshIntervalMs: number;
@@ -134,6 +192,16 @@ export class CredentialsProvider {
   /** The cached credentials, without fetching; undefined before the first successful fetch. */
   get current(): DbCredentials | undefined {
     return this.cached?.value;
+  }
+
+  /**
+   * The password for a new connection (a pool's password function; pg asks at each login): the
+   * pending version's while `withFreshCredentials` retries a login with it, otherwise `get()`'s.
+   */
+  async password(): Promise<string | undefined> {
+    const pinned = pinnedLogin.getStore();
+    if (pinned?.active && pinned.provider === this) return pinned.credentials.password;
+    return (await this.get()).password;
   }
 
   /**
@@ -162,6 +230,86 @@ export class CredentialsProvider {
     return this.get();
   }
 
+  /**
+   * The database refused `refused` although it is the current version, just refreshed by
+   * `rejected()`. Resolves with the credentials to retry with, or undefined when there is
+   * nothing else to try: newer cached ones if something replaced `refused` meanwhile, otherwise
+   * the pending version if a rotation is in progress and it differs. The lookup is shared by
+   * concurrent callers and reused within the refresh floor; none is made when the refresh itself
+   * failed or the source has no versions. A failed lookup is counted as a `secrets` dependency
+   * error and answers undefined; "no pending version" is no error.
+   */
+  async pending(refused: DbCredentials): Promise<DbCredentials | undefined> {
+    const cached = this.cached;
+    if (cached && cached.value !== refused) return cached.value;
+    if (!this.source.fetchPending || this.lastFetchFailed) return undefined;
+    const pending = await this.lookupPending();
+    // Another caller's pending login may have replaced `refused` during the lookup.
+    const now = this.cached?.value;
+    if (now && now !== refused) return now;
+    return pending && !sameCredentials(pending, refused) ? pending : undefined;
+  }
+
+  /**
+   * A login with `credentials` succeeded. When they are the pending version that `pending()`
+   * answered, they become the cached value until the refresh past `maxAgeMs`, by which time the
+   * rotation has made them AWSCURRENT; the secret still names the refused ones until then.
+   */
+  loggedIn(credentials: DbCredentials): void {
+    if (credentials !== this.pendingLookup?.value) return;
+    const previous = this.cached?.value;
+    if (previous && sameCredentials(previous, credentials)) return;
+    this.cached = { value: credentials, fetchedAt: performance.now() };
+    this.refused = false;
+    this.options.log.info(
+      { shard: this.options.name, source: this.source.description, usernameChanged: previous?.username !== credentials.username },
+      "logged in with the secret's pending version (a rotation is in progress); using it until the next refresh",
+    );
+  }
+
+  /** Runs `attempt` so that connections it opens log in with `credentials` (see `password()`). */
+  async pinned<T>(credentials: DbCredentials, attempt: () => Promise<T>): Promise<T> {
+    const pin: PinnedLogin = { provider: this, credentials, active: true };
+    try {
+      return await pinnedLogin.run(pin, attempt);
+    } finally {
+      pin.active = false;
+    }
+  }
+
+  private lookupPending(): Promise<DbCredentials | undefined> {
+    if (this.pendingInflight) return this.pendingInflight;
+    const last = this.pendingLookup;
+    if (last && performance.now() - last.endedAt < this.minRefreshIntervalMs) return Promise.resolve(last.value);
+    const looking = this.fetchPending().then((value) => {
+      this.pendingInflight = undefined;
+      this.pendingLookup = { value, endedAt: performance.now() };
+      return value;
+    });
+    this.pendingInflight = looking;
+    return looking;
+  }
+
+  /** Never rejects: a failure is logged, counted and answered as "no pending version". */
+  private async fetchPending(): Promise<DbCredentials | undefined> {
+    let pending: DbCredentials | undefined;
+    try {
+      pending = await this.source.fetchPending?.();
+    } catch (err) {
+      this.options.metrics?.count("DependencyErrors", 1, { Dependency: "secrets" });
+      this.throttled.warn("pending", err, "reading the secret's pending version failed; the refused login is not retried with it");
+      return undefined;
+    }
+    const cached = this.cached?.value;
+    if (pending && cached && !sameCredentials(pending, cached)) {
+      this.options.log.info(
+        { shard: this.options.name, source: this.source.description, usernameChanged: cached.username !== pending.username },
+        "the database refused the secret's current version and a rotation is in progress; retrying with its pending version",
+      );
+    }
+    return pending;
+  }
+
   private refresh(): Promise<DbCredentials> {
     if (this.inflight) return this.inflight;
     if (performance.now() - this.lastFetchEndedAt < this.minRefreshIntervalMs) {
@@ -182,6 +330,7 @@ export class CredentialsProvider {
       fresh = await this.source.fetch();
     } catch (err) {
       this.lastFailure = err;
+      this.lastFetchFailed = true;
       this.options.metrics?.count("DependencyErrors", 1, { Dependency: "secrets" });
       if (!previous) {
         this.throttled.warn("first", err, "reading the database credentials failed; the shard is unavailable until a fetch succeeds");
@@ -190,7 +339,8 @@ export class CredentialsProvider {
       this.throttled.warn("refresh", err, "refreshing the database credentials failed; keeping the last good ones");
       return previous;
     }
-    const changed = previous === undefined || previous.username !== fresh.username || previous.password !== fresh.password;
+    this.lastFetchFailed = false;
+    const changed = previous === undefined || !sameCredentials(previous, fresh);
     const value = changed ? fresh : previous;
     this.cached = { value, fetchedAt: performance.now() };
     this.refused = false;
@@ -236,21 +386,42 @@ export function isAuthFailure(err: unknown): err is pg.DatabaseError {
 }
 
 /**
- * Runs `attempt` with the provider's credentials; when the database refuses them, refreshes
- * them and runs `attempt` once more with the result. Safe for any attempt whose failure comes
- * from opening the connection: the database ran nothing.
+ * Runs `attempt` with the provider's credentials. When the database refuses them, refreshes them
+ * and, if that gave other credentials, runs `attempt` once more with those. When the database
+ * refuses the freshly read current credentials too (as between a single-user rotation's
+ * setSecret and finishSecret), `attempt` runs once more with the secret's pending version, if
+ * there is one and it differs, and those credentials are cached if it succeeds. Otherwise the
+ * refusal stands. Safe for any attempt whose failure comes from opening the connection: the
+ * database ran nothing.
  */
 export async function withFreshCredentials<T>(
   provider: CredentialsProvider,
   attempt: (credentials: DbCredentials) => Promise<T>,
   onRefused?: (err: pg.DatabaseError) => void,
 ): Promise<T> {
-  const credentials = await provider.get();
+  let refused = await provider.get();
+  let refusal: pg.DatabaseError;
   try {
-    return await attempt(credentials);
+    return await attempt(refused);
   } catch (err) {
     if (!isAuthFailure(err)) throw err;
     onRefused?.(err);
-    return attempt(await provider.rejected(credentials));
+    refusal = err;
   }
+  const refreshed = await provider.rejected(refused);
+  // The same object: the secret still holds the refused credentials (or could not be read).
+  if (refreshed !== refused) {
+    try {
+      return await attempt(refreshed);
+    } catch (err) {
+      if (!isAuthFailure(err)) throw err;
+      refusal = err;
+      refused = refreshed;
+    }
+  }
+  const pending = await provider.pending(refused);
+  if (!pending) throw refusal;
+  const result = await provider.pinned(pending, () => attempt(pending));
+  provider.loggedIn(pending);
+  return result;
 }

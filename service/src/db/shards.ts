@@ -29,10 +29,14 @@ export interface Login {
   password: string | undefined | (() => Promise<string>);
 }
 
-/** A pool's login: the secret's current password for secrets, the environment's value (or pg's PGPASSWORD/.pgpass) otherwise. */
+/**
+ * A pool's login: for secrets, the provider's password at each connection (the cached one, or the
+ * pending version's while a refused login is retried with it); the environment's value (or pg's
+ * PGPASSWORD/.pgpass) otherwise.
+ */
 export function loginFor(shard: ShardConfig, credentials: CredentialsProvider, username: string): Login {
   if (shard.credentials.source === "environment") return { user: username, password: shard.credentials.password };
-  return { user: username, password: async () => (await credentials.get()).password ?? "" };
+  return { user: username, password: async () => (await credentials.password()) ?? "" };
 }
 
 export function connectionConfig(config: Config, shard: ShardConfig, host: string, role: Role, login: Login): pg.PoolConfig {
@@ -72,7 +76,8 @@ const RETIRE_POLL_MS = 50;
 /**
  * One shard: a writer pool and a reader pool, with every query counted. Credentials come from
  * the shard's provider: a connection the database refuses (SQLSTATE 28P01, 28000) refreshes them
- * and is retried once. pg takes the password per connection but the user per pool, so when the
+ * and is retried with the new ones, or with the secret's pending version during a rotation
+ * (`withFreshCredentials`). pg takes the password per connection but the user per pool, so when the
  * secret's username changes (alternating-users rotation) the pools are replaced: new queries use
  * the new pools, the old ones end once their queries are done.
  */
@@ -159,12 +164,12 @@ export class Shard {
     this.retiring.add(done);
   }
 
-  /** Runs `use` on the role's current pool; a refused login refreshes the credentials and runs it once more. */
+  /** Runs `use` on the role's current pool; a refused login refreshes the credentials and runs it again with newer ones (`withFreshCredentials`). */
   private withPool<T>(role: Role, use: (pool: pg.Pool) => Promise<T>): Promise<T> {
     return withFreshCredentials(
       this.credentials,
       (credentials) => use(this.poolsFor(credentials.username)[role]),
-      (err) => this.log.warn({ shard: this.name, role, code: err.code }, "database refused the credentials; refreshing them and retrying once"),
+      (err) => this.log.warn({ shard: this.name, role, code: err.code }, "database refused the credentials; refreshing them to retry"),
     );
   }
 

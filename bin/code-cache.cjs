@@ -17,12 +17,32 @@ const ROOT = path.join(__dirname, '..');
 const NODE_MODULES = path.join(ROOT, 'node_modules') + path.sep;
 // V8 rejects code cached under other flags, so each set of node flags keeps its own file.
 const FLAGS = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+/** Where both synth caches live: `npm ci` wipes node_modules, and them with it. */
+const CACHE_DIR = path.join(NODE_MODULES, '.cache', 'synth-code-cache');
 const CACHE_FILE = path.join(
-  NODE_MODULES,
-  '.cache',
-  'synth-code-cache',
+  CACHE_DIR,
   `${process.version}-${process.arch}-${crypto.createHash('sha256').update(FLAGS).digest('hex').slice(0, 12)}.bin`,
 );
+
+/** Whether a cache entry was made from the file as it is now: same size, same mtime. */
+function matches(entry, stat) {
+  return entry !== undefined && entry.mtimeMs === stat.mtimeMs && entry.size === stat.size;
+}
+
+/**
+ * Writes a cache file aside and renames it into place, so a concurrent synth never reads half
+ * of one. A read-only or full disk only costs the next run its cache.
+ */
+function writeCacheFile(file, contents) {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const partial = `${file}.${process.pid}`;
+    fs.writeFileSync(partial, contents);
+    fs.renameSync(partial, file);
+  } catch {
+    // Nothing to do: the cache is an optimization.
+  }
+}
 
 /** @typedef {{ mtimeMs: number, size: number, data: Buffer }} Entry */
 
@@ -50,7 +70,7 @@ function makeRequire(module) {
 function install() {
   // Node 22.1+ caches compiled code itself, for every module format: use that where it exists.
   if (typeof Module.enableCompileCache === 'function') {
-    Module.enableCompileCache(path.dirname(CACHE_FILE));
+    Module.enableCompileCache(CACHE_DIR);
     return;
   }
   const entries = readCache();
@@ -65,7 +85,7 @@ function install() {
     }
     const stat = fs.statSync(filename);
     const entry = entries.get(filename);
-    const usable = entry && entry.mtimeMs === stat.mtimeMs && entry.size === stat.size;
+    const usable = matches(entry, stat);
     // A leading hashbang is legal only at the start of a script, not inside the wrapper.
     const source = Module.wrap(content.startsWith('#!') ? '//' + content : content);
     const script = new vm.Script(source, {
@@ -83,16 +103,8 @@ function install() {
     for (const [filename, { script, mtimeMs, size }] of fresh) {
       entries.set(filename, { mtimeMs, size, data: script.createCachedData() });
     }
-    try {
-      fs.mkdirSync(path.dirname(CACHE_FILE), { recursive: true });
-      // Written aside and renamed, so a concurrent synth never reads half a file.
-      const partial = `${CACHE_FILE}.${process.pid}`;
-      fs.writeFileSync(partial, v8.serialize(entries));
-      fs.renameSync(partial, CACHE_FILE);
-    } catch {
-      // A read-only or full disk only costs the next run its cache.
-    }
+    writeCacheFile(CACHE_FILE, v8.serialize(entries));
   });
 }
 
-module.exports = { install };
+module.exports = { CACHE_DIR, install, matches, writeCacheFile };

@@ -8,9 +8,10 @@
 // bin/code-cache.cjs and docs/decisions/0002). SYNTH_CODE_CACHE=0 turns both off.
 const fs = require('node:fs');
 const path = require('node:path');
+const codeCache = require('./code-cache.cjs');
 
 const useCache = process.env.SYNTH_CODE_CACHE !== '0';
-const TRANSPILED_FILE = path.join(__dirname, '..', 'node_modules', '.cache', 'synth-code-cache', 'typescript.json');
+const TRANSPILED_FILE = path.join(codeCache.CACHE_DIR, 'typescript.json');
 
 const SWC_OPTIONS = {
   swcrc: false,
@@ -32,14 +33,8 @@ if (useCache) {
     transpiled = {};
   }
   process.once('exit', () => {
-    if (!transpiledChanged) return;
-    try {
-      fs.mkdirSync(path.dirname(TRANSPILED_FILE), { recursive: true });
-      const partial = `${TRANSPILED_FILE}.${process.pid}`;
-      fs.writeFileSync(partial, JSON.stringify({ key: TRANSPILE_KEY, files: transpiled }));
-      fs.renameSync(partial, TRANSPILED_FILE);
-    } catch {
-      // A read-only or full disk only costs the next run its cache.
+    if (transpiledChanged) {
+      codeCache.writeCacheFile(TRANSPILED_FILE, JSON.stringify({ key: TRANSPILE_KEY, files: transpiled }));
     }
   });
 }
@@ -52,13 +47,13 @@ function transpile(filename) {
 process.setSourceMapsEnabled(true);
 require.extensions['.ts'] = function compileTypeScript(module, filename) {
   if (!useCache) return module._compile(transpile(filename), filename);
-  const { mtimeMs, size } = fs.statSync(filename);
+  const stat = fs.statSync(filename);
   let entry = transpiled[filename];
-  if (!entry || entry.mtimeMs !== mtimeMs || entry.size !== size) {
-    entry = transpiled[filename] = { mtimeMs, size, code: transpile(filename) };
+  if (!codeCache.matches(entry, stat)) {
+    entry = transpiled[filename] = { mtimeMs: stat.mtimeMs, size: stat.size, code: transpile(filename) };
     transpiledChanged = true;
   }
   module._compile(entry.code, filename);
 };
 
-if (useCache) require('./code-cache.cjs').install();
+if (useCache) codeCache.install();

@@ -65,9 +65,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
   // Data stacks deploy one region at a time, primary first: secondaries join what the primary
   // creates (the global clusters), and cross-region subscriptions need both ends to exist.
   const orderedData = config.dataDeployOrder.map((region) => data.get(region)!);
-  orderedData
-    .slice(1)
-    .forEach((stack, i) => stack.addStackDependency(orderedData[i], 'data regions deploy one at a time'));
+  deployOneAfterAnother(orderedData, 'data regions deploy one at a time');
 
   // Edge deploys after the data (it reads the shared secrets' replicas) and before the services
   // (their origin certificates rely on its validation records).
@@ -83,11 +81,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
   // Services deploy one region at a time in `regions` order: the first region is the canary, and
   // a bad release stops there (decision 9).
   const orderedServices = config.regions.map((region) => service.get(region)!);
-  orderedServices
-    .slice(1)
-    .forEach((stack, i) =>
-      stack.addStackDependency(orderedServices[i], 'services roll out one region at a time, canary first'),
-    );
+  deployOneAfterAnother(orderedServices, 'services roll out one region at a time, canary first');
 
   // With ARC, the routing controls deploy beside the edge: after the data, and before the
   // services, whose health checks read their routing control's ARN from the SSM parameter this
@@ -131,4 +125,9 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
 
   if (options.nag ?? true) Validations.of(root).addPlugins(new AwsSolutionsChecks(root));
   return { edge, data, service, recovery, githubOidc, pipeline };
+}
+
+/** Makes each stack of `stacks` depend on the one before it, so they deploy in that order. */
+function deployOneAfterAnother(stacks: readonly Stack[], reason: string): void {
+  stacks.slice(1).forEach((stack, i) => stack.addStackDependency(stacks[i], reason));
 }

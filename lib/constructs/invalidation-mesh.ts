@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
+import { pascalCase } from './naming';
 import { WorkQueue } from './work-queue';
 
 const DEFAULT_SNS_PRINCIPAL = 'sns.amazonaws.com';
@@ -150,7 +151,7 @@ export class InvalidationMesh extends Construct {
     // SNS delivers into the queue, and encrypts with the key, for the other regions' topics only.
     let keyTakesStatements = true;
     for (const [principal, topicRegions] of groupBy(others, snsPrincipalOf)) {
-      const sid = `AllowInvalidationTopicsOfOtherRegions${principal === DEFAULT_SNS_PRINCIPAL ? '' : pascal(topicRegions[0])}`;
+      const sid = `AllowInvalidationTopicsOfOtherRegions${principal === DEFAULT_SNS_PRINCIPAL ? '' : pascalCase(topicRegions[0])}`;
       const fromTopics = { ArnEquals: { 'aws:SourceArn': topicRegions.map((r) => arnOf('sns', r)) } };
       this.queue.addToResourcePolicy(
         new iam.PolicyStatement({
@@ -230,4 +231,3 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
 }
 
 /** `ap-east-1` → `ApEast1`, for statement ids (letters and digits only). */
-const pascal = (text: string) => text.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());

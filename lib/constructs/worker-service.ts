@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { checkInteger, checkTaskBounds } from './validation';
+import { pascalCase } from './naming';
 import { ConfigError } from '../config';
 import { BacklogPerTaskScaling } from './backlog-scaling';
 import { SubnetGroup } from './network';
@@ -154,7 +155,8 @@ export class WorkerService extends Construct implements ec2.IConnectable {
     }
 
     this.deploymentAlarms = alarmSpecs.map(
-      (spec) => new cloudwatch.Alarm(this, pascal(spec.suffix), { alarmName: alarmName(spec.suffix), ...spec.props }),
+      (spec) =>
+        new cloudwatch.Alarm(this, pascalCase(spec.suffix), { alarmName: alarmName(spec.suffix), ...spec.props }),
     );
     // The names, not `alarm.alarmName`: that resolves to the alarm's Ref.
     this.service.enableDeploymentAlarms(
@@ -215,4 +217,3 @@ function isIntegerIn(value: number, min: number, max: number): boolean {
 }
 
 /** `tasks-below-minimum` → `TasksBelowMinimum`, for construct ids. */
-const pascal = (text: string) => text.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());

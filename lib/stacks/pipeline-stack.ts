@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Stack, StackProps, Stage } from 'aws-cdk-lib';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { AppConfig, ConfigError } from '../config';
+import { AppConfig } from '../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
 import { ServiceStack, regionHealthAlarmName } from './service-stack';
 
@@ -29,24 +29,9 @@ export class PipelineStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     const { config } = props;
-    const { account } = config;
-    const { connectionArn } = config.delivery;
-    if (account === undefined) {
-      throw new ConfigError(
-        'account',
-        account,
-        'a 12-digit AWS account id',
-        'is required when delivery.pipeline is true',
-      );
-    }
-    if (connectionArn === undefined) {
-      throw new ConfigError(
-        'delivery.connectionArn',
-        connectionArn,
-        'a CodeConnections ARN',
-        'is required when delivery.pipeline is true',
-      );
-    }
+    // loadConfig requires both when delivery.pipeline is true, the only time this stack exists.
+    const account = config.account!;
+    const connectionArn = config.delivery.connectionArn!;
     super(scope, id, { ...props, env: { account, region: config.primaryRegion } });
     this.appName = config.appName;
 

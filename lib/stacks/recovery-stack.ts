@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AppConfig } from '../config';
+import { pascalCase } from '../constructs/naming';
 import {
   RECOVERY_CONTROL_REGION,
   RecoveryControls,
@@ -52,18 +53,10 @@ export class RecoveryStack extends Stack {
       description: `ARC cluster; list its endpoints with: aws route53-recovery-control-config describe-cluster --cluster-arn <this> --region ${RECOVERY_CONTROL_REGION}`,
     });
     for (const region of config.regions) {
-      new CfnOutput(this, `RoutingControlArn${outputSuffix(region)}`, {
+      new CfnOutput(this, `RoutingControlArn${pascalCase(region)}`, {
         value: this.controls.routingControlArn(region),
         description: `Routing control of ${region}: Off evacuates it (aws route53-recovery-cluster update-routing-control-state --routing-control-arn <this> --routing-control-state Off --region <endpoint region> --endpoint-url <endpoint>), On returns it.`,
       });
     }
   }
-}
-
-/** `eu-west-1` → `EuWest1`: output names allow letters and digits only. */
-function outputSuffix(region: string): string {
-  return region
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { RegionalCache } from '../cache';
 import type { AuroraShard } from '../database';
+import { pascalCase } from '../naming';
 
 /** The drills every region gets, one FIS experiment template each. */
 export const DRILL_NAMES = [
@@ -20,8 +21,7 @@ export const DRILL_NAMES = [
 export type DrillName = (typeof DRILL_NAMES)[number];
 
 /** `task-loss` → `TaskLoss`, for construct ids and output names. */
-export const pascalDrillName = (name: DrillName): string =>
-  name.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
+export const pascalDrillName = (name: DrillName): string => pascalCase(name);
 
 export interface ChaosDrillsProps {
   /** Prefix of each template's `Name` tag: `<appName>-<region>-<drill>`. */

@@ -1,5 +1,5 @@
 import type { StackTemplate } from '../model';
-import { Meter, Usage, fixed, props, refOf, regionalShare, scalableTargetOf, scaled, share } from './kit';
+import { Meter, Usage, fixed, props, refOf, scalableTargetOf, scaled, share, perRegionUsage } from './kit';
 
 /**
  * Size of a volume whose mapping gives none: the AMI's snapshot, 8 GiB for the Amazon Linux 2023
@@ -39,14 +39,14 @@ export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
 
   'AWS::ECS::Service': (input) => {
     const p = props(input);
-    const { stack, logicalId, context } = input;
+    const { stack, logicalId } = input;
     const usages: Usage[] = [];
     usages.push(
-      fixed(
+      perRegionUsage(
         input,
         'CloudWatch Logs ingestion (services, database)',
         'logs.ingestGb',
-        regionalShare(input, context.assumptions.appLogsGbPerRegion),
+        'appLogsGbPerRegion',
         'GB',
       ),
     );
@@ -94,11 +94,11 @@ export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
     const { stack, context } = input;
     const { assumptions } = context;
     const usages = [
-      fixed(
+      perRegionUsage(
         input,
         'Custom metrics (service EMF)',
         'cloudwatch.customMetricMonth',
-        regionalShare(input, assumptions.emfMetricsPerRegion),
+        'emfMetricsPerRegion',
         'metrics',
       ),
     ];

@@ -1,4 +1,4 @@
-import { Meter, MeterInput, Usage, fixed, props, refOf, refersTo, regionalShare, scaled, share } from './kit';
+import { Meter, MeterInput, Usage, fixed, props, refOf, refersTo, scaled, share, perRegionUsage } from './kit';
 
 /** How the report names a cache engine. */
 const ENGINE_NAMES: Readonly<Record<string, string>> = { valkey: 'Valkey', redis: 'Redis OSS', memcached: 'Memcached' };
@@ -93,40 +93,23 @@ export const DATA_METERS: Readonly<Record<string, Meter>> = {
     return cacheNodes(input, p.CacheNodeType, p.Engine, Number(p.NumCacheNodes ?? 1));
   },
 
-  'AWS::KMS::Key': (input) => [fixed(input, 'KMS keys', 'kms.keyMonth', 1, 'keys')].concat(kmsRequests(input)),
+  'AWS::KMS::Key': kmsKey,
 
-  'AWS::KMS::ReplicaKey': (input) => [fixed(input, 'KMS keys', 'kms.keyMonth', 1, 'keys')].concat(kmsRequests(input)),
+  'AWS::KMS::ReplicaKey': kmsKey,
 
   'AWS::SecretsManager::Secret': (input) => {
     const replicas: any[] = props(input).ReplicaRegions ?? [];
-    return [
-      fixed(input, 'Secrets Manager secrets (incl. replicas)', 'secretsManager.secretMonth', 1, 'secrets'),
-      ...replicas.map((replica) =>
-        fixed(input, 'Secrets Manager secrets (incl. replicas)', 'secretsManager.secretMonth', 1, 'secrets', {
-          region: String(replica.Region),
-        }),
-      ),
-    ];
+    return [input.stack.region, ...replicas.map((replica) => String(replica.Region))].map((region) =>
+      fixed(input, 'Secrets Manager secrets (incl. replicas)', 'secretsManager.secretMonth', 1, 'secrets', { region }),
+    );
   },
 
   'AWS::SQS::Queue': (input) => [
-    fixed(
-      input,
-      'SQS requests',
-      'sqs.requests.million',
-      regionalShare(input, input.context.assumptions.sqsRequestsMillionsPerRegion),
-      'M requests',
-    ),
+    perRegionUsage(input, 'SQS requests', 'sqs.requests.million', 'sqsRequestsMillionsPerRegion', 'M requests'),
   ],
 
   'AWS::SNS::Topic': (input) => [
-    fixed(
-      input,
-      'SNS publishes',
-      'sns.publishes.million',
-      regionalShare(input, input.context.assumptions.snsPublishesMillionsPerRegion),
-      'M publishes',
-    ),
+    perRegionUsage(input, 'SNS publishes', 'sns.publishes.million', 'snsPublishesMillionsPerRegion', 'M publishes'),
   ],
 
   'AWS::S3::Bucket': (input) => [
@@ -186,6 +169,11 @@ function cacheNodes(input: MeterInput, nodeType: string, engine: string | undefi
     },
   );
   return [engine === 'valkey' ? { ...usage, discountKey: 'elasticache.valkeyDiscount' } : usage];
+}
+
+/** A KMS key, primary or replica: the key-month and its share of the region's requests. */
+function kmsKey(input: MeterInput): Usage[] {
+  return [fixed(input, 'KMS keys', 'kms.keyMonth', 1, 'keys'), ...kmsRequests(input)];
 }
 
 function kmsRequests(input: MeterInput): Usage[] {

@@ -123,6 +123,20 @@ export const share = (total: number, count: number) => (count > 0 ? total / coun
 export const regionalShare = (input: MeterInput, perRegion: number) =>
   share(perRegion, input.context.count(input.stack.region, input.resource.Type));
 
+/** Numeric assumptions given per region (quantities, not ratios or sizes). */
+type PerRegionAssumption = {
+  [K in keyof Assumptions]: K extends `${string}PerRegion` ? (Assumptions[K] extends number ? K : never) : never;
+}[keyof Assumptions];
+
+/** `item` priced at `priceKey`: this resource's share of the per-region assumption `assumption`. */
+export const perRegionUsage = (
+  input: MeterInput,
+  item: string,
+  priceKey: string,
+  assumption: PerRegionAssumption,
+  unit: string,
+): Usage => fixed(input, item, priceKey, regionalShare(input, input.context.assumptions[assumption]), unit);
+
 export const props = (input: MeterInput): Record<string, any> => input.resource.Properties ?? {};
 
 /** Whether `value` (a template fragment) refers to the resource `logicalId` by Ref or GetAtt. */

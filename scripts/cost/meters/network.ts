@@ -1,4 +1,4 @@
-import { Meter, Usage, fixed, props, regionalShare, share } from './kit';
+import { Meter, Usage, fixed, props, regionalShare, share, perRegionUsage } from './kit';
 
 /** Meters of the network: NAT, public IPv4, endpoints, traffic between AZs, flow logs, load balancers. */
 export const NETWORK_METERS: Readonly<Record<string, Meter>> = {
@@ -59,13 +59,7 @@ export const NETWORK_METERS: Readonly<Record<string, Meter>> = {
   ],
 
   'AWS::EC2::FlowLog': (input) => [
-    fixed(
-      input,
-      'CloudWatch Logs ingestion (VPC flow logs)',
-      'logs.ingestGb',
-      regionalShare(input, input.context.assumptions.flowLogsGbPerRegion),
-      'GB',
-    ),
+    perRegionUsage(input, 'CloudWatch Logs ingestion (VPC flow logs)', 'logs.ingestGb', 'flowLogsGbPerRegion', 'GB'),
   ],
 
   'AWS::ElasticLoadBalancingV2::LoadBalancer': (input) => {

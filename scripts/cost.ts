@@ -11,14 +11,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { buildBlueprint } from '../lib/app';
-import { ConfigError, loadConfig } from '../lib/config';
+import { ConfigError } from '../lib/config';
 import { assumptionsFor } from './cost/assumptions';
 import { Estimate, StackTemplate, estimate } from './cost/model';
 import { PriceTable } from './cost/prices';
 import { SUMMARY_MARKERS, renderReport, renderSummary, replaceSection } from './cost/report';
+import { cdkContext, withSynthesizedApp } from './synth-app';
 
 const ROOT = join(__dirname, '..');
 export const COST_DOC = join(ROOT, 'docs', 'cost.md');
@@ -35,10 +34,9 @@ export function templatesOf(assembly: CloudAssembly): StackTemplate[] {
 
 /** Synthesizes the app for `context` (cdk.json context plus `-c` overrides) and estimates it. */
 export function estimateProfile(context: Record<string, unknown>, prices: PriceTable): Estimate {
-  const app = new App({ context, builtinCloudFormationValidation: false });
-  const config = loadConfig(app.node.getAllContext());
-  buildBlueprint(app, config, { nag: false });
-  return estimate(config.profile, templatesOf(app.synth()), assumptionsFor(config.profile), prices);
+  return withSynthesizedApp(context, (assembly, { config }) =>
+    estimate(config.profile, templatesOf(assembly), assumptionsFor(config.profile), prices),
+  );
 }
 
 /** The profiles `npm run cost` prices: the one given with `-c profile=`, else all in cdk.json. */
@@ -88,10 +86,10 @@ async function main(argv: readonly string[]): Promise<void> {
       'would commit a non-default estimate',
     );
   }
-  const cdkContext = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf-8')).context as Record<string, unknown>;
+  const context = cdkContext();
   const prices = PriceTable.load();
-  const estimates = profilesToPrice(cdkContext, overrides).map((profile) =>
-    estimateProfile({ ...cdkContext, ...overrides, profile }, prices),
+  const estimates = profilesToPrice(context, overrides).map((profile) =>
+    estimateProfile({ ...context, ...overrides, profile }, prices),
   );
   const report = renderReport(estimates);
   process.stdout.write(await formatMarkdown(report, join(ROOT, 'cost-report.md')));

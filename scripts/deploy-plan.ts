@@ -12,13 +12,11 @@
  * `-c` overrides config keys as with `cdk synth`; `--github-output` prints `key=value` lines for
  * $GITHUB_OUTPUT instead of JSON. Needs no AWS credentials.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
-import { buildBlueprint } from '../lib/app';
-import { AppConfig, ConfigError, loadConfig } from '../lib/config';
+import { Stack } from 'aws-cdk-lib';
+import { AppConfig, ConfigError } from '../lib/config';
 import { regionHealthAlarmName } from '../lib/stacks/service-stack';
 import type { ServiceStack } from '../lib/stacks/service-stack';
+import { buildApp, cdkContext } from './synth-app';
 
 export interface Wave {
   readonly region: string;
@@ -86,10 +84,8 @@ function parseArgs(args: string[]): { overrides: Record<string, string>; githubO
 
 function main(): void {
   const { overrides, githubOutput } = parseArgs(process.argv.slice(2));
-  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf-8'));
-  const app = new App({ context: { ...cdkJson.context, ...overrides } });
-  const config = loadConfig(app.node.getAllContext());
-  const plan = deployPlan(config, buildBlueprint(app, config, { nag: false }).service);
+  const { config, stacks } = buildApp(cdkContext(overrides));
+  const plan = deployPlan(config, stacks.service);
   if (!githubOutput) {
     console.log(JSON.stringify(plan, undefined, 2));
     return;

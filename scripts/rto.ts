@@ -4,15 +4,13 @@
  * prints the modeled RTO/RPO table read from its templates. `--write` puts the default app's
  * table into docs/resilience.md.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { buildBlueprint } from '../lib/app';
-import { ConfigError, loadConfig } from '../lib/config';
+import { ConfigError } from '../lib/config';
 import { modelRecovery } from './rto-model';
 import { renderDocsBlock, renderMarkdown, replaceDocsBlock } from './rto-render';
 import { StackTemplate, stacksOf } from './rto-templates';
+import { cdkContext, withSynthesizedApp } from './synth-app';
 
 const ROOT = join(__dirname, '..');
 export const RESILIENCE_DOC = join(ROOT, 'docs', 'resilience.md');
@@ -48,22 +46,9 @@ export function parseArgs(argv: readonly string[]): RtoArgs {
   return { context, write };
 }
 
-/** The context `cdk` would give the app: cdk.json's, cdk.context.json's over it, then the overrides. */
-export function cdkContext(overrides: Record<string, string> = {}): Record<string, unknown> {
-  const read = (file: string) => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf-8')) : {});
-  return { ...read(join(ROOT, 'cdk.json')).context, ...read(join(ROOT, 'cdk.context.json')), ...overrides };
-}
-
-/** Synthesizes the app into a temporary directory and returns its stacks' templates. */
+/** Synthesizes the app with `overrides` and returns its stacks' templates. */
 export function synthesizeStacks(overrides: Record<string, string> = {}): StackTemplate[] {
-  const outdir = mkdtempSync(join(tmpdir(), 'rto-'));
-  try {
-    const app = new App({ context: cdkContext(overrides), outdir, builtinCloudFormationValidation: false });
-    buildBlueprint(app, loadConfig(app.node.getAllContext()), { nag: false });
-    return stacksOf(app.synth());
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
+  return withSynthesizedApp(cdkContext(overrides), stacksOf);
 }
 
 function main(argv: readonly string[]): number {

@@ -1,10 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
-import { buildBlueprint } from '../../lib/app';
-import { loadConfig } from '../../lib/config';
+import { cdkContext, withSynthesizedApp } from '../synth-app';
 import { describeArchitecture } from './describe';
 import { renderSvg } from './render';
 import { TemplateView } from './template';
@@ -13,27 +10,14 @@ export const REPOSITORY_ROOT = join(__dirname, '..', '..');
 /** Where `npm run diagram` writes the picture of the default app. */
 export const DIAGRAM_PATH = join(REPOSITORY_ROOT, 'docs', 'architecture.svg');
 
-/** The context of the committed cdk.json, as `cdk synth` gives it to bin/app.ts. */
-export function cdkJsonContext(): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf-8')).context;
-}
-
 /**
  * Builds the app as bin/app.ts does (cdk.json context plus `overrides`, given like `-c`
  * values), without cdk-nag or template lint, synthesizes it into a scratch directory and draws
  * it. Throws the app's `ConfigError` on a bad override.
  */
 export function renderArchitecture(overrides: Record<string, unknown> = {}): string {
-  const outdir = mkdtempSync(join(tmpdir(), 'architecture-diagram-'));
-  try {
-    const app = new App({
-      outdir,
-      context: { ...cdkJsonContext(), ...overrides },
-      builtinCloudFormationValidation: false,
-    });
-    const config = loadConfig(app.node.getAllContext());
-    const stacks = buildBlueprint(app, config, { nag: false });
-    const artifacts = stackArtifacts(app.synth());
+  return withSynthesizedApp(cdkContext(overrides), (assembly, { config, stacks }) => {
+    const artifacts = stackArtifacts(assembly);
     const view = (stack: Stack) => {
       const artifact = artifacts.find((a) => a.stackName === stack.stackName && a.environment.region === stack.region);
       if (!artifact) throw new Error(`stack ${stack.stackName} is missing from the cloud assembly`);
@@ -55,9 +39,7 @@ export function renderArchitecture(overrides: Record<string, unknown> = {}): str
           .sort((a, b) => (a.stackName < b.stackName ? -1 : a.stackName > b.stackName ? 1 : 0)),
       }),
     );
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Every stack of the assembly, including those of stages (nested assemblies). */

@@ -1,7 +1,14 @@
 export { ConfigError } from './errors';
 export { checkRegionList, loadConfig } from './load';
 export type { AppConfig, RegionalConfig } from './load';
-export { configSchema, INTERFACE_ENDPOINTS, NAT_KINDS } from './schema';
+export {
+  CODECONNECTIONS_ARN,
+  configSchema,
+  GIT_BRANCH,
+  GITHUB_REPOSITORY,
+  INTERFACE_ENDPOINTS,
+  NAT_KINDS,
+} from './schema';
 export type { ConfigInput, FargateSize, InterfaceEndpointName, NatKind } from './schema';
 export { EDGE_REGION } from './regions';
 export type { AwsRegion } from './regions';

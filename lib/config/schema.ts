@@ -38,6 +38,14 @@ const retentionDays = z
   .number(allowed(LOG_RETENTION_DAYS.join(', ')))
   .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), allowed(LOG_RETENTION_DAYS.join(', ')));
 
+/** A GitHub repository as `owner/name`, as GitHub allows them. */
+export const GITHUB_REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
+/** A git branch name (the characters a ref name may use, no spaces). */
+export const GIT_BRANCH = /^[A-Za-z0-9._/-]{1,200}$/;
+/** A CodeConnections (or CodeStar Connections) connection ARN. */
+export const CODECONNECTIONS_ARN =
+  /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
+
 /** How the app subnets reach the internet: managed NAT gateways, or NAT instances on EC2. */
 export const NAT_KINDS = ['gateway', 'instance'] as const;
 
@@ -325,11 +333,11 @@ export const configSchema = section({
   delivery: section({
     repository: z
       .string(allowed('a GitHub repository as owner/name'))
-      .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, allowed('a GitHub repository as owner/name'))
+      .regex(GITHUB_REPOSITORY, allowed('a GitHub repository as owner/name'))
       .describe('GitHub repository that deploys this app: the OIDC trust of GitHub Actions and the pipeline source.'),
     branch: z
       .string(allowed('a git branch name'))
-      .regex(/^[A-Za-z0-9._/-]{1,200}$/, allowed('a git branch name'))
+      .regex(GIT_BRANCH, allowed('a git branch name'))
       .describe('The only branch allowed to deploy.'),
     githubOidc: z
       .boolean(allowed('true or false'))
@@ -344,7 +352,7 @@ export const configSchema = section({
     connectionArn: z
       .string(allowed('a CodeConnections ARN such as arn:aws:codeconnections:us-east-1:123456789012:connection/…'))
       .regex(
-        /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/,
+        CODECONNECTIONS_ARN,
         allowed('a CodeConnections ARN such as arn:aws:codeconnections:us-east-1:123456789012:connection/…'),
       )
       .optional()

@@ -3,10 +3,9 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { ConfigError } from '../config';
+import { CODECONNECTIONS_ARN, ConfigError } from '../config';
 import { acknowledgePipelineWildcards } from './delivery-pipeline/nag';
-import { GITHUB_REPOSITORY_PATTERN } from './github-oidc';
-import { checkInteger } from './validation';
+import { checkGitHubSource, checkInteger } from './validation';
 
 /** The one bake gate: the pipeline's post steps and GitHub Actions' deploy jobs both run it. */
 export const REGION_HEALTH_SCRIPT = 'scripts/check-region-health.sh';
@@ -79,18 +78,8 @@ export class DeliveryPipeline extends Construct {
     super(scope, id);
     const path = props.configPath ?? 'delivery';
     checkInteger(`${path}.bakeMinutes`, props.bakeMinutes, 0, 240);
-    if (!GITHUB_REPOSITORY_PATTERN.test(props.repository)) {
-      throw new ConfigError(`${path}.repository`, props.repository, 'a GitHub repository as owner/name');
-    }
-    if (!/^[A-Za-z0-9._/-]{1,200}$/.test(props.branch)) {
-      throw new ConfigError(`${path}.branch`, props.branch, 'a git branch name');
-    }
-    if (
-      !Token.isUnresolved(props.connectionArn) &&
-      !/^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/.test(
-        props.connectionArn,
-      )
-    ) {
+    checkGitHubSource(path, props.repository, props.branch);
+    if (!Token.isUnresolved(props.connectionArn) && !CODECONNECTIONS_ARN.test(props.connectionArn)) {
       throw new ConfigError(`${path}.connectionArn`, props.connectionArn, 'a CodeConnections connection ARN');
     }
     for (const [key, value] of Object.entries(props.synthContext)) {

@@ -2,6 +2,7 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
+import { checkGitHubSource } from './validation';
 
 /** GitHub Actions' OIDC issuer, the provider's URL without `https://`. */
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
@@ -9,8 +10,6 @@ export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
 /** The per-region roles `cdk bootstrap` creates and `cdk deploy` assumes. */
 export const CDK_BOOTSTRAP_ROLE_KINDS = ['deploy', 'file-publishing', 'image-publishing', 'lookup'] as const;
-/** A GitHub repository as `owner/name`, as GitHub allows them. */
-export const GITHUB_REPOSITORY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
 /** The qualifier `cdk bootstrap` uses unless given `--qualifier`. */
 export const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
 
@@ -71,12 +70,7 @@ export class GitHubOidc extends Construct {
     const environments = props.environments ?? ['production'];
     const qualifier = props.bootstrapQualifier ?? DEFAULT_BOOTSTRAP_QUALIFIER;
     const maxSessionDuration = props.maxSessionDuration ?? Duration.hours(1);
-    if (!GITHUB_REPOSITORY_PATTERN.test(props.repository)) {
-      throw new ConfigError(`${path}.repository`, props.repository, 'a GitHub repository as owner/name');
-    }
-    if (!/^[A-Za-z0-9._/-]{1,200}$/.test(props.branch)) {
-      throw new ConfigError(`${path}.branch`, props.branch, 'a git branch name');
-    }
+    checkGitHubSource(path, props.repository, props.branch);
     environments.forEach((name, index) => {
       if (!/^[A-Za-z0-9._-]{1,255}$/.test(name)) {
         throw new ConfigError(`${path}.environments[${index}]`, name, 'a GitHub environment name');

@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import { ConfigError } from '../config';
+import { ConfigError, GIT_BRANCH, GITHUB_REPOSITORY } from '../config';
 
 /**
  * Throws a one-line `ConfigError` unless `value` is an integer in [min, max]. Deploy-time values
@@ -29,4 +29,12 @@ export function checkTaskBounds(configPath: string, minTasks: number, maxTasks: 
       'is greater than maxTasks',
     );
   }
+}
+
+/** The GitHub repository (`owner/name`) and branch a deploy comes from, as `<configPath>.repository` and `.branch`. */
+export function checkGitHubSource(configPath: string, repository: string, branch: string): void {
+  if (!GITHUB_REPOSITORY.test(repository)) {
+    throw new ConfigError(`${configPath}.repository`, repository, 'a GitHub repository as owner/name');
+  }
+  if (!GIT_BRANCH.test(branch)) throw new ConfigError(`${configPath}.branch`, branch, 'a git branch name');
 }

@@ -58,7 +58,12 @@ function encode(expiresAt: number, body: string | null): string {
   return `${expiresAt}|${body ?? ""}`;
 }
 
-function decode(raw: string): { expiresAt: number; body: string | null } {
+interface Entry {
+  expiresAt: number;
+  body: string | null;
+}
+
+function decode(raw: string): Entry {
   const sep = raw.indexOf("|");
   const body = raw.slice(sep + 1);
   return { expiresAt: Number(raw.slice(0, sep)), body: body === "" ? null : body };
@@ -129,21 +134,21 @@ export class ItemCache {
     return pending;
   }
 
-  private async readRedis(key: string): Promise<{ ok: boolean; raw: string | null }> {
+  private async readRedis(key: string): Promise<{ ok: boolean; entry: Entry | null }> {
     try {
       const raw = await this.redis.get(key);
+      const entry = raw === null ? null : decode(raw);
       // Redis starts the TTL when the fill runs, a round trip after expiresAt was computed: a
       // value past its expiresAt is a miss, so no copy is served after fill time + TTL.
-      if (raw !== null && Number(raw.slice(0, raw.indexOf("|"))) <= Date.now()) return { ok: true, raw: null };
-      return { ok: true, raw };
+      if (entry !== null && entry.expiresAt <= Date.now()) return { ok: true, entry: null };
+      return { ok: true, entry };
     } catch (err) {
       this.redisFailed(err, "read");
-      return { ok: false, raw: null };
+      return { ok: false, entry: null };
     }
   }
 
-  private fromRedis(id: string, raw: string, epoch: number): string | null {
-    const { expiresAt, body } = decode(raw);
+  private fromRedis(id: string, { expiresAt, body }: Entry, epoch: number): string | null {
     this.near.set(id, body, Date.now(), expiresAt, epoch);
     this.redisHits++;
     return body;
@@ -153,7 +158,7 @@ export class ItemCache {
     const epoch = this.near.epoch;
     const [key, lockKey, fenceKey] = this.keys(id);
     const first = await this.readRedis(key);
-    if (first.raw !== null) return this.fromRedis(id, first.raw, epoch);
+    if (first.entry !== null) return this.fromRedis(id, first.entry, epoch);
     this.misses++;
     if (!first.ok) return this.loadUncached(id, load, epoch);
 
@@ -172,7 +177,7 @@ export class ItemCache {
     while (Date.now() < deadline) {
       await sleep(POLL_MS);
       const again = await this.readRedis(key);
-      if (again.raw !== null) return this.fromRedis(id, again.raw, epoch);
+      if (again.entry !== null) return this.fromRedis(id, again.entry, epoch);
       if (!again.ok) break;
     }
     return this.loadUncached(id, load, epoch);

@@ -7,7 +7,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { contentBucket, logBucket } from './cdn/buckets';
-import { acknowledgeWildcardResource } from './cdn/nag';
+import { acknowledgeWildcardResource } from './nag';
 import { CdnPolicies, createPolicies } from './cdn/policies';
 import { CdnProps, resolveCdnSettings } from './cdn/props';
 

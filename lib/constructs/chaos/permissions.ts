@@ -1,5 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { acknowledgeWildcardResource } from '../cdn/nag';
+import { acknowledgeWildcardResource } from '../nag';
 
 /** One statement of a drill role, with the reason any wildcard resource in it cannot be narrower. */
 export interface Permission {

@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { flatten } from '../cdn/nag';
+import { flatten } from '../nag';
 
 /** A wildcard CDK Pipelines writes into the policies it generates, and why it is acceptable. */
 export interface PipelineWildcard {

@@ -1,9 +1,10 @@
-import { Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeAwsCustomResourceProvider } from '../nag';
 
 export interface HostedZoneByNameProps {
   /** The zone's domain name, e.g. `example.com`; the zone must exist when this stack deploys. */
@@ -63,20 +64,4 @@ export class HostedZoneByName extends Construct {
       zoneName: props.zoneName,
     });
   }
-}
-
-/**
- * Acknowledges cdk-nag's managed-policy finding on CDK's one function per stack behind every
- * `AwsCustomResource`; call it after creating one in `scope`'s stack.
- */
-export function acknowledgeAwsCustomResourceProvider(scope: Construct): void {
-  const provider = Stack.of(scope).node.tryFindChild(
-    `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
-  );
-  if (!provider) return;
-  Validations.of(provider).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      "CDK's shared AwsCustomResource function logs through AWSLambdaBasicExecutionRole; it holds no other managed policy.",
-  });
 }

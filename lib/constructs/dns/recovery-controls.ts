@@ -6,7 +6,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { ConfigError } from '../../config';
 import { checkInteger } from '../validation';
-import { acknowledgeAwsCustomResourceProvider } from './hosted-zone-by-name';
+import { acknowledgeAwsCustomResourceProvider } from '../nag';
 
 /** ARC's control plane: clusters, control panels, routing controls and safety rules live here only. */
 export const RECOVERY_CONTROL_REGION = 'us-west-2';

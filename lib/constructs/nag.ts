@@ -1,5 +1,8 @@
 import { Stack, Validations } from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, IConstruct } from 'constructs';
+
+// cdk-nag acknowledgements more than one construct needs: each names exactly what it covers.
 
 /**
  * Acknowledges cdk-nag AwsSolutions-IAM5 for one wildcard resource of `scope`'s policies, named
@@ -26,4 +29,20 @@ export function flatten(node: unknown): string {
   if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
   if (typeof intrinsic['Fn::Sub'] === 'string') return intrinsic['Fn::Sub'].replace(/\$\{/g, '<').replace(/\}/g, '>');
   return JSON.stringify(node);
+}
+
+/**
+ * Acknowledges cdk-nag's managed-policy finding on CDK's one function per stack behind every
+ * `AwsCustomResource`; call it after creating one in `scope`'s stack.
+ */
+export function acknowledgeAwsCustomResourceProvider(scope: Construct): void {
+  const provider = Stack.of(scope).node.tryFindChild(
+    `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+  );
+  if (!provider) return;
+  Validations.of(provider).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason:
+      "CDK's shared AwsCustomResource function logs through AWSLambdaBasicExecutionRole; it holds no other managed policy.",
+  });
 }

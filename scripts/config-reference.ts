@@ -4,11 +4,12 @@
  * file is stale. The table is formatted with the repository's prettier settings, so
  * `prettier --check` and this script agree byte for byte.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as markdownPlugin from 'prettier/plugins/markdown';
 import * as prettier from 'prettier/standalone';
 import { z } from 'zod';
+import { writeOrCheck } from './generated-file';
 import { configSchema, regionSchema } from '../lib/config/schema';
 
 const REPOSITORY_ROOT = join(__dirname, '..');
@@ -213,16 +214,11 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exit(2);
   }
   const markdown = await renderConfigReference();
-  if (check) {
-    if (!existsSync(CONFIG_REFERENCE_PATH) || readFileSync(CONFIG_REFERENCE_PATH, 'utf-8') !== markdown) {
-      console.error('docs/config.md is stale: run `npm run config-reference` and commit the result');
-      process.exit(1);
-    }
-    console.log('docs/config.md is up to date');
-    return;
-  }
-  writeFileSync(CONFIG_REFERENCE_PATH, markdown);
-  console.log('wrote docs/config.md');
+  writeOrCheck(CONFIG_REFERENCE_PATH, markdown, {
+    check,
+    shown: 'docs/config.md',
+    command: 'npm run config-reference',
+  });
 }
 
 if (require.main === module) {

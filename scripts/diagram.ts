@@ -8,10 +8,10 @@
  * `-c key=value` overrides config as `cdk synth -c` does; pair it with `--out`, since the
  * committed picture is of the default app. Needs only Node.js: no Graphviz, no browser.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { ConfigError } from '../lib/config';
 import { DIAGRAM_PATH, REPOSITORY_ROOT, renderArchitecture } from './diagram/index';
+import { writeOrCheck } from './generated-file';
 
 function parseArgs(argv: readonly string[]): { check: boolean; out: string; context: Record<string, string> } {
   const context: Record<string, string> = {};
@@ -47,13 +47,4 @@ try {
 }
 const inRepository = relative(REPOSITORY_ROOT, out);
 const shown = inRepository.startsWith('..') ? out : inRepository;
-if (check) {
-  if (!existsSync(out) || readFileSync(out, 'utf-8') !== svg) {
-    console.error(`${shown} is stale: run \`npm run diagram\` and commit the result`);
-    process.exit(1);
-  }
-  console.log(`${shown} is up to date`);
-} else {
-  writeFileSync(out, svg);
-  console.log(`wrote ${shown}`);
-}
+writeOrCheck(out, svg, { check, shown, command: 'npm run diagram' });

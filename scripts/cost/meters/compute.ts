@@ -58,9 +58,7 @@ export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
       return [...usages, fixed(input, 'Fargate Spot tasks', 'fargate.spot.vcpuHour', 1, 'tasks', { hours: true })];
     }
     const taskDefinition = stack.resources[refOf(p.TaskDefinition) ?? '']?.Properties ?? {};
-    const target = scalableTargetOf(stack, logicalId, 'ecs:service:DesiredCount');
-    const minTasks = Number(target?.MinCapacity ?? p.DesiredCount ?? 1);
-    const maxTasks = Number(target?.MaxCapacity ?? minTasks);
+    const { min: minTasks, max: maxTasks } = taskRange(stack, logicalId);
     const vcpu = Number(taskDefinition.Cpu) / 1024;
     const memoryGb = Number(taskDefinition.Memory) / 1024;
     const os = String(taskDefinition.RuntimePlatform?.OperatingSystemFamily ?? 'LINUX');
@@ -105,11 +103,7 @@ export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
     const setting = (props(input).ClusterSettings ?? []).find((s: any) => s.Name === 'containerInsights')?.Value;
     if (setting !== 'enabled' && setting !== 'enhanced') return usages;
     const services = Object.entries(stack.resources).filter(([, r]) => r.Type === 'AWS::ECS::Service');
-    const tasks = services.map(([id, r]) => {
-      const target = scalableTargetOf(stack, id, 'ecs:service:DesiredCount');
-      const min = Number(target?.MinCapacity ?? r.Properties?.DesiredCount ?? 1);
-      return { min, max: Number(target?.MaxCapacity ?? min) };
-    });
+    const tasks = services.map(([id]) => taskRange(stack, id));
     const { perCluster, perService, perTask } = assumptions.containerInsightsMetrics;
     const base = share(perCluster, 1) + services.length * perService;
     const minTasks = tasks.reduce((a, t) => a + t.min, 0);
@@ -163,4 +157,11 @@ function hasPublicIpv4(stack: StackTemplate, p: Record<string, any>): boolean {
   if (primary?.AssociatePublicIpAddress !== undefined) return primary.AssociatePublicIpAddress === true;
   const subnet = stack.resources[refOf(p.SubnetId ?? primary?.SubnetId) ?? ''];
   return subnet?.Type === 'AWS::EC2::Subnet' && subnet.Properties?.MapPublicIpOnLaunch === true;
+}
+
+/** A service's task count: its scalable target's bounds, else its desired count (1 if unset). */
+function taskRange(stack: StackTemplate, serviceId: string): { min: number; max: number } {
+  const target = scalableTargetOf(stack, serviceId, 'ecs:service:DesiredCount');
+  const min = Number(target?.MinCapacity ?? stack.resources[serviceId]?.Properties?.DesiredCount ?? 1);
+  return { min, max: Number(target?.MaxCapacity ?? min) };
 }

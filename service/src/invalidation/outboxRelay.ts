@@ -76,6 +76,8 @@ export class OutboxRelay {
       } catch (err) {
         this.throttled.warn(`relay:${shard.name}`, err, "outbox relay pass failed");
       }
+      // stop() during the pass found no waker to call: do not start a poll wait it cannot end.
+      if (this.stopping) break;
       if (claimed === this.options.batchSize) continue;
       if (this.kicked.has(shard)) {
         // Kicked during the pass: linger briefly, then go again.

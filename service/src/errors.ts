@@ -1,7 +1,8 @@
 import pg from "pg";
 
 /** What a dependency failure is attributed to: the `Dependency` dimension of `DependencyErrors` and the 503 body. */
-export type Dependency = "db" | "cache" | "queue" | "secrets";
+export const DEPENDENCIES = ["db", "cache", "queue", "secrets"] as const;
+export type Dependency = (typeof DEPENDENCIES)[number];
 
 /** A dependency is unreachable or overloaded: answered with 503 + Retry-After, never a crash. */
 export class DependencyError extends Error {

@@ -4,43 +4,90 @@
  * task writes a handful of lines per interval instead of one per request.
  * The catalogue below is the contract the monitoring stack alarms on (see README).
  */
-import type { Dependency } from "./errors.js";
+import { DEPENDENCIES } from "./errors.js";
 
 type Unit = "Count" | "Milliseconds" | "Seconds" | "Percent";
 type DimensionName = "Service" | "Route" | "StatusClass" | "Reason" | "Tier" | "Shard" | "Dependency" | "Outcome";
+/** The process that writes a metric; its `Service` dimension is that process's SERVICE_NAME. */
+export type Emitter = "api" | "worker";
 
 interface MetricDefinition {
   unit: Unit;
   /** Dimension sets CloudWatch materialises; every set includes Service. */
   dimensions: DimensionName[][];
   kind: "counter" | "distribution" | "gauge";
+  /** Which processes have a call site for it (Core in runtime.ts runs in both). */
+  emittedBy: readonly Emitter[];
 }
 
+const STATUS_CLASSES = ["2xx", "3xx", "4xx", "5xx"] as const;
+
+/**
+ * Values of the dimensions that do not depend on the deployment; Dims admits no others.
+ * Route (route patterns and "unmatched") and Shard (SHARD_MAP names) are the deployment's.
+ */
+export const DIMENSION_VALUES = {
+  StatusClass: STATUS_CLASSES,
+  Reason: ["in_flight", "event_loop"],
+  Tier: ["near", "redis"],
+  Dependency: DEPENDENCIES,
+  Outcome: ["succeeded", "duplicate", "failed"],
+} as const satisfies Partial<Record<DimensionName, readonly string[]>>;
+type FixedDimension = keyof typeof DIMENSION_VALUES;
+
+const API = ["api"] as const;
+const WORKER = ["worker"] as const;
+const BOTH = ["api", "worker"] as const;
+
 export const METRIC_CATALOGUE = {
-  Requests: { unit: "Count", kind: "counter", dimensions: [["Service", "Route", "StatusClass"], ["Service", "StatusClass"]] },
-  RequestLatency: { unit: "Milliseconds", kind: "distribution", dimensions: [["Service", "Route"]] },
-  LoadShed: { unit: "Count", kind: "counter", dimensions: [["Service", "Reason"], ["Service"]] },
-  EventLoopDelay: { unit: "Milliseconds", kind: "gauge", dimensions: [["Service"]] },
-  CacheHits: { unit: "Count", kind: "counter", dimensions: [["Service", "Tier"], ["Service"]] },
-  CacheMisses: { unit: "Count", kind: "counter", dimensions: [["Service"]] },
-  CacheHitRatio: { unit: "Percent", kind: "gauge", dimensions: [["Service"]] },
-  DbQueries: { unit: "Count", kind: "counter", dimensions: [["Service", "Shard"], ["Service"]] },
-  // Dependency: db, cache, queue or secrets (the `Dependency` type of errors.ts, enforced by Dims).
-  DependencyErrors: { unit: "Count", kind: "counter", dimensions: [["Service", "Dependency"]] },
-  ItemsWritten: { unit: "Count", kind: "counter", dimensions: [["Service"]] },
-  DailyActiveUsers: { unit: "Count", kind: "gauge", dimensions: [["Service"]] },
-  JobsEnqueued: { unit: "Count", kind: "counter", dimensions: [["Service"]] },
-  JobsProcessed: { unit: "Count", kind: "counter", dimensions: [["Service", "Outcome"], ["Service"]] },
-  JobDuration: { unit: "Milliseconds", kind: "distribution", dimensions: [["Service"]] },
-  InvalidationsPublished: { unit: "Count", kind: "counter", dimensions: [["Service"]] },
-  InvalidationPublishFailures: { unit: "Count", kind: "counter", dimensions: [["Service"]] },
-  OutboxOldestAge: { unit: "Seconds", kind: "gauge", dimensions: [["Service"]] },
-  InvalidationsApplied: { unit: "Count", kind: "counter", dimensions: [["Service"]] },
-  InvalidationLag: { unit: "Milliseconds", kind: "distribution", dimensions: [["Service"]] },
+  Requests: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service", "Route", "StatusClass"], ["Service", "StatusClass"]] },
+  RequestLatency: { unit: "Milliseconds", kind: "distribution", emittedBy: API, dimensions: [["Service", "Route"]] },
+  LoadShed: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service", "Reason"], ["Service"]] },
+  EventLoopDelay: { unit: "Milliseconds", kind: "gauge", emittedBy: API, dimensions: [["Service"]] },
+  // The worker's ItemCache only invalidates: it never reads through the cache.
+  CacheHits: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service", "Tier"], ["Service"]] },
+  CacheMisses: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service"]] },
+  CacheHitRatio: { unit: "Percent", kind: "gauge", emittedBy: API, dimensions: [["Service"]] },
+  DbQueries: { unit: "Count", kind: "counter", emittedBy: BOTH, dimensions: [["Service", "Shard"], ["Service"]] },
+  DependencyErrors: { unit: "Count", kind: "counter", emittedBy: BOTH, dimensions: [["Service", "Dependency"]] },
+  // Counted by ItemService.write (PUT); a job's increment is counted as JobsProcessed instead.
+  ItemsWritten: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service"]] },
+  DailyActiveUsers: { unit: "Count", kind: "gauge", emittedBy: API, dimensions: [["Service"]] },
+  JobsEnqueued: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service"]] },
+  JobsProcessed: { unit: "Count", kind: "counter", emittedBy: WORKER, dimensions: [["Service", "Outcome"], ["Service"]] },
+  JobDuration: { unit: "Milliseconds", kind: "distribution", emittedBy: WORKER, dimensions: [["Service"]] },
+  InvalidationsPublished: { unit: "Count", kind: "counter", emittedBy: BOTH, dimensions: [["Service"]] },
+  InvalidationPublishFailures: { unit: "Count", kind: "counter", emittedBy: BOTH, dimensions: [["Service"]] },
+  OutboxOldestAge: { unit: "Seconds", kind: "gauge", emittedBy: BOTH, dimensions: [["Service"]] },
+  InvalidationsApplied: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service"]] },
+  InvalidationLag: { unit: "Milliseconds", kind: "distribution", emittedBy: API, dimensions: [["Service"]] },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRIC_CATALOGUE;
-type Dims = Partial<Record<Exclude<DimensionName, "Service" | "Dependency">, string>> & { Dependency?: Dependency };
+type Dims = { [D in Exclude<DimensionName, "Service">]?: D extends FixedDimension ? (typeof DIMENSION_VALUES)[D][number] : string };
+
+/**
+ * Every series (metric name + dimension values; CloudWatch bills each as one custom metric)
+ * the catalogue lets `emitter` write, given the deployment's routes and shard names. Keys are
+ * `Name` for a Service-only set, else `Name Dim=value ...` in the order of the dimension set.
+ */
+export function possibleSeries(emitter: Emitter, domains: { routes: readonly string[]; shards: readonly string[] }): string[] {
+  const valuesOf = (d: Exclude<DimensionName, "Service">): readonly string[] =>
+    d === "Route" ? domains.routes : d === "Shard" ? domains.shards : DIMENSION_VALUES[d];
+  const keys: string[] = [];
+  for (const [name, def] of Object.entries(METRIC_CATALOGUE)) {
+    if (!(def.emittedBy as readonly Emitter[]).includes(emitter)) continue;
+    for (const set of def.dimensions) {
+      let partial = [name];
+      for (const d of set) {
+        if (d === "Service") continue;
+        partial = partial.flatMap((k) => valuesOf(d).map((v) => `${k} ${d}=${v}`));
+      }
+      keys.push(...partial);
+    }
+  }
+  return keys;
+}
 
 /** CloudWatch accepts at most 100 distinct values per Values/Counts array. */
 const MAX_VALUES_PER_LINE = 100;
@@ -72,7 +119,6 @@ interface RouteStats {
   byClass: [number, number, number, number];
   latency: Map<number, number>;
 }
-const STATUS_CLASSES = ["2xx", "3xx", "4xx", "5xx"] as const;
 
 export class Metrics {
   private series = new Map<string, Series>();

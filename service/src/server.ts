@@ -11,7 +11,7 @@ import { enqueueJob, jobRequest } from "./jobs/jobs.js";
 import { ThrottledLog, type Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
 import type { ActiveUsers, Session, SessionStore } from "./sessions.js";
-import type { LoadShedder } from "./shedding.js";
+import { PROBE_PATHS, type LoadShedder } from "./shedding.js";
 
 export interface ServerDeps {
   config: Config;
@@ -59,7 +59,10 @@ export function buildServer(deps: ServerDeps) {
   });
 
   app.addHook("onResponse", (request, reply, done) => {
-    metrics.request(request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime);
+    const route = request.routeOptions.url;
+    // Probes are not user traffic: Route 53's many checkers alone can send more than one a second,
+    // which would dilute the 5xx rate, and a 503 from /readyz is not a user-facing error.
+    if (route === undefined || !PROBE_PATHS.has(route)) metrics.request(route ?? "unmatched", reply.statusCode, reply.elapsedTime);
     done();
   });
 

@@ -11,13 +11,17 @@ export interface SheddingOptions {
 }
 
 const RESOLUTION_MS = 10;
-const EXEMPT = new Set(["/healthz", "/readyz"]);
+/**
+ * The health probes (ALB target checks, Route 53 checks): never shed, since a shed probe would
+ * take a healthy task or region out, and not counted in the request metrics (server.ts).
+ */
+export const PROBE_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
 const OVERLOADED_BODY = JSON.stringify({ error: "overloaded" });
 
 function isExempt(url: string | undefined): boolean {
   if (url === undefined) return false;
   const q = url.indexOf("?");
-  return EXEMPT.has(q === -1 ? url : url.slice(0, q));
+  return PROBE_PATHS.has(q === -1 ? url : url.slice(0, q));
 }
 
 /**

@@ -25,6 +25,7 @@ describe("business metrics from a running api", { skip }, () => {
     for (let i = 0; i < 4; i++) assert.equal((await fetch(`${api.url}/api/items/m-1`)).status, 200);
     assert.equal((await fetch(`${api.url}/api/items/none`)).status, 404);
     assert.equal((await fetch(`${api.url}/nowhere/${Math.random()}`)).status, 404);
+    for (const probe of ["/healthz", "/readyz"]) assert.equal((await fetch(`${api.url}${probe}`)).status, 200);
     const job = await fetch(`${api.url}/api/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"type":"item.increment","itemId":"m-1"}' });
     assert.equal(job.status, 202);
 
@@ -43,6 +44,10 @@ describe("business metrics from a running api", { skip }, () => {
     assert.equal(metricSum(lines, "Requests", { Route: "/api/login", StatusClass: "2xx" }), 2);
     assert.equal(metricSum(lines, "Requests", { Route: "/api/jobs", StatusClass: "2xx" }), 1);
     assert.equal(metricSum(lines, "RequestLatency", { Route: route }), 8, "one latency sample per request");
+    for (const probe of ["/healthz", "/readyz"]) {
+      assert.ok(!docs.some((d) => d.Route === probe), `${probe} is a probe, not user traffic: not in Requests or RequestLatency`);
+    }
+    assert.equal(metricSum(lines, "Requests", { StatusClass: "2xx" }), 3 + 4 + 2 + 1, "the status totals leave the probes out too");
     assert.equal(metricSum(lines, "ItemsWritten"), 3);
     assert.equal(metricSum(lines, "JobsEnqueued"), 1);
     assert.equal(metricSum(lines, "DailyActiveUsers"), 2);

@@ -15,6 +15,7 @@ import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ConfigError } from '../lib/config';
 import { assumptionsFor } from './cost/assumptions';
 import { Estimate, StackTemplate, estimate } from './cost/model';
+import { MetricSeries } from './cost/metric-series';
 import { PriceTable } from './cost/prices';
 import { SUMMARY_MARKERS, renderReport, renderSummary, replaceSection } from './cost/report';
 import { cdkContext, withSynthesizedApp } from './synth-app';
@@ -33,9 +34,13 @@ export function templatesOf(assembly: CloudAssembly): StackTemplate[] {
 }
 
 /** Synthesizes the app for `context` (cdk.json context plus `-c` overrides) and estimates it. */
-export function estimateProfile(context: Record<string, unknown>, prices: PriceTable): Estimate {
+export function estimateProfile(
+  context: Record<string, unknown>,
+  prices: PriceTable,
+  metricSeries: MetricSeries,
+): Estimate {
   return withSynthesizedApp(context, (assembly, { config }) =>
-    estimate(config.profile, templatesOf(assembly), assumptionsFor(config.profile), prices),
+    estimate(config.profile, templatesOf(assembly), assumptionsFor(config.profile), prices, metricSeries),
   );
 }
 
@@ -88,8 +93,9 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const context = cdkContext();
   const prices = PriceTable.load();
+  const metricSeries = MetricSeries.load();
   const estimates = profilesToPrice(context, overrides).map((profile) =>
-    estimateProfile({ ...context, ...overrides, profile }, prices),
+    estimateProfile({ ...context, ...overrides, profile }, prices, metricSeries),
   );
   const report = renderReport(estimates);
   process.stdout.write(await formatMarkdown(report, join(ROOT, 'cost-report.md')));

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../lib/config';
 import { FREE_TYPES, GLOBAL, METERS, MeterContext, Usage } from './meters';
+import type { MetricSeries } from './metric-series';
 import { PriceTable, UnverifiedPrice } from './prices';
 
 /**
@@ -76,10 +77,15 @@ export interface Assumptions {
   /** Million KMS requests per region per month (data keys are cached by SQS, SNS and the SDK). */
   readonly kmsRequestsMillionsPerRegion: number;
   /**
-   * Custom metrics the service's EMF lines create per region (service/README.md "Metrics": ~67
-   * for `api` with 8 routes x 4 status classes, ~14 for `worker`).
+   * Custom metrics the EMF lines of a Fargate service other than the sample service create (the
+   * sample's are counted from service/metric-series.json): a fork's own image.
    */
-  readonly emfMetricsPerRegion: number;
+  readonly emfSeriesPerOtherService: number;
+  /**
+   * Hours per month in which failure-only series (5xx, load shedding, dependency errors, failed
+   * jobs) are emitted: CloudWatch bills a custom metric only for the hours it receives data.
+   */
+  readonly failureHoursPerMonth: number;
   /** Metrics Container Insights keeps per cluster, per service and per running task. */
   readonly containerInsightsMetrics: {
     readonly perCluster: number;
@@ -135,14 +141,18 @@ export interface Estimate {
   readonly unverified: readonly UnverifiedPrice[];
 }
 
-/** Prices `templates` (one synthesized app) for `profile` under `assumptions`. */
+/**
+ * Prices `templates` (one synthesized app) for `profile` under `assumptions`; `metricSeries` counts
+ * the sample service's custom metrics.
+ */
 export function estimate(
   profile: string,
   templates: readonly StackTemplate[],
   assumptions: Assumptions,
   prices: PriceTable,
+  metricSeries: MetricSeries,
 ): Estimate {
-  const context = new MeterContext(templates, assumptions, prices.hoursPerMonth);
+  const context = new MeterContext(templates, assumptions, prices.hoursPerMonth, metricSeries);
   const usages: Usage[] = [];
   const counts = new Map<string, number>();
   for (const stack of templates) {

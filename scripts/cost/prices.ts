@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../lib/config';
+import { readJsonFile } from './json-file';
 
 /** Where the committed price table lives; `npm run cost` and the tests read the same file. */
 export const PRICES_FILE = join(__dirname, '..', '..', 'prices', 'aws-prices.json');
@@ -65,12 +65,7 @@ export class PriceTable {
 
   /** Reads and validates the committed table (or `file`). */
   static load(file: string = PRICES_FILE): PriceTable {
-    const parsed = tableSchema.safeParse(JSON.parse(readFileSync(file, 'utf-8')));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ConfigError(`${FILE_LABEL} › ${issue.path.join('.')}`, undefined, issue.message, 'is invalid');
-    }
-    return new PriceTable(parsed.data);
+    return new PriceTable(readJsonFile(file, FILE_LABEL, tableSchema));
   }
 
   /** The unit price of `key` in `region`; `what` names the thing priced when the key is missing. */

@@ -72,8 +72,8 @@ export function renderEstimate(estimate: Estimate): string {
     target === undefined
       ? ''
       : estimate.total <= target
-        ? ` Target ≤ US$${usd(target, 0)}: met with US$${usd(target - estimate.total, 0)} to spare.`
-        : ` Target ≤ US$${usd(target, 0)}: **over by US$${usd(estimate.total - target, 0)}**.`;
+        ? ` Target ≤ US$${usd(target, 0)}: met with US$${usd(target - estimate.total)} to spare.`
+        : ` Target ≤ US$${usd(target, 0)}: **over by US$${usd(estimate.total - target)}**.`;
   const rows = estimate.lines.map(
     (line) =>
       `| ${line.item} | ${quantity(line)} | ${unitPrice(line)} | ${usd(line.monthly)} | ${usd(line.maxMonthly)} |`,
@@ -116,7 +116,8 @@ const ASSUMPTION_LABELS: Readonly<Record<keyof Assumptions, string>> = {
   sqsRequestsMillionsPerRegion: 'SQS million requests per region',
   snsPublishesMillionsPerRegion: 'SNS million publishes per region',
   kmsRequestsMillionsPerRegion: 'KMS million requests per region',
-  emfMetricsPerRegion: 'service EMF custom metrics per region',
+  emfSeriesPerOtherService: 'EMF custom metrics per Fargate service other than the sample service',
+  failureHoursPerMonth: 'hours per month with failures (failure-only EMF metrics are billed for these)',
   containerInsightsMetrics: 'Container Insights metrics per cluster / service / task',
   s3GbPerBucket: 'GB per S3 bucket',
   fisRunsPerTemplatePerMonth: 'runs of each FIS drill per month',

@@ -1,18 +1,28 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { COST_DOC, README, parseArgs, templatesOf } from '../../scripts/cost';
 import { ASSUMPTIONS, assumptionsFor } from '../../scripts/cost/assumptions';
 import { Estimate, LineItem, StackTemplate, estimate, linesFor } from '../../scripts/cost/model';
+import { MetricSeries } from '../../scripts/cost/metric-series';
 import { PriceTable } from '../../scripts/cost/prices';
 import { SUMMARY_MARKERS, normalizeMarkdown, renderReport, renderSummary, sectionOf } from '../../scripts/cost/report';
 import { buildApp } from '../helpers';
 
 const prices = PriceTable.load();
+const metricSeries = MetricSeries.load();
 const HOURS = prices.hoursPerMonth;
 
 /** Builds the app for `overrides` as the tests do and prices its synthesized templates. */
 function estimateOf(overrides: Record<string, unknown>): Estimate & { configRegions: readonly string[] } {
   const { app, config } = buildApp(overrides, { checks: false });
-  const result = estimate(config.profile, templatesOf(app.synth()), assumptionsFor(config.profile), prices);
+  const result = estimate(
+    config.profile,
+    templatesOf(app.synth()),
+    assumptionsFor(config.profile),
+    prices,
+    metricSeries,
+  );
   return { ...result, configRegions: config.regions };
 }
 
@@ -29,6 +39,7 @@ let dev: ReturnType<typeof estimateOf>;
 let prodMoreTasks: ReturnType<typeof estimateOf>;
 let devTwoNats: ReturnType<typeof estimateOf>;
 let devNatGateway: ReturnType<typeof estimateOf>;
+let devTwoShards: ReturnType<typeof estimateOf>;
 
 beforeAll(() => {
   prod = estimateOf({});
@@ -36,6 +47,7 @@ beforeAll(() => {
   prodMoreTasks = estimateOf({ 'compute.api.minTasks': '4' });
   devTwoNats = estimateOf({ profile: 'dev', 'network.natGateways': '2' });
   devNatGateway = estimateOf({ profile: 'dev', 'network.nat': 'gateway' });
+  devTwoShards = estimateOf({ profile: 'dev', 'database.shards': '2' });
 });
 
 describe('the default profiles', () => {
@@ -127,6 +139,26 @@ describe('the default profiles', () => {
     expect(line(dev, 'Public IPv4 addresses').quantity).toBe(3);
   });
 
+  test.each([
+    ['prod', 2, true],
+    ['dev', 1, false],
+  ] as const)(
+    '%s prices the EMF metrics that service/metric-series.json counts for its api and worker (%i shards, several regions: %s)',
+    (profile, shards, multiRegion) => {
+      const result = profile === 'prod' ? prod : dev;
+      const counts = ['api', 'worker'].map((service) => metricSeries.count(service, { shards, multiRegion })!);
+      const perRegion = (pick: (c: (typeof counts)[number]) => number) =>
+        Object.fromEntries(result.configRegions.map((region) => [region, counts.reduce((a, c) => a + pick(c), 0)]));
+      expect(line(result, 'Custom metrics (service EMF)').quantityByRegion).toEqual(perRegion((c) => c.healthy));
+      const failing = line(result, 'Custom metrics (service EMF, hours with failures)').quantityByRegion;
+      const share = ASSUMPTIONS[profile].failureHoursPerMonth / HOURS;
+      for (const [region, quantity] of Object.entries(perRegion((c) => c.onlyWhileFailing))) {
+        expect(failing[region]).toBeCloseTo(quantity * share, 9);
+      }
+      expect(linesFor(result, 'Custom metrics (EMF, other services)')).toEqual([]);
+    },
+  );
+
   test.each(['prod', 'dev'])('every resource type of %s is priced or free for a stated reason', (profile) => {
     const result = profile === 'prod' ? prod : dev;
     // A type listed here is missing from the totals: add a meter or a FREE_TYPES reason in scripts/cost/meters/.
@@ -161,6 +193,16 @@ describe('a changed config moves the estimate', () => {
     );
     expect(prodMoreTasks.total - prod.total).toBeCloseTo(fargateDelta + insightsDelta, 6);
     expect(prodMoreTasks.maxTotal).toBeCloseTo(prod.maxTotal, 6);
+  });
+
+  test('a second shard adds its per-shard EMF metrics (DbQueries by shard) for the api and the worker', () => {
+    const healthy = (shards: number) =>
+      ['api', 'worker'].reduce(
+        (a, service) => a + metricSeries.count(service, { shards, multiRegion: false })!.healthy,
+        0,
+      );
+    expect(healthy(2)).toBeGreaterThan(healthy(1));
+    expect(line(devTwoShards, 'Custom metrics (service EMF)').quantity).toBe(healthy(2));
   });
 
   test('a second NAT instance adds its hours, its root volume and its public IPv4 address', () => {
@@ -198,7 +240,7 @@ describe('prices and profiles the table lacks', () => {
 
   test('a region missing from the price table is an error naming the regions priced', () => {
     const templates = [stack('sa-east-1', { Nat: { Type: 'AWS::EC2::NatGateway', Properties: {} } })];
-    expect(() => estimate('prod', templates, ASSUMPTIONS.prod, prices)).toThrow(
+    expect(() => estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries)).toThrow(
       /natGateway\.hour = "sa-east-1" is a region with no price \(allowed: one of us-east-1, /,
     );
   });
@@ -212,7 +254,7 @@ describe('prices and profiles the table lacks', () => {
         },
       }),
     ];
-    expect(() => estimate('prod', templates, ASSUMPTIONS.prod, prices)).toThrow(
+    expect(() => estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries)).toThrow(
       /elasticache\.node\.cache\.x9\.huge\.hour = "cache\.x9\.huge" has no price \(allowed: .*cache\.m7g\.large/,
     );
   });
@@ -234,7 +276,7 @@ describe('prices and profiles the table lacks', () => {
       }),
     ];
     // THEN
-    const result = estimate('dev', templates, ASSUMPTIONS.dev, prices);
+    const result = estimate('dev', templates, ASSUMPTIONS.dev, prices, metricSeries);
     expect(line(result, 'EC2 t4g.nano instances').quantity).toBe(2);
     expect(line(result, 'EBS gp3 volumes').quantity).toBe(8 + 20);
     expect(line(result, 'Public IPv4 addresses').quantity).toBe(1);
@@ -245,7 +287,7 @@ describe('prices and profiles the table lacks', () => {
     const templates = [
       stack('us-east-1', { Box: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 'm9.huge' } } }),
     ];
-    expect(() => estimate('dev', templates, ASSUMPTIONS.dev, prices)).toThrow(
+    expect(() => estimate('dev', templates, ASSUMPTIONS.dev, prices, metricSeries)).toThrow(
       /ec2\.instance\.m9\.huge\.hour = "m9\.huge" has no price \(allowed: a priced key: ec2\.instance\.t4g\.nano\.hour/,
     );
   });
@@ -256,9 +298,28 @@ describe('prices and profiles the table lacks', () => {
     );
   });
 
+  test('a Fargate service that is not the sample service gets the flat EMF assumption', () => {
+    const templates = [
+      stack('us-east-1', {
+        Task: {
+          Type: 'AWS::ECS::TaskDefinition',
+          Properties: {
+            ContainerDefinitions: [{ Name: 'app', Environment: [{ Name: 'SERVICE_NAME', Value: 'billing' }] }],
+          },
+        },
+        Service: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: { Ref: 'Task' } } },
+      }),
+    ];
+    const result = estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries);
+    expect(line(result, 'Custom metrics (EMF, other services)').quantity).toBe(
+      ASSUMPTIONS.prod.emfSeriesPerOtherService,
+    );
+    expect(linesFor(result, 'Custom metrics (service EMF')).toEqual([]);
+  });
+
   test('a resource type the model does not know is reported, not priced at zero silently', () => {
     const templates = [stack('us-east-1', { Thing: { Type: 'AWS::Example::Widget', Properties: {} } })];
-    expect(estimate('prod', templates, ASSUMPTIONS.prod, prices).unbilled).toEqual([
+    expect(estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries).unbilled).toEqual([
       { type: 'AWS::Example::Widget', count: 1, reason: undefined },
     ]);
   });
@@ -282,5 +343,39 @@ describe('npm run cost', () => {
     const committed = sectionOf(readFileSync(README, 'utf-8'), SUMMARY_MARKERS);
     expect(normalizeMarkdown(committed)).toBe(normalizeMarkdown(renderSummary([prod, dev])));
     expect(committed).toMatch(/\| prod +\|.*\| dev +\|/s);
+  });
+});
+
+describe('the sample service metric series', () => {
+  const series = new MetricSeries({
+    routes: ['/a'],
+    services: {
+      api: {
+        healthy: ['Requests StatusClass=2xx', 'DbQueries Shard=<shard>'],
+        crossRegion: ['InvalidationsApplied'],
+        possible: { perService: 5, perShard: 1 },
+      },
+      broken: { healthy: ['A', 'B'], crossRegion: [], possible: { perService: 1, perShard: 0 } },
+    },
+  });
+
+  test('a shard series counts once per shard; cross-region series only with several regions', () => {
+    expect(series.count('api', { shards: 3, multiRegion: false })).toEqual({ healthy: 4, onlyWhileFailing: 3 });
+    expect(series.count('api', { shards: 3, multiRegion: true })).toEqual({ healthy: 5, onlyWhileFailing: 3 });
+    expect(series.count('billing', { shards: 1, multiRegion: false })).toBeUndefined();
+  });
+
+  test('a malformed file is a one-line error naming the file and the key', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'series-')), 'metric-series.json');
+    writeFileSync(file, JSON.stringify({ routes: [], services: { api: { healthy: 'all', crossRegion: [] } } }));
+    expect(() => MetricSeries.load(file)).toThrow(
+      /^service\/metric-series\.json › services\.api\.healthy = "all" is invalid \(allowed: .*expected array/,
+    );
+  });
+
+  test('fewer possible than healthy series is an error naming the file and key', () => {
+    expect(() => series.count('broken', { shards: 1, multiRegion: false })).toThrow(
+      /service\/metric-series\.json › services\.broken\.possible = 1 is fewer series than a healthy run emits \(allowed: at least the 2 healthy series\)/,
+    );
   });
 });

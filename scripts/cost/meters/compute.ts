@@ -1,11 +1,55 @@
 import type { StackTemplate } from '../model';
-import { Meter, Usage, fixed, props, refOf, scalableTargetOf, scaled, share, perRegionUsage } from './kit';
+import { Meter, MeterInput, Usage, fixed, props, refOf, scalableTargetOf, scaled, share, perRegionUsage } from './kit';
 
 /**
  * Size of a volume whose mapping gives none: the AMI's snapshot, 8 GiB for the Amazon Linux 2023
  * AMIs that the NAT instances (the only EC2 instances the app makes) boot from.
  */
 const AMI_ROOT_VOLUME_GB = 8;
+
+/**
+ * The custom metrics a service's EMF lines create in its region, whatever its task count (the
+ * `Service` dimension names the service, not the task). The sample service is known by its
+ * `SERVICE_NAME` and counted from service/metric-series.json: the healthy series all month, the
+ * failure-only ones for the assumed hours with failures. Any other image gets the flat assumption.
+ */
+function emfMetrics(input: MeterInput, taskDefinition: Record<string, any>): Usage[] {
+  const { context } = input;
+  const environment: { Name: string; Value?: unknown }[] = (taskDefinition.ContainerDefinitions ?? []).flatMap(
+    (container: any) => container.Environment ?? [],
+  );
+  const serviceName = environment.find((variable) => variable.Name === 'SERVICE_NAME')?.Value;
+  // One secret per shard (SHARD_<i>_SECRET_ARN); SHARD_MAP itself is a token at synth time.
+  const shards = Math.max(1, environment.filter((variable) => /^SHARD_\d+_SECRET_ARN$/.test(variable.Name)).length);
+  const multiRegion = new Set(context.stacks.filter((s) => hasEcsService(s)).map((s) => s.region)).size > 1;
+  const series =
+    typeof serviceName === 'string' ? context.metricSeries.count(serviceName, { shards, multiRegion }) : undefined;
+  if (!series) {
+    return [
+      fixed(
+        input,
+        'Custom metrics (EMF, other services)',
+        'cloudwatch.customMetricMonth',
+        context.assumptions.emfSeriesPerOtherService,
+        'metrics',
+      ),
+    ];
+  }
+  const failingShare = Math.min(1, context.assumptions.failureHoursPerMonth / context.hoursPerMonth);
+  return [
+    fixed(input, 'Custom metrics (service EMF)', 'cloudwatch.customMetricMonth', series.healthy, 'metrics'),
+    fixed(
+      input,
+      'Custom metrics (service EMF, hours with failures)',
+      'cloudwatch.customMetricMonth',
+      series.onlyWhileFailing * failingShare,
+      'metric-months',
+    ),
+  ];
+}
+
+const hasEcsService = (stack: StackTemplate) =>
+  Object.values(stack.resources).some((resource) => resource.Type === 'AWS::ECS::Service');
 
 /** Meters of the compute tier: EC2 instances, Fargate services, their cluster's metrics, and FIS drills. */
 export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
@@ -50,6 +94,8 @@ export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
         'GB',
       ),
     );
+    const taskDefinition = stack.resources[refOf(p.TaskDefinition) ?? '']?.Properties ?? {};
+    usages.push(...emfMetrics(input, taskDefinition));
     const providers: any[] = p.CapacityProviderStrategy ?? [];
     const fargate =
       p.LaunchType === 'FARGATE' || providers.some((s) => String(s.CapacityProvider).startsWith('FARGATE'));
@@ -57,7 +103,6 @@ export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
     if (providers.some((s) => s.CapacityProvider === 'FARGATE_SPOT')) {
       return [...usages, fixed(input, 'Fargate Spot tasks', 'fargate.spot.vcpuHour', 1, 'tasks', { hours: true })];
     }
-    const taskDefinition = stack.resources[refOf(p.TaskDefinition) ?? '']?.Properties ?? {};
     const { min: minTasks, max: maxTasks } = taskRange(stack, logicalId);
     const vcpu = Number(taskDefinition.Cpu) / 1024;
     const memoryGb = Number(taskDefinition.Memory) / 1024;
@@ -91,15 +136,7 @@ export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {
   'AWS::ECS::Cluster': (input) => {
     const { stack, context } = input;
     const { assumptions } = context;
-    const usages = [
-      perRegionUsage(
-        input,
-        'Custom metrics (service EMF)',
-        'cloudwatch.customMetricMonth',
-        'emfMetricsPerRegion',
-        'metrics',
-      ),
-    ];
+    const usages: Usage[] = [];
     const setting = (props(input).ClusterSettings ?? []).find((s: any) => s.Name === 'containerInsights')?.Value;
     if (setting !== 'enabled' && setting !== 'enhanced') return usages;
     const services = Object.entries(stack.resources).filter(([, r]) => r.Type === 'AWS::ECS::Service');

@@ -1,3 +1,4 @@
+import type { MetricSeries } from '../metric-series';
 import type { Assumptions, CfnResource, StackTemplate } from '../model';
 
 /**
@@ -42,6 +43,7 @@ export class MeterContext {
     public readonly stacks: readonly StackTemplate[],
     public readonly assumptions: Assumptions,
     public readonly hoursPerMonth: number,
+    public readonly metricSeries: MetricSeries,
   ) {
     for (const stack of stacks) {
       for (const resource of Object.values(stack.resources)) {

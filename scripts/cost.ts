@@ -18,6 +18,7 @@ import { Estimate, StackTemplate, estimate } from './cost/model';
 import { MetricSeries } from './cost/metric-series';
 import { PriceTable } from './cost/prices';
 import { SUMMARY_MARKERS, renderReport, renderSummary, replaceSection } from './cost/report';
+import { allStacks } from './assembly-stacks';
 import { cdkContext, withSynthesizedApp } from './synth-app';
 
 const ROOT = join(__dirname, '..');
@@ -26,7 +27,7 @@ export const README = join(ROOT, 'README.md');
 
 /** The stacks of a synthesized assembly as the model reads them. */
 export function templatesOf(assembly: CloudAssembly): StackTemplate[] {
-  return assembly.stacks.map((stack) => ({
+  return allStacks(assembly).map((stack) => ({
     stackId: stack.stackName,
     region: stack.environment.region,
     resources: stack.template.Resources ?? {},

@@ -3,6 +3,8 @@
  * `Fn::GetAtt` and `Fn::GetStackOutput` (how a Service stack reads its Data stack) to the
  * resource they name, and picking out the resources the recovery model needs per region.
  */
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { allStacks } from './assembly-stacks';
 
 export interface CfnResource {
   readonly Type: string;
@@ -193,18 +195,9 @@ export function dataViews(t: Templates): DataView[] {
   });
 }
 
-/** The part of a cloud assembly (`app.synth()`) the model reads. */
-export interface AssemblyLike {
-  readonly stacks: readonly {
-    readonly stackName: string;
-    readonly environment: { readonly region: string };
-    readonly template: unknown;
-  }[];
-}
-
-/** Every stack's template, read now (an artifact reads its template file lazily). */
-export function stacksOf(assembly: AssemblyLike): StackTemplate[] {
-  return assembly.stacks.map((stack) => ({
+/** Every stack's template, stages' included, read now (an artifact reads its template file lazily). */
+export function stacksOf(assembly: CloudAssembly): StackTemplate[] {
+  return allStacks(assembly).map((stack) => ({
     stackName: stack.stackName,
     region: stack.environment.region,
     template: stack.template as CfnTemplate,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
-import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
+import { allStacks } from '../assembly-stacks';
 import { cdkContext, withSynthesizedApp } from '../synth-app';
 import { describeArchitecture } from './describe';
 import { renderSvg } from './render';
@@ -17,7 +17,7 @@ export const DIAGRAM_PATH = join(REPOSITORY_ROOT, 'docs', 'architecture.svg');
  */
 export function renderArchitecture(overrides: Record<string, unknown> = {}): string {
   return withSynthesizedApp(cdkContext(overrides), (assembly, { config, stacks }) => {
-    const artifacts = stackArtifacts(assembly);
+    const artifacts = allStacks(assembly);
     const view = (stack: Stack) => {
       const artifact = artifacts.find((a) => a.stackName === stack.stackName && a.environment.region === stack.region);
       if (!artifact) throw new Error(`stack ${stack.stackName} is missing from the cloud assembly`);
@@ -40,9 +40,4 @@ export function renderArchitecture(overrides: Record<string, unknown> = {}): str
       }),
     );
   });
-}
-
-/** Every stack of the assembly, including those of stages (nested assemblies). */
-function stackArtifacts(assembly: CloudAssembly): CloudFormationStackArtifact[] {
-  return [...assembly.stacks, ...assembly.nestedAssemblies.flatMap((nested) => stackArtifacts(nested.nestedAssembly))];
 }

@@ -77,7 +77,7 @@ export interface Assumptions {
   /** Million KMS requests per region per month (data keys are cached by SQS, SNS and the SDK). */
   readonly kmsRequestsMillionsPerRegion: number;
   /**
-   * Custom metrics the EMF lines of a Fargate service other than the sample service create (the
+   * Custom metrics the EMF lines of an ECS service other than the sample service create (the
    * sample's are counted from service/metric-series.json): a fork's own image.
    */
   readonly emfSeriesPerOtherService: number;

@@ -116,7 +116,7 @@ const ASSUMPTION_LABELS: Readonly<Record<keyof Assumptions, string>> = {
   sqsRequestsMillionsPerRegion: 'SQS million requests per region',
   snsPublishesMillionsPerRegion: 'SNS million publishes per region',
   kmsRequestsMillionsPerRegion: 'KMS million requests per region',
-  emfSeriesPerOtherService: 'EMF custom metrics per Fargate service other than the sample service',
+  emfSeriesPerOtherService: 'EMF custom metrics per ECS service other than the sample service',
   failureHoursPerMonth: 'hours per month with failures (failure-only EMF metrics are billed for these)',
   containerInsightsMetrics: 'Container Insights metrics per cluster / service / task',
   s3GbPerBucket: 'GB per S3 bucket',

@@ -298,7 +298,7 @@ describe('prices and profiles the table lacks', () => {
     );
   });
 
-  test('a Fargate service that is not the sample service gets the flat EMF assumption', () => {
+  test('an ECS service that is not the sample service gets the flat EMF assumption', () => {
     const templates = [
       stack('us-east-1', {
         Task: {

@@ -21,7 +21,7 @@ function emfMetrics(input: MeterInput, taskDefinition: Record<string, any>): Usa
   const serviceName = environment.find((variable) => variable.Name === 'SERVICE_NAME')?.Value;
   // One secret per shard (SHARD_<i>_SECRET_ARN); SHARD_MAP itself is a token at synth time.
   const shards = Math.max(1, environment.filter((variable) => /^SHARD_\d+_SECRET_ARN$/.test(variable.Name)).length);
-  const multiRegion = new Set(context.stacks.filter((s) => hasEcsService(s)).map((s) => s.region)).size > 1;
+  const multiRegion = context.regionsWith('AWS::ECS::Service') > 1;
   const series =
     typeof serviceName === 'string' ? context.metricSeries.count(serviceName, { shards, multiRegion }) : undefined;
   if (!series) {
@@ -47,9 +47,6 @@ function emfMetrics(input: MeterInput, taskDefinition: Record<string, any>): Usa
     ),
   ];
 }
-
-const hasEcsService = (stack: StackTemplate) =>
-  Object.values(stack.resources).some((resource) => resource.Type === 'AWS::ECS::Service');
 
 /** Meters of the compute tier: EC2 instances, Fargate services, their cluster's metrics, and FIS drills. */
 export const COMPUTE_METERS: Readonly<Record<string, Meter>> = {

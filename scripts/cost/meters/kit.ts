@@ -38,6 +38,7 @@ export const GLOBAL = 'global';
 export class MeterContext {
   private readonly counts = new Map<string, number>();
   private readonly globalClusterRegions = new Map<string, string>();
+  private readonly regionsByType = new Map<string, Set<string>>();
 
   constructor(
     public readonly stacks: readonly StackTemplate[],
@@ -51,6 +52,8 @@ export class MeterContext {
         this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
         const all = countKey('*', resource.Type, variantOf(resource));
         this.counts.set(all, (this.counts.get(all) ?? 0) + 1);
+        const regions = this.regionsByType.get(resource.Type) ?? new Set<string>();
+        this.regionsByType.set(resource.Type, regions.add(stack.region));
         if (
           resource.Type === 'AWS::RDS::GlobalCluster' &&
           typeof resource.Properties?.GlobalClusterIdentifier === 'string'
@@ -64,6 +67,11 @@ export class MeterContext {
   /** Resources of `type` (and `variant`, see `variantOf`) in `region`, or in all regions with `*`. */
   count(region: string, type: string, variant = ''): number {
     return this.counts.get(countKey(region, type, variant)) ?? 0;
+  }
+
+  /** How many regions have at least one resource of `type`. */
+  regionsWith(type: string): number {
+    return this.regionsByType.get(type)?.size ?? 0;
   }
 
   /** The region whose stack creates the global cluster `id`: the primary of a global database. */

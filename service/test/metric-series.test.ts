@@ -101,6 +101,15 @@ describe("metric series: what a healthy run emits (metric-series.json)", { skip 
     return phase;
   }
 
+  /** No failure series, and only series the catalogue (emittedBy, DIMENSION_VALUES) allows `emitter`. */
+  function assertHealthyAndAllowed(emitter: Emitter, series: Iterable<string>): void {
+    const possible = new Set(possibleSeries(emitter, { routes, shards: [SHARD] }));
+    for (const key of series) {
+      assert.doesNotMatch(key, UNHEALTHY, `${emitter}: healthy traffic emitted the failure series ${key}`);
+      assert.ok(possible.has(key), `${emitter} emitted ${key}, which the catalogue (emittedBy, DIMENSION_VALUES) does not allow it`);
+    }
+  }
+
   async function outboxEmpty(): Promise<void> {
     await eventually(async () => {
       const { rows } = await env.admin.query<{ n: number }>(
@@ -162,13 +171,7 @@ describe("metric series: what a healthy run emits (metric-series.json)", { skip 
       "every registered route but the probes was exercised and counted",
     );
     assert.ok(routes.includes("unmatched"));
-    for (const [emitter, series] of healthy) {
-      const possible = new Set(possibleSeries(emitter, { routes, shards: [SHARD] }));
-      for (const key of series) {
-        assert.doesNotMatch(key, UNHEALTHY, `${emitter}: healthy traffic emitted a failure series`);
-        assert.ok(possible.has(key), `${emitter} emitted ${key}, which the catalogue (emittedBy, DIMENSION_VALUES) does not allow it`);
-      }
-    }
+    for (const [emitter, series] of healthy) assertHealthyAndAllowed(emitter, series);
     // What the timings above make deterministic: both cache tiers, and each writer publishing its own events.
     for (const key of ["CacheHits Tier=near", "CacheHits Tier=redis", "InvalidationsPublished"]) assert.ok(healthy.get("api")?.has(key), `api: ${key}`);
     for (const key of ["JobsProcessed Outcome=succeeded", "InvalidationsPublished"]) assert.ok(healthy.get("worker")?.has(key), `worker: ${key}`);
@@ -186,11 +189,7 @@ describe("metric series: what a healthy run emits (metric-series.json)", { skip 
     // Region a may apply the event before b's relay has deleted it: let that pass end first.
     await outboxEmpty();
     for (const [emitter, series] of phase) {
-      const possible = new Set(possibleSeries(emitter, { routes, shards: [SHARD] }));
-      for (const key of series) {
-        assert.doesNotMatch(key, UNHEALTHY, `${emitter}: ${key}`);
-        assert.ok(possible.has(key), `${emitter} emitted ${key}, which the catalogue does not allow it`);
-      }
+      assertHealthyAndAllowed(emitter, series);
       crossRegion.set(emitter, new Set([...series].filter((key) => !healthy.get(emitter)?.has(key))));
     }
   });

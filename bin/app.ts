@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { buildBlueprint } from '../lib/app';
+import { buildBlueprint, buildZoneOnly } from '../lib/app';
 import { ConfigError, loadConfig } from '../lib/config';
 
 // CDK's built-in CloudFormation template lint costs ~2 s of fixed start-up per synth, more than
@@ -13,7 +13,9 @@ const app = new App({
   context: { 'aws:cdk:disable-creation-stack-traces': true },
 });
 try {
-  buildBlueprint(app, loadConfig(app.node.getAllContext()));
+  const config = loadConfig(app.node.getAllContext());
+  if (config.zoneOnly) buildZoneOnly(app, config);
+  else buildBlueprint(app, config);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`config error: ${error.message}`);

@@ -1,14 +1,20 @@
 import { App, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppConfig, AwsRegion } from './config';
+import { AccountStack } from './stacks/account-stack';
 import { DataStack } from './stacks/data-stack';
-import { EdgeStack } from './stacks/edge-stack';
+import { EdgeStack, EdgeZoneStack } from './stacks/edge-stack';
 import { GitHubOidcStack } from './stacks/github-oidc-stack';
+import { KeysStack } from './stacks/keys-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
 import { RecoveryStack } from './stacks/recovery-stack';
 import { ServiceStack } from './stacks/service-stack';
 
 export interface BlueprintStacks {
+  /** The account's service-linked roles, in the primary region: first of all. */
+  readonly account: AccountStack;
+  /** Per non-primary region, the key of the primary's secret replicas: before the primary's Data stack. */
+  readonly keys: ReadonlyMap<AwsRegion, KeysStack>;
   readonly edge: EdgeStack;
   readonly data: ReadonlyMap<AwsRegion, DataStack>;
   readonly service: ReadonlyMap<AwsRegion, ServiceStack>;
@@ -41,6 +47,26 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
   const app: Stage = config.delivery.pipeline ? new Stage(root, 'Deploy') : root;
   const data = new Map<AwsRegion, DataStack>();
   const service = new Map<AwsRegion, ServiceStack>();
+  const keys = new Map<AwsRegion, KeysStack>();
+
+  // First of all: what the account and each region must hold before the primary's Data stack
+  // creates and replicates the app's secrets (decision 11).
+  const account = new AccountStack(app, `${config.appName}-Account`, {
+    config,
+    tags,
+    description: `${config.appName} (${config.profile}) account prerequisites: service-linked roles`,
+  });
+  for (const regional of config.regional.filter((r) => !r.isPrimary)) {
+    keys.set(
+      regional.region,
+      new KeysStack(app, `${config.appName}-Keys-${regional.region}`, {
+        config,
+        regional,
+        tags,
+        description: `${config.appName} (${config.profile}) key of the primary's secret replicas in ${regional.region}`,
+      }),
+    );
+  }
 
   for (const regional of config.regional) {
     const { region } = regional;
@@ -55,6 +81,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
       regional,
       tags,
       data: dataStack.outputs,
+      replicaKey: keys.get(region)?.replicaKey,
       description: `${config.appName} (${config.profile}) stateless services in ${region}`,
     });
     serviceStack.addStackDependency(dataStack, 'services run in the VPC of the Data stack');
@@ -66,6 +93,10 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
   // creates (the global clusters), and cross-region subscriptions need both ends to exist.
   const orderedData = config.dataDeployOrder.map((region) => data.get(region)!);
   deployOneAfterAnother(orderedData, 'data regions deploy one at a time');
+  orderedData[0].addStackDependency(account, 'the account has the service-linked roles before any region deploys');
+  for (const keysStack of keys.values()) {
+    orderedData[0].addStackDependency(keysStack, "the primary's secrets replicate into the key this stack creates");
+  }
 
   // Edge deploys after the data (it reads the shared secrets' replicas) and before the services
   // (their origin certificates rely on its validation records).
@@ -124,10 +155,25 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
   }
 
   if (options.nag ?? true) Validations.of(root).addPlugins(new AwsSolutionsChecks(root));
-  return { edge, data, service, recovery, githubOidc, pipeline };
+  return { account, keys, edge, data, service, recovery, githubOidc, pipeline };
 }
 
 /** Makes each stack of `stacks` depend on the one before it, so they deploy in that order. */
 function deployOneAfterAnother(stacks: readonly Stack[], reason: string): void {
   stacks.slice(1).forEach((stack, i) => stack.addStackDependency(stacks[i], reason));
+}
+
+/**
+ * The first step of a first deploy without `hostedZoneId` (`-c zoneOnly=true`): only the Edge
+ * stack's hosted zone, so its name servers can be delegated before any certificate validates
+ * through it. cdk-nag runs as for the whole app.
+ */
+export function buildZoneOnly(root: App, config: AppConfig, options: BuildOptions = {}): EdgeZoneStack {
+  const edge = new EdgeZoneStack(root, `${config.appName}-Edge`, {
+    config,
+    tags: { app: config.appName, profile: config.profile, ...config.tags },
+    description: `${config.appName} (${config.profile}) global edge: DNS, certificates, CDN, WAF`,
+  });
+  if (options.nag ?? true) Validations.of(root).addPlugins(new AwsSolutionsChecks(root));
+  return edge;
 }

@@ -24,8 +24,11 @@ describe.each([
     assembly = synthesize(built);
   });
 
-  test('has a Data and a Service stack per region, one Edge stack, and the GitHub OIDC stack when asked', () => {
+  test('has an Account stack, a Keys stack per other region, a Data and a Service stack per region, one Edge stack, and the GitHub OIDC stack when asked', () => {
+    const others = regions.slice(1);
     const expected = [
+      'blueprint-Account',
+      ...others.map((r) => `blueprint-Keys-${r}`),
       ...regions.flatMap((r) => [`blueprint-Data-${r}`, `blueprint-Service-${r}`]),
       'blueprint-Edge',
       ...(built.config.delivery.githubOidc ? ['blueprint-GitHubOidc'] : []),
@@ -37,9 +40,9 @@ describe.each([
         .filter((r) => r !== 'us-east-1')
         .sort(),
     ).toEqual(
-      regions
+      others
         .filter((r) => r !== 'us-east-1')
-        .flatMap((r) => [r, r])
+        .flatMap((r) => [r, r, r])
         .sort(),
     );
   });
@@ -56,8 +59,11 @@ describe.each([
     expect(crossRegionReferences(assembly)).toEqual([]);
   });
 
-  test('deploys in a working order: data region by region from the primary, then the edge, then services region by region, canary first', () => {
+  test('deploys in a working order: account and keys, data region by region from the primary, then the edge, then services region by region, canary first', () => {
     const dependsOn = (name: string) => stackDependencies(assembly, name);
+    expect(dependsOn(`blueprint-Data-${regions[0]}`).sort()).toEqual(
+      ['blueprint-Account', ...regions.slice(1).map((r) => `blueprint-Keys-${r}`)].sort(),
+    );
     expect(dependsOn('blueprint-Edge')).toEqual([`blueprint-Data-${regions[regions.length - 1]}`]);
     regions.forEach((region: string, index: number) => {
       expect(dependsOn(`blueprint-Service-${region}`)).toContain(`blueprint-Data-${region}`);

@@ -403,6 +403,15 @@ function resolve(input: ConfigInput): AppConfig {
     );
   }
 
+  if (input.zoneOnly && input.hostedZoneId !== undefined) {
+    throw new ConfigError(
+      'zoneOnly',
+      true,
+      'false when hostedZoneId is set',
+      'has no zone to create: hostedZoneId names an existing one',
+    );
+  }
+
   const { primaryRegion: _primary, availabilityZones: _azs, ...rest } = input;
   const dataDeployOrder = [primaryRegion, ...regions.filter((region) => region !== primaryRegion)];
   return { ...rest, primaryRegion, regional, dataDeployOrder };

@@ -106,6 +106,12 @@ export const configSchema = section({
     .regex(/^Z[A-Z0-9]{1,32}$/, allowed('a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ'))
     .optional()
     .describe('Existing public hosted zone of `domainName`. Unset: the Edge stack creates the zone.'),
+  zoneOnly: z
+    .boolean(allowed('true or false'))
+    .optional()
+    .describe(
+      "First step of a first deploy without `hostedZoneId`: synthesize only the Edge stack's hosted zone, whose `NameServers` output you delegate to before the full deploy (README, Deploying).",
+    ),
   alarmEmail: z
     .email(allowed('an e-mail address'))
     .optional()

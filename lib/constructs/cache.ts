@@ -31,6 +31,11 @@ export type { CacheGlobalDatastore, RegionalCacheProps } from './cache/props';
 /** Keys evicted least-recently-used first once memory is full: the right policy for a pure cache. */
 const DEFAULT_PARAMETERS = { 'maxmemory-policy': 'allkeys-lru' };
 
+/** Name of the AUTH token secret of a global datastore member, the same in every region. */
+export function cacheAuthSecretName(replicationGroupId: string): string {
+  return `${replicationGroupId}/auth-token`;
+}
+
 /**
  * A Valkey (or Redis OSS) replication group in the isolated data subnets: Multi-AZ with
  * automatic failover (given replicas; without, a single node per shard), TLS required,
@@ -147,15 +152,16 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
       throw new ConfigError(
         'cache.global.keyAlias',
         global.keyAlias,
-        'the alias the data key has in every region, e.g. alias/blueprint/data',
+        'the alias of the key that encrypts the replicas in every secondary region, e.g. alias/blueprint/secrets',
         'is required with secondaryRegions',
       );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     // The group's subnet group, parameter group and security group must outlive it when it is kept running.
     const keptRunning = removalPolicy !== RemovalPolicy.DESTROY && removalPolicy !== RemovalPolicy.SNAPSHOT;
-    const supportPolicy = keptRunning ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const secretPolicy = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const supportPolicy = keptRunning ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY;
+    const secretPolicy =
+      removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 
     // A token count is taken to have replicas: the safe settings for a production cache.
     const hasReplicas = Token.isUnresolved(replicas) || replicas > 0;
@@ -184,11 +190,11 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     });
     this.subnetGroup.applyRemovalPolicy(supportPolicy);
 
-    const authSecretName = `${replicationGroupId}/auth-token`;
+    const authSecretName = cacheAuthSecretName(replicationGroupId);
     let regionalSettings: Partial<elasticache.CfnReplicationGroupProps>;
     if (global?.role === 'secondary') {
       // Replicated here by the primary's stack, which deploys first; the name is derived, never referenced.
-      this.authSecret = secretsmanager.Secret.fromSecretNameV2(this, 'AuthToken', authSecretName);
+      this.authSecret = global.authSecret ?? secretsmanager.Secret.fromSecretNameV2(this, 'AuthToken', authSecretName);
       regionalSettings = { globalReplicationGroupId: global.globalReplicationGroupId };
     } else {
       const secret = new secretsmanager.Secret(this, 'AuthToken', {

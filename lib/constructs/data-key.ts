@@ -23,18 +23,6 @@ export interface DataKeyProps {
  * account (needed by flow logs and service logs).
  */
 export class DataKey extends Construct {
-  /**
-   * The data key of another region by its alias there (every region uses the same alias), e.g.
-   * to encrypt a secret's replica in that region. Services resolve the alias ARN in its region.
-   */
-  public static inRegion(scope: Construct, id: string, region: string, alias: string): kms.IKey {
-    const arn = Arn.format(
-      { service: 'kms', region, resource: 'alias', resourceName: alias.replace(/^alias\//, '') },
-      Stack.of(scope),
-    );
-    return kms.Key.fromKeyArn(scope, id, arn);
-  }
-
   public readonly key: kms.Key;
 
   constructor(scope: Construct, id: string, props: DataKeyProps) {
@@ -48,7 +36,7 @@ export class DataKey extends Construct {
       enableKeyRotation: true,
       removalPolicy,
       // Scheduled deletion can be cancelled within the window: the longest window when retained.
-      pendingWindow: removalPolicy === RemovalPolicy.RETAIN ? Duration.days(30) : Duration.days(7),
+      pendingWindow: removalPolicy === RemovalPolicy.DESTROY ? Duration.days(7) : Duration.days(30),
     });
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -64,4 +52,17 @@ export class DataKey extends Construct {
       }),
     );
   }
+}
+
+/**
+ * A KMS key of another region by its alias there, e.g. to encrypt a secret's replica in that
+ * region. The key is named, not referenced: it must exist there before the stack that uses it
+ * deploys (`scripts/deploy-order.ts` checks it for the app).
+ */
+export function keyByAliasInRegion(scope: Construct, id: string, region: string, alias: string): kms.IKey {
+  const arn = Arn.format(
+    { service: 'kms', region, resource: 'alias', resourceName: alias.replace(/^alias\//, '') },
+    Stack.of(scope),
+  );
+  return kms.Key.fromKeyArn(scope, id, arn);
 }

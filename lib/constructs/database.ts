@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DataKey } from './data-key';
+import { keyByAliasInRegion } from './data-key';
 import { AuroraShardProps, ResolvedShardProps, resolveShardProps } from './database/props';
 import { SubnetGroup } from './network';
 
@@ -58,7 +58,9 @@ export class AuroraShard extends Construct {
     const { names, role } = resolved;
     const isPrimary = role === 'primary';
     const retainedOrDestroyed =
-      resolved.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+      resolved.removalPolicy === RemovalPolicy.DESTROY
+        ? RemovalPolicy.DESTROY
+        : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     this.role = role;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -91,7 +93,9 @@ export class AuroraShard extends Construct {
             encryptionKey: props.key,
             replicaRegions: resolved.replicaRegions.map((region) => ({
               region,
-              encryptionKey: DataKey.inRegion(this, `ReplicaKey-${region}`, region, names.keyAlias),
+              encryptionKey: resolved.replicaKeyAlias
+                ? keyByAliasInRegion(this, `ReplicaKey-${region}`, region, resolved.replicaKeyAlias)
+                : undefined,
             })),
           })
         : // Rendered only to stop the L2 generating a secret; removed below (secondaries inherit them).
@@ -154,7 +158,7 @@ export class AuroraShard extends Construct {
       cfnCluster.masterUsername = undefined;
       cfnCluster.masterUserPassword = undefined;
       cfnCluster.databaseName = undefined;
-      this.secret = secretsmanager.Secret.fromSecretNameV2(this, 'Secret', names.secretName);
+      this.secret = resolved.replicaSecret ?? secretsmanager.Secret.fromSecretNameV2(this, 'Secret', names.secretName);
     }
 
     if (!resolved.deletionProtection) {

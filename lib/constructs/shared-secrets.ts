@@ -2,7 +2,7 @@ import { RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DataKey } from './data-key';
+import { keyByAliasInRegion } from './data-key';
 
 /** Names of the app-wide secrets; the same in every region, so any stack can find its replica. */
 export function sharedSecretNames(appName: string) {
@@ -22,7 +22,7 @@ export interface SharedSecretsProps {
   /** The primary region's data key; encrypts the secrets here. */
   readonly key: kms.IKey;
   /**
-   * Regions that get a replica, each encrypted with that region's data key found by `keyAlias`.
+   * Regions that get a replica, each encrypted with the key `replicaKeyAlias` names there.
    * @default none
    */
   readonly replicaRegions?: readonly string[];
@@ -32,8 +32,12 @@ export interface SharedSecretsProps {
    * @default none
    */
   readonly awsManagedKeyRegions?: readonly string[];
-  /** Alias of the data key in every serving region, e.g. `alias/blueprint/data`. */
-  readonly keyAlias: string;
+  /**
+   * Alias of the key that encrypts the replica in each of `replicaRegions`, e.g.
+   * `alias/blueprint/secrets`. It must exist there before this stack deploys: Secrets Manager
+   * drops a replica whose key is missing, while CloudFormation reports the secret created.
+   */
+  readonly replicaKeyAlias: string;
   /**
    * What happens to the secrets when they leave the stack.
    * @default RemovalPolicy.RETAIN
@@ -56,7 +60,7 @@ export class SharedSecrets extends Construct {
     const replicaRegions: secretsmanager.ReplicaRegion[] = [
       ...(props.replicaRegions ?? []).map((region) => ({
         region,
-        encryptionKey: DataKey.inRegion(this, `Key-${region}`, region, props.keyAlias),
+        encryptionKey: keyByAliasInRegion(this, `Key-${region}`, region, props.replicaKeyAlias),
       })),
       ...(props.awsManagedKeyRegions ?? []).map((region) => ({ region })),
     ];

@@ -1,19 +1,22 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { RegionalCache } from '../constructs/cache';
-import { SharedSecrets } from '../constructs/shared-secrets';
+import { cacheAuthSecretName, RegionalCache } from '../constructs/cache';
+import { SecretReplicas } from '../constructs/secret-replicas';
+import { SharedSecrets, sharedSecretNames } from '../constructs/shared-secrets';
 import { StaticReplica } from '../constructs/static-replica';
 import { staticReplicaRegion } from './edge-stack';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { tagCacheForDrills } from '../constructs/chaos';
-import { AuroraShard, ShardEndpoint } from '../constructs/database';
+import { AuroraShard, ShardEndpoint, shardNames } from '../constructs/database';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';
-import { RegionalStack, RegionalStackProps } from './regional-stack';
+import { dataKeyAlias, replicaKeyAlias } from './names';
+import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** What a region's Service stack receives from its Data stack (same region only). */
 export interface DataOutputs {
@@ -28,6 +31,8 @@ export interface DataOutputs {
   readonly cache: RegionalCache;
   readonly workQueue: WorkQueue;
   readonly invalidation: InvalidationMesh;
+  /** The session-signing secret in this region (the primary's, or its replica), by complete ARN. */
+  readonly sessionSecret: secretsmanager.ISecret;
 }
 
 /**
@@ -41,10 +46,25 @@ export class DataStack extends RegionalStack {
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.retainData });
     const { config, regional } = props;
-    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = removalPolicyFor(config.retainData);
     const snapshotOrDestroy = config.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY;
 
-    const dataKey = new DataKey(this, 'DataKey', { alias: `alias/${config.appName}/data`, removalPolicy });
+    const dataKey = new DataKey(this, 'DataKey', { alias: dataKeyAlias(config.appName), removalPolicy });
+    const otherRegions = config.regions.filter((r) => r !== regional.region);
+    const { globalDatastoreId, nodeType, engine, engineVersion, ...cacheSizes } = config.cache;
+    const joinsGlobalDatastore = globalDatastoreId !== undefined && !regional.isPrimary;
+    const sharedNames = sharedSecretNames(config.appName);
+    const cacheId = `${config.appName}-cache`;
+    // Outside the primary, the secrets the primary replicates here, found by complete ARN.
+    const replicas = regional.isPrimary
+      ? undefined
+      : new SecretReplicas(this, 'SecretReplicas', {
+          secretNames: [
+            sharedNames.session,
+            ...Array.from({ length: config.database.shards }, (_, i) => shardNames(config.appName, i).secretName),
+            ...(joinsGlobalDatastore ? [cacheAuthSecretName(cacheId)] : []),
+          ],
+        });
     const network = new Network(this, 'Network', {
       availabilityZones: regional.availabilityZones,
       cidr: regional.vpcCidr,
@@ -74,7 +94,9 @@ export class DataStack extends RegionalStack {
           vpc: network.vpc,
           key: dataKey.key,
           clientSecurityGroup: dataClients,
-          replicaRegions: regional.isPrimary ? config.regions.filter((r) => r !== config.primaryRegion) : undefined,
+          replicaRegions: regional.isPrimary ? otherRegions : undefined,
+          replicaKeyAlias: replicaKeyAlias(config.appName),
+          replicaSecret: replicas?.secret(shardNames(config.appName, shardIndex).secretName),
           instanceClass: database.instanceClass,
           readers: database.readers,
           minCapacityAcu: database.minCapacityAcu,
@@ -88,17 +110,21 @@ export class DataStack extends RegionalStack {
         }),
     );
 
-    const { globalDatastoreId, nodeType, engine, engineVersion, ...cacheSizes } = config.cache;
-    const joinsGlobalDatastore = globalDatastoreId !== undefined && !regional.isPrimary;
     const cache = new RegionalCache(this, 'Cache', {
       vpc: network.vpc,
       key: dataKey.key,
       clientSecurityGroup: dataClients,
-      replicationGroupId: `${config.appName}-cache`,
+      replicationGroupId: cacheId,
       ...cacheSizes,
       // A global datastore's secondaries inherit engine and node type from its primary.
       ...(joinsGlobalDatastore
-        ? { global: { role: 'secondary' as const, globalReplicationGroupId: globalDatastoreId } }
+        ? {
+            global: {
+              role: 'secondary' as const,
+              globalReplicationGroupId: globalDatastoreId,
+              authSecret: replicas?.secret(cacheAuthSecretName(cacheId)),
+            },
+          }
         : {
             nodeType,
             engine,
@@ -106,8 +132,8 @@ export class DataStack extends RegionalStack {
             ...(globalDatastoreId && {
               global: {
                 role: 'primary' as const,
-                secondaryRegions: config.regions.filter((r) => r !== regional.region),
-                keyAlias: `alias/${config.appName}/data`,
+                secondaryRegions: otherRegions,
+                keyAlias: replicaKeyAlias(config.appName),
               },
             }),
           }),
@@ -135,17 +161,18 @@ export class DataStack extends RegionalStack {
       removalPolicy,
     });
 
-    if (regional.isPrimary) {
-      // The primary's Data stack deploys first of all, so app-wide secrets start here.
-      new SharedSecrets(this, 'SharedSecrets', {
-        appName: config.appName,
-        key: dataKey.key,
-        keyAlias: `alias/${config.appName}/data`,
-        replicaRegions: config.regions.filter((r) => r !== regional.region),
-        awsManagedKeyRegions: config.regions.includes(EDGE_REGION) ? [] : [EDGE_REGION],
-        removalPolicy,
-      });
-    }
+    // The primary creates the app-wide secrets and replicates them into every other region's
+    // Keys stack key, which deploys before this stack (decision 11).
+    const sharedSecrets = regional.isPrimary
+      ? new SharedSecrets(this, 'SharedSecrets', {
+          appName: config.appName,
+          key: dataKey.key,
+          replicaKeyAlias: replicaKeyAlias(config.appName),
+          replicaRegions: otherRegions,
+          awsManagedKeyRegions: config.regions.includes(EDGE_REGION) ? [] : [EDGE_REGION],
+          removalPolicy,
+        })
+      : undefined;
 
     if (regional.region === staticReplicaRegion(config)) {
       // CloudFront's failover copy of the static site; it must exist before the Edge stack replicates to it.
@@ -165,6 +192,7 @@ export class DataStack extends RegionalStack {
       cache,
       workQueue,
       invalidation,
+      sessionSecret: sharedSecrets?.session ?? replicas!.secret(sharedNames.session),
     };
   }
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
@@ -9,6 +9,7 @@ import { SiteRecords } from '../constructs/dns';
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
 import { staticReplicaBucketName } from '../constructs/static-replica';
 import { EdgeFirewall } from '../constructs/waf';
+import { removalPolicyFor } from './regional-stack';
 
 /** The static site CloudFront serves from S3. */
 const SITE_DIR = path.join(__dirname, '..', '..', 'web');
@@ -32,6 +33,43 @@ export interface EdgeStackProps extends StackProps {
 }
 
 /**
+ * The app's public hosted zone in `scope` (the Edge stack): the one `hostedZoneId` names, or else
+ * one created here (logical id `Zone` either way), whose name servers are an output to delegate to.
+ */
+export function appHostedZone(scope: Stack, config: AppConfig): route53.IPublicHostedZone {
+  if (config.hostedZoneId) {
+    return route53.PublicHostedZone.fromPublicHostedZoneAttributes(scope, 'Zone', {
+      hostedZoneId: config.hostedZoneId,
+      zoneName: config.domainName,
+    });
+  }
+  const zone = new route53.PublicHostedZone(scope, 'Zone', { zoneName: config.domainName });
+  // Recreating a zone changes its name servers and breaks the delegation from the registrar.
+  zone.applyRemovalPolicy(removalPolicyFor(config.retainData));
+  new CfnOutput(scope, 'NameServers', {
+    description: `Delegate ${config.domainName} to these name servers at its registrar (or parent zone)`,
+    value: Fn.join(',', zone.hostedZoneNameServers!),
+  });
+  return zone;
+}
+
+/**
+ * The first step of a first deploy without `hostedZoneId` (`-c zoneOnly=true`): the Edge stack
+ * with its hosted zone alone, under the same stack name and logical id as the full Edge stack. Its
+ * `NameServers` output is delegated to before the full deploy, in which every certificate would
+ * otherwise wait on DNS validation through a zone nobody resolves yet.
+ */
+export class EdgeZoneStack extends Stack {
+  public readonly hostedZone: route53.IPublicHostedZone;
+
+  constructor(scope: Construct, id: string, props: EdgeStackProps) {
+    const { config } = props;
+    super(scope, id, { stackName: id, ...props, env: { account: config.account, region: EDGE_REGION } });
+    this.hostedZone = appHostedZone(this, config);
+  }
+}
+
+/**
  * Global resources, deployed to us-east-1 because CloudFront certificates and WAF web ACLs
  * must live there: the public hosted zone and the certificate now, and the CDN and WAF built on
  * them. Deploys after the Data stacks (it reads the shared secrets' us-east-1 replicas) and
@@ -49,17 +87,7 @@ export class EdgeStack extends Stack {
     // The id is the CloudFormation name even inside a Stage (pipeline mode, decision 9).
     super(scope, id, { stackName: id, ...props, env: { account: config.account, region: EDGE_REGION } });
 
-    if (config.hostedZoneId) {
-      this.hostedZone = route53.PublicHostedZone.fromPublicHostedZoneAttributes(this, 'Zone', {
-        hostedZoneId: config.hostedZoneId,
-        zoneName: config.domainName,
-      });
-    } else {
-      const zone = new route53.PublicHostedZone(this, 'Zone', { zoneName: config.domainName });
-      // Recreating a zone changes its name servers and breaks the delegation from the registrar.
-      zone.applyRemovalPolicy(config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
-      this.hostedZone = zone;
-    }
+    this.hostedZone = appHostedZone(this, config);
 
     // Only ACM may issue certificates for the domain: every certificate here is ACM-issued.
     new route53.CaaAmazonRecord(this, 'CaaAmazon', { zone: this.hostedZone });
@@ -73,7 +101,7 @@ export class EdgeStack extends Stack {
       validation: acm.CertificateValidation.fromDns(this.hostedZone),
     });
 
-    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = removalPolicyFor(config.retainData);
     this.firewall = new EdgeFirewall(this, 'Firewall', {
       appName: config.appName,
       rateLimitPer5Minutes: config.edge.rateLimitPer5Minutes,

@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AppConfig, RegionalConfig } from '../config';
 
@@ -30,4 +30,14 @@ export abstract class RegionalStack extends Stack {
   public override get availabilityZones(): string[] {
     return [...this.regional.availabilityZones];
   }
+}
+
+/**
+ * What happens to a stateful resource when it leaves its stack: with `retainData` it is kept on
+ * delete and replacement, but removed when the create that made it rolls back
+ * (`RetainExceptOnCreate`), so a failed first deploy leaves nothing behind to collide with the
+ * retry; without, it is destroyed.
+ */
+export function removalPolicyFor(retainData: boolean): RemovalPolicy {
+  return retainData ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY;
 }

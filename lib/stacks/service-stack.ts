@@ -3,6 +3,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -17,7 +18,7 @@ import { ServiceTask } from '../constructs/service-task';
 import { WorkerService } from '../constructs/worker-service';
 import { DataOutputs } from './data-stack';
 import { originDomainName } from './edge-stack';
-import { RegionalStack, RegionalStackProps } from './regional-stack';
+import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
 const SERVICE_DIR = path.join(__dirname, '..', '..', 'service');
@@ -33,6 +34,11 @@ export function regionHealthAlarmName(appName: string, region: string): string {
 export interface ServiceStackProps extends RegionalStackProps {
   /** The same region's stateful resources. */
   readonly data: DataOutputs;
+  /**
+   * Outside the primary region, the key of the replicas the primary's secrets keep here (the
+   * region's Keys stack): the tasks decrypt the session and shard secrets with it.
+   */
+  readonly replicaKey?: kms.IKey;
 }
 
 /**
@@ -54,7 +60,7 @@ export class ServiceStack extends RegionalStack {
     const { config, regional, data } = props;
     const { compute } = config;
     // Logs of a stateless stack still hold evidence; keep them in prod.
-    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = removalPolicyFor(config.retainData);
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: data.vpc,
@@ -64,8 +70,8 @@ export class ServiceStack extends RegionalStack {
     const image = ecs.ContainerImage.fromAsset(SERVICE_DIR, {
       platform: compute.architecture === 'arm64' ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
     });
-    const secretNames = sharedSecretNames(config.appName);
-    const sessionSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SessionSecret', secretNames.session);
+    // Every secret by complete ARN, as ECS requires: the primary's own, or this region's replica.
+    const sessionSecret = this.localHandle('SessionSecret', data.sessionSecret);
     // This region's copy of each shard's master secret: the primary's, a replica elsewhere.
     const shardSecrets = data.shards.map((shard, index) => this.localHandle(`Shard${index}Secret`, shard.secret));
     const environment = {
@@ -128,8 +134,13 @@ export class ServiceStack extends RegionalStack {
       for (const secret of shardSecrets) secret.grantRead(task.taskRole);
       data.dataKey.grantDecrypt(task.taskRole);
       const executionRole = task.taskDefinition.obtainExecutionRole();
-      // The secrets (and their replicas) are encrypted with the region's data key.
+      // The region's own secrets are encrypted with its data key, the primary's replicas here with
+      // the replica key.
       data.dataKey.grantDecrypt(executionRole);
+      if (props.replicaKey) {
+        props.replicaKey.grantDecrypt(task.taskRole);
+        props.replicaKey.grantDecrypt(executionRole);
+      }
       Validations.of(executionRole).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
@@ -146,7 +157,10 @@ export class ServiceStack extends RegionalStack {
         domainName: originDomainName(config),
         validation: acm.CertificateValidation.fromDns(),
       }),
-      originVerify: { headerName: ORIGIN_VERIFY_HEADER, headerValue: sharedSecretValue(secretNames.originVerify) },
+      originVerify: {
+        headerName: ORIGIN_VERIFY_HEADER,
+        headerValue: sharedSecretValue(sharedSecretNames(config.appName).originVerify),
+      },
       securityGroups: [data.dataClientSecurityGroup],
       minTasks: compute.api.minTasks,
       maxTasks: compute.api.maxTasks,

@@ -436,7 +436,7 @@ describe('the drills in the prod app', () => {
           }),
         },
       },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
     });
   });
 

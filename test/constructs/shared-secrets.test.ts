@@ -11,7 +11,7 @@ function secretsStack(props: Partial<SharedSecretsProps> = {}): { app: App; stac
   new SharedSecrets(stack, 'SharedSecrets', {
     appName: 'app',
     key,
-    keyAlias: 'alias/app/data',
+    replicaKeyAlias: 'alias/app/secrets',
     replicaRegions: ['ap-northeast-2'],
     awsManagedKeyRegions: ['us-east-1'],
     ...props,
@@ -52,7 +52,7 @@ describe('SharedSecrets', () => {
     });
   });
 
-  test("replicates to serving regions under their data key's alias and to the edge region under the AWS key", () => {
+  test('replicates to serving regions under the replica key alias and to the edge region under the AWS key', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: 'app/session',
       ReplicaRegions: [
@@ -61,7 +61,13 @@ describe('SharedSecrets', () => {
           KmsKeyId: {
             'Fn::Join': [
               '',
-              ['arn:', { Ref: 'AWS::Partition' }, ':kms:ap-northeast-2:', { Ref: 'AWS::AccountId' }, ':alias/app/data'],
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':kms:ap-northeast-2:',
+                { Ref: 'AWS::AccountId' },
+                ':alias/app/secrets',
+              ],
             ],
           },
         },

@@ -11,8 +11,11 @@ describe('scripts/deploy-plan.ts', () => {
   test('puts every stack the services depend on first, data from the primary, then the edge', () => {
     // GIVEN eu-west-1 listed first but us-east-1 the primary
     const plan = deployPlan(prod.config, prod.service);
-    // THEN the data deploys from the primary, and the edge after it
+    // THEN the account's roles and the replica keys come first, the data from the primary, the edge after it
     expect(plan.foundation).toEqual([
+      'blueprint-Account',
+      'blueprint-Keys-eu-west-1',
+      'blueprint-Keys-ap-northeast-2',
       'blueprint-Data-us-east-1',
       'blueprint-Data-eu-west-1',
       'blueprint-Data-ap-northeast-2',

@@ -50,8 +50,10 @@ describe('the pipeline app (delivery.pipeline = true)', () => {
     const names = stages.flatMap((s) => s.Actions.map((a) => a.Configuration?.StackName)).filter(Boolean);
     expect([...new Set(names)].sort()).toEqual(
       [
+        'blueprint-Account',
         'blueprint-Edge',
         ...built.config.regions.flatMap((r) => [`blueprint-Data-${r}`, `blueprint-Service-${r}`]),
+        ...[...built.keys.keys()].map((r) => `blueprint-Keys-${r}`),
       ].sort(),
     );
   });
@@ -79,10 +81,13 @@ describe('the pipeline app (delivery.pipeline = true)', () => {
     expect(spec.artifacts['base-directory']).toBe('cdk.out');
   });
 
-  test('deploys data and edge first, then the services one region at a time from the canary, each baking before the next', () => {
+  test('deploys the account, keys, data and edge first, then the services one region at a time from the canary, each baking before the next', () => {
     const { regions, dataDeployOrder } = built.config;
     const stack = (name: string) => [`${name}.Prepare`, `${name}.Deploy`];
+    const first = ['blueprint-Account', ...[...built.keys.keys()].map((r) => `blueprint-Keys-${r}`)];
     expect(actionsOf('Deploy').map((a) => a.Name)).toEqual([
+      ...first.map((name) => `${name}.Prepare`),
+      ...first.map((name) => `${name}.Deploy`),
       ...dataDeployOrder.flatMap((r) => stack(`blueprint-Data-${r}`)),
       ...stack('blueprint-Edge'),
       ...regions.flatMap((r) => [...stack(`blueprint-Service-${r}`), `blueprint-Service-${r}.Bake-${r}`]),

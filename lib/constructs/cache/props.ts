@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CacheEngine } from './settings';
 
 /** The cache's role in an ElastiCache global datastore (one writable primary region). */
@@ -13,13 +14,22 @@ export type CacheGlobalDatastore =
        * @default none
        */
       readonly secondaryRegions?: readonly string[];
-      /** Alias of the data key in every secondary region; encrypts the replicated secret there. Required with `secondaryRegions`. */
+      /**
+       * Alias of the key that encrypts the replicated secret in every secondary region; it must
+       * exist there before this stack deploys. Required with `secondaryRegions`.
+       */
       readonly keyAlias?: string;
     }
   | {
       readonly role: 'secondary';
       /** The datastore id: the primary region's prefix + `-` + the primary's replication group id. */
       readonly globalReplicationGroupId: string;
+      /**
+       * This region's replica of the primary's AUTH token secret, by complete ARN (see
+       * `SecretReplicas`).
+       * @default the replica by name (a partial ARN)
+       */
+      readonly authSecret?: secretsmanager.ISecret;
     };
 
 export interface RegionalCacheProps {

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigError } from '../../config';
 import { checkInteger } from '../validation';
 import { SubnetGroup } from '../network';
@@ -59,10 +60,22 @@ export interface AuroraShardProps {
   readonly globalClusterIdentifier?: string;
   /**
    * Regions the primary replicates the credentials secret to (the secondary regions), each
-   * encrypted there with `alias/<appName>/data`. Primary only.
+   * encrypted there with the key `replicaKeyAlias` names. Primary only.
    * @default none
    */
   readonly replicaRegions?: readonly string[];
+  /**
+   * Alias of the KMS key that encrypts the secret's replica in each of `replicaRegions`. It must
+   * exist there before this stack deploys: Secrets Manager drops a replica whose key is missing.
+   * @default the AWS-managed key `aws/secretsmanager`
+   */
+  readonly replicaKeyAlias?: string;
+  /**
+   * On a secondary, this region's replica of the primary's master secret, by complete ARN (see
+   * `SecretReplicas`); the primary creates the secret itself.
+   * @default the replica by name (a partial ARN)
+   */
+  readonly replicaSecret?: secretsmanager.ISecret;
   /**
    * `serverless` for Aurora Serverless v2, or a provisioned class such as `db.r7g.large`.
    * Serverless suits spiky or small loads; provisioned is cheaper at steady high load.
@@ -146,8 +159,6 @@ export interface ShardNames {
   readonly globalClusterIdentifier: string;
   /** Name of the master secret in the primary and of its replica in every other region. */
   readonly secretName: string;
-  /** Alias of the data key in every region (see `DataKey`). */
-  readonly keyAlias: string;
 }
 
 export function shardNames(appName: string, shardIndex: number): ShardNames {
@@ -155,7 +166,6 @@ export function shardNames(appName: string, shardIndex: number): ShardNames {
     name: `shard-${shardIndex}`,
     globalClusterIdentifier: `${appName}-shard-${shardIndex}`,
     secretName: `${appName}/shard-${shardIndex}/master`,
-    keyAlias: `alias/${appName}/data`,
   };
 }
 
@@ -166,9 +176,12 @@ const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Props with defaults resolved, after validation. */
 export type ResolvedShardProps = Required<
-  Omit<AuroraShardProps, 'readerAutoScaling' | 'rotationSubnets' | 'replicaRegions'>
+  Omit<
+    AuroraShardProps,
+    'readerAutoScaling' | 'rotationSubnets' | 'replicaRegions' | 'replicaKeyAlias' | 'replicaSecret'
+  >
 > &
-  Pick<AuroraShardProps, 'readerAutoScaling'> & {
+  Pick<AuroraShardProps, 'readerAutoScaling' | 'replicaKeyAlias' | 'replicaSecret'> & {
     readonly replicaRegions: readonly string[];
     readonly rotationSubnets: ec2.SubnetSelection;
     readonly serverless: boolean;

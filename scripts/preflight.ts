@@ -13,7 +13,7 @@
  */
 import { ConfigError } from '../lib/config';
 import { appFacts } from './preflight/app-facts';
-import { sdkAws } from './preflight/aws';
+import { PreflightAws, sdkAws } from './preflight/aws';
 import { exitCodeOf, renderFindings, renderSummary } from './preflight/findings';
 import { runPreflight } from './preflight/run';
 import { cdkContext, withSynthesizedApp } from './synth-app';
@@ -32,17 +32,23 @@ export function parseArgs(argv: readonly string[]): Record<string, string> {
   return overrides;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** Runs preflight for `argv` against `aws`: the lines to print and the exit code. */
+export async function preflight(
+  argv: readonly string[],
+  aws: PreflightAws,
+): Promise<{ lines: string[]; code: number }> {
   const facts = withSynthesizedApp(cdkContext(parseArgs(argv)), (assembly, { config }) => appFacts(assembly, config));
-  const { account, findings } = await runPreflight(sdkAws(), facts);
-  for (const line of renderFindings(findings)) console.log(line);
-  console.log(renderSummary(findings, account ?? 'unknown', facts.regions));
-  return exitCodeOf(findings);
+  const { account, findings } = await runPreflight(aws, facts);
+  return {
+    lines: [...renderFindings(findings), renderSummary(findings, account ?? 'unknown', facts.regions)],
+    code: exitCodeOf(findings),
+  };
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
+  preflight(process.argv.slice(2), sdkAws()).then(
+    ({ lines, code }) => {
+      for (const line of lines) console.log(line);
       process.exitCode = code;
     },
     (error) => {

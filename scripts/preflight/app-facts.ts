@@ -15,6 +15,8 @@ import { RoleNeed, roleNeeds } from './service-linked-roles';
 export interface AppFacts {
   /** The config's `account`, when set. */
   readonly configAccount?: string;
+  /** The names of the app's stacks: resources CloudFormation tagged with one are the app's own. */
+  readonly stacks: readonly string[];
   /** Every region a stack deploys to: serving regions, the edge's, the recovery stack's. */
   readonly regions: readonly string[];
   readonly bootstrap: readonly BootstrapNeed[];
@@ -27,6 +29,7 @@ export function appFacts(assembly: CloudAssembly, config: AppConfig): AppFacts {
   const stacks = stacksOf(assembly);
   return {
     configAccount: config.account,
+    stacks: stacks.map((s) => s.stackName),
     regions: [...new Set(allStacks(assembly).map((s) => s.environment.region))],
     bootstrap: bootstrapNeeds(assembly),
     roles: roleNeeds(stacks),

@@ -150,8 +150,16 @@ function subnetIdsOf(answer: Output<DescribeNatGatewaysCommandOutput>): string[]
   return [...new Set((answer.NatGateways ?? []).map((n) => n.SubnetId).filter((id): id is string => !!id))];
 }
 
-/** One finding per need that does not fit, or whose quota or usage could not be read. */
-export function quotaFindings(needs: readonly QuotaNeed[], answers: QuotaAnswers): Finding[] {
+/**
+ * One finding per need that does not fit, or whose quota or usage could not be read. Resources
+ * CloudFormation tagged as belonging to one of `appStacks` are not counted as in use: a deploy
+ * updates them rather than creating more (preflight run again after a partial first deploy).
+ */
+export function quotaFindings(
+  needs: readonly QuotaNeed[],
+  answers: QuotaAnswers,
+  appStacks: ReadonlySet<string> = new Set(),
+): Finding[] {
   const { region } = answers;
   const finding = (severity: Finding['severity'], message: string, fix: string): Finding => ({
     severity,
@@ -176,7 +184,7 @@ export function quotaFindings(needs: readonly QuotaNeed[], answers: QuotaAnswers
           ),
         ];
       }
-      const usage = usageOf(need.quota, answers);
+      const usage = usageOf(need.quota, answers, appStacks);
       const zones = need.byZone ? Object.entries(need.byZone) : [[undefined, need.count] as const];
       const findings: Finding[] = [];
       if (usage.error !== undefined) {
@@ -242,13 +250,14 @@ interface Usage {
   readonly error?: string;
 }
 
-function usageOf(id: QuotaId, answers: QuotaAnswers): Usage {
-  const count = <T>(answer: Recorded<T> | undefined, list: (ok: T) => unknown[] | undefined): Usage =>
+function usageOf(id: QuotaId, answers: QuotaAnswers, appStacks: ReadonlySet<string>): Usage {
+  const others = (items: readonly Tagged[] | undefined) => (items ?? []).filter((item) => !ownedBy(item, appStacks));
+  const count = <T>(answer: Recorded<T> | undefined, list: (ok: T) => readonly Tagged[] | undefined): Usage =>
     !answer
       ? { error: 'not read' }
       : 'error' in answer
         ? { error: answer.error.name }
-        : { total: list(answer.ok)?.length ?? 0 };
+        : { total: others(list(answer.ok)).length };
   switch (id) {
     case 'vpcs':
       return count(answers.vpcs, (ok) => ok.Vpcs);
@@ -257,7 +266,7 @@ function usageOf(id: QuotaId, answers: QuotaAnswers): Usage {
     case 'elasticIps':
       return count(answers.addresses, (ok) => ok.Addresses);
     case 'natGatewaysPerAz':
-      return natUsage(answers);
+      return natUsage(answers, appStacks);
     case 'dbClusters':
     case 'dbInstances': {
       const quota = rdsQuota((QUOTAS[id] as RdsQuotaSpec).accountQuotaName, answers);
@@ -268,10 +277,20 @@ function usageOf(id: QuotaId, answers: QuotaAnswers): Usage {
   }
 }
 
-function natUsage(answers: QuotaAnswers): Usage {
+interface Tagged {
+  readonly Tags?: readonly { readonly Key?: string; readonly Value?: string }[];
+}
+
+/** Whether CloudFormation created `item` for one of `stacks` (its `aws:cloudformation:stack-name` tag). */
+function ownedBy(item: Tagged, stacks: ReadonlySet<string>): boolean {
+  const stack = item.Tags?.find((tag) => tag.Key === 'aws:cloudformation:stack-name')?.Value;
+  return stack !== undefined && stacks.has(stack);
+}
+
+function natUsage(answers: QuotaAnswers, appStacks: ReadonlySet<string>): Usage {
   if (!answers.natGateways) return { error: 'not read' };
   if ('error' in answers.natGateways) return { error: answers.natGateways.error.name };
-  const gateways = answers.natGateways.ok.NatGateways ?? [];
+  const gateways = (answers.natGateways.ok.NatGateways ?? []).filter((gateway) => !ownedBy(gateway, appStacks));
   if (gateways.length === 0) return { byZone: {} };
   if (!answers.natSubnets || 'error' in answers.natSubnets) {
     return { error: answers.natSubnets && 'error' in answers.natSubnets ? answers.natSubnets.error.name : 'not read' };

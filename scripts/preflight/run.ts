@@ -30,7 +30,9 @@ export async function runPreflight(aws: PreflightAws, facts: AppFacts): Promise<
   const [bootstrap, quotas, roles, zone] = await Promise.all([
     Promise.all(bootstrapNeeds.map(async (need) => bootstrapFindings(need, await readBootstrap(aws, need), account))),
     Promise.all(
-      regions.usable.map(async (region) => quotaFindings(facts.quotas, await readQuotas(aws, region, facts.quotas))),
+      regions.usable.map(async (region) =>
+        quotaFindings(facts.quotas, await readQuotas(aws, region, facts.quotas), new Set(facts.stacks)),
+      ),
     ),
     readRoles(aws, facts.roles).then((answers) => roleFindings(facts.roles, answers)),
     readHostedZone(aws, facts.zone).then((answers) => hostedZoneFindings(facts.zone, answers)),

@@ -3,7 +3,8 @@
  * in a new account that first use can race the role's creation: ECS's first CreateCluster fails
  * with "Unable to assume the service linked role" (aws-samples/baseline-environment-on-aws#238).
  * IAM is global, so each role is checked once. The app may create a role itself
- * (`AWS::IAM::ServiceLinkedRole`, or a custom resource calling CreateServiceLinkedRole); a plain
+ * (`AWS::IAM::ServiceLinkedRole`, or a custom resource calling CreateServiceLinkedRole or typed
+ * `Custom::…ServiceLinkedRole…`); a plain
  * `AWS::IAM::ServiceLinkedRole` fails where the role already exists.
  *
  * Route53 ARC routing controls (`resilience.arc`) need no service-linked role: ARC's role is for
@@ -125,7 +126,8 @@ function creatorOf(
     }
     const custom = resource.Type.startsWith('Custom::') || resource.Type === 'AWS::CloudFormation::CustomResource';
     const text = custom ? JSON.stringify(resource.Properties ?? {}) : '';
-    if (custom && /createservicelinkedrole/i.test(text) && named.test(text)) return { stack, how: 'custom resource' };
+    const creates = /createservicelinkedrole/i.test(text) || /servicelinkedrole/i.test(resource.Type);
+    if (custom && creates && named.test(text)) return { stack, how: 'custom resource' };
   }
   return undefined;
 }

@@ -77,6 +77,10 @@ test("dev's NAT instance needs standard-instance vCPUs and no Elastic IP or NAT 
   expect(count(dev, 'us-east-1', 'natGatewaysPerAz')).toBeUndefined();
 });
 
+test("the app's stack names are known, so its own resources are not counted as in use", () => {
+  expect(prodWithArc.stacks).toEqual(expect.arrayContaining(['blueprint-Data-eu-west-1', 'blueprint-Edge']));
+});
+
 test('the hosted zone to check comes from the config', () => {
   expect(prodWithArc.zone).toEqual({ domainName: 'example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' });
   expect(dev.zone.hostedZoneId).toBeUndefined();

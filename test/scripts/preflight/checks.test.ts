@@ -214,6 +214,13 @@ describe('service-linked roles', () => {
       how: 'conditional resource',
     });
     expect(roleNeeds([custom, service])[0].createdBy).toEqual({ stack: 'app-Foundation', how: 'custom resource' });
+    const provider = stack('app-Foundation', {
+      Ecs: {
+        Type: 'Custom::ServiceLinkedRole',
+        Properties: { ServiceToken: 'arn', AWSServiceName: 'ecs.amazonaws.com' },
+      },
+    });
+    expect(roleNeeds([provider, service])[0].createdBy).toEqual({ stack: 'app-Foundation', how: 'custom resource' });
     // The ECS role's principal does not match the autoscaling one's.
     expect(roleNeeds([custom, service])[2].createdBy).toBeUndefined();
   });
@@ -438,6 +445,19 @@ describe('quotas', () => {
         fix: expect.stringMatching(/Amazon RDS > RDS DB clusters.*free 1/),
       }),
     ]);
+  });
+
+  test("resources CloudFormation made for the app's own stacks are not counted as in use", () => {
+    // GIVEN a first deploy that stopped after the Data stack allocated its three addresses
+    const answers = {
+      ...base,
+      addresses: ok({
+        Addresses: [...rec.addresses(3, 'app-Data-us-east-1').Addresses, ...rec.addresses(1).Addresses],
+      }),
+    };
+    // THEN only the one address of something else counts
+    expect(quotaFindings([eips], answers, new Set(['app-Data-us-east-1']))).toEqual([]);
+    expect(kinds(quotaFindings([eips], answers))).toEqual(['error']);
   });
 
   test('an unreadable quota is a warning naming the service and quota code', () => {

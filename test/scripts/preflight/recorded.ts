@@ -189,8 +189,8 @@ export function defaultInternetGateway() {
   } satisfies Output<DescribeInternetGatewaysCommandOutput>;
 }
 
-/** `count` Elastic IPs already allocated in the region. */
-export function addresses(count: number) {
+/** `count` Elastic IPs already allocated in the region; with `stack`, ones CloudFormation made for it. */
+export function addresses(count: number, stack?: string) {
   return {
     Addresses: Array.from({ length: count }, (_, i) => ({
       AllocationId: `eipalloc-0${i}a1b2c3d4e5f6789`,
@@ -198,6 +198,7 @@ export function addresses(count: number) {
       PublicIpv4Pool: 'amazon',
       NetworkBorderGroup: 'us-east-1',
       PublicIp: `203.0.113.${10 + i}`,
+      Tags: stack ? [{ Key: 'aws:cloudformation:stack-name', Value: stack }] : [],
     })),
   } satisfies Output<DescribeAddressesCommandOutput>;
 }

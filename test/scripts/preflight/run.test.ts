@@ -12,6 +12,7 @@ const PARAMETER = '/cdk-bootstrap/hnb659fds/version';
 
 /** An app in us-east-1 (primary and edge) and eu-west-1 with an existing hosted zone. */
 const facts: AppFacts = {
+  stacks: ['app-Data-us-east-1', 'app-Service-us-east-1', 'app-Data-eu-west-1', 'app-Service-eu-west-1', 'app-Edge'],
   regions: ['us-east-1', 'eu-west-1'],
   bootstrap: [
     { region: 'us-east-1', version: 6, parameter: PARAMETER },

@@ -43,7 +43,7 @@ export function hostedZoneFindings(facts: ZoneFacts, answers: ZoneAnswers | unde
       finding(
         'warning',
         `no \`hostedZoneId\`: the first deploy creates a new zone for ${domainName}, and its certificates wait for DNS validation until the registrar delegates ${domainName} to that zone's name servers.`,
-        'follow docs/runbooks/first-deploy-preflight.md (deploy the zone, delegate it, then the rest), or create the zone and delegate it now and pass `-c hostedZoneId=Z…`.',
+        "create the zone and delegate it now, then pass `-c hostedZoneId=Z…`; or follow the README's two-step first deploy (the Edge stack's zone first, delegate it, then the rest).",
       ),
     ];
   }

@@ -492,7 +492,7 @@ describe('hosted zone', () => {
       expect.objectContaining({
         severity: 'warning',
         check: 'dns',
-        fix: expect.stringMatching(/first-deploy-preflight\.md/),
+        fix: expect.stringMatching(/hostedZoneId=Z.*README's two-step first deploy/),
       }),
     ]);
   });

@@ -187,14 +187,14 @@ export function roleFindings(needs: readonly RoleNeed[], answers: readonly RoleA
       ? [
           finding(
             'error',
-            'does not exist, and the first deploy would race its creation ("Unable to assume the service linked role").',
+            'does not exist and the app does not create it: the first deploy would race its creation ("Unable to assume the service linked role").',
             `${create} before the first deploy.`,
           ),
         ]
       : [
           finding(
             'warning',
-            'does not exist; the service creates it on first use.',
+            'does not exist and the app does not create it; the service creates it on first use.',
             `to be sure, ${create} before the first deploy.`,
           ),
         ];

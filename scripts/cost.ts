@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ConfigError } from '../lib/config';
 import { assumptionsFor } from './cost/assumptions';
+import { CostError } from './cost/errors';
 import { Estimate, StackTemplate, estimate } from './cost/model';
 import { MetricSeries } from './cost/metric-series';
 import { PriceTable } from './cost/prices';
@@ -40,9 +41,14 @@ export function estimateProfile(
   prices: PriceTable,
   metricSeries: MetricSeries,
 ): Estimate {
-  return withSynthesizedApp(context, (assembly, { config }) =>
-    estimate(config.profile, templatesOf(assembly), assumptionsFor(config.profile), prices, metricSeries),
-  );
+  const profiles = context.profiles && typeof context.profiles === 'object' ? context.profiles : {};
+  return withSynthesizedApp(context, (assembly, { config }) => {
+    const assumptions = assumptionsFor(config.profile, profiles as Record<string, unknown>);
+    const result = estimate(config.profile, templatesOf(assembly), assumptions, prices, metricSeries);
+    if (!assumptions.from) return result;
+    const note = `profile ${config.profile} has no traffic assumptions of its own, so those of ${assumptions.from}, which it extends, are used (add a block for it in scripts/cost/assumptions.ts)`;
+    return { ...result, notes: [...result.notes, note] };
+  });
 }
 
 /** The profiles `npm run cost` prices: the one given with `-c profile=`, else all in cdk.json. */
@@ -109,10 +115,19 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
+/**
+ * The one line `npm run cost` prints for an expected failure (a bad value, a missing input or
+ * price), which says what to do; undefined for anything else, a bug whose stack trace is shown.
+ */
+export function failureLine(error: unknown): string | undefined {
+  return error instanceof ConfigError || error instanceof CostError ? `cost error: ${error.message}` : undefined;
+}
+
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error) => {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`cost error: ${error.message}`);
+    const line = failureLine(error);
+    if (line === undefined) throw error;
+    console.error(line);
     process.exit(1);
   });
 }

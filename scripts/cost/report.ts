@@ -1,4 +1,4 @@
-import { Assumptions, Estimate, LineItem } from './model';
+import { Assumptions, Estimate, EstimatedRegion, LineItem } from './model';
 import { UnverifiedPrice } from './prices';
 
 /** Monthly targets from the issue: prod (3 regions) under the AWS multi-region sample's 2 regions. */
@@ -40,6 +40,17 @@ export function renderReport(estimates: readonly Estimate[]): string {
     '',
   );
 
+  const estimated = mergeEstimated(estimates);
+  if (estimated.length) {
+    out.push('#### Prices estimated from another region', '');
+    out.push(
+      ...estimated.map(
+        ({ region, from, keys }) => `- ${region}, from ${from}: ${keys.map((key) => `\`${key}\``).join(', ')}`,
+      ),
+      '',
+    );
+  }
+
   const unbilled = new Map<string, { count: number; reason?: string }>();
   for (const type of estimates.flatMap((e) => e.unbilled)) {
     const seen = unbilled.get(type.type);
@@ -78,9 +89,20 @@ export function renderEstimate(estimate: Estimate): string {
     (line) =>
       `| ${line.item} | ${quantity(line)} | ${unitPrice(line)} | ${usd(line.monthly)} | ${usd(line.maxMonthly)} |`,
   );
+  const estimatedFrom = new Map(estimate.estimated.map((e) => [e.region, e.from]));
   const regions = Object.entries(estimate.byRegion)
-    .map(([region, monthly]) => `${region} US$${usd(monthly)}`)
+    .map(([region, monthly]) => {
+      const from = estimatedFrom.get(region);
+      return `${region} US$${usd(monthly)}${from ? ` (estimated from ${from})` : ''}`;
+    })
     .join(' · ');
+  const caveats = [
+    ...estimate.estimated.map(
+      ({ region, from, keys }) =>
+        `**Estimated:** prices/aws-prices.json has no ${region} prices for ${keys.length} item${keys.length === 1 ? '' : 's'}; those of ${from}, the nearest priced region, stand in (listed below). Run \`npm run prices:update\` to price ${region}.`,
+    ),
+    ...estimate.notes.map((note) => `**Note:** ${note}.`),
+  ];
   return [
     `### ${estimate.profile}: ${estimate.regions.join(', ')}`,
     '',
@@ -92,6 +114,7 @@ export function renderEstimate(estimate: Estimate): string {
     `| **total** | | | **${usd(estimate.total)}** | **${usd(estimate.maxTotal)}** |`,
     '',
     `By region: ${regions}.`,
+    ...caveats.flatMap((caveat) => ['', caveat]),
   ].join('\n');
 }
 
@@ -138,6 +161,16 @@ function renderAssumptions(estimates: readonly Estimate[]): string {
       (key) => `| ${ASSUMPTION_LABELS[key]} | ${estimates.map((e) => value(e.assumptions, key)).join(' | ')} |`,
     ),
   ].join('\n');
+}
+
+/** The estimated regions of all `estimates`, each once with the keys of every profile. */
+function mergeEstimated(estimates: readonly Estimate[]): EstimatedRegion[] {
+  const byRegion = new Map<string, EstimatedRegion>();
+  for (const e of estimates.flatMap((estimate) => estimate.estimated)) {
+    const seen = byRegion.get(e.region);
+    byRegion.set(e.region, { ...e, keys: [...new Set([...(seen?.keys ?? []), ...e.keys])].sort() });
+  }
+  return [...byRegion.values()].sort((a, b) => a.region.localeCompare(b.region));
 }
 
 function mergeUnverified(list: readonly UnverifiedPrice[]): UnverifiedPrice[] {

@@ -185,7 +185,10 @@ export function priceIn(offer: Offer, select: PriceSelect): { value: number } | 
     const listed = [...found].map(([value, s]) => `${value} (${s.slice(0, 2).join(', ')})`).join(', ');
     return { problem: `${found.size} different prices match: ${listed}; narrow the attributes` };
   }
-  return { value: [...found.keys()][0] };
+  const [value] = found.keys();
+  // A zero is a free tier (SQS's first million requests), not the price the table wants.
+  if (value === 0) return { problem: `reads 0, a free tier: set \`tier\` to where the paid tier begins` };
+  return { value };
 }
 
 /** The service index and, per service, its region index: where each offer file is. */

@@ -167,6 +167,21 @@ describe('npm run prices:update', () => {
     expect(error.message).not.toContain('\n');
   });
 
+  test('a free tier is not read as the price: the select names the paid tier', async () => {
+    const healthCheck = (tier: number) =>
+      table({
+        'route53.healthCheck.awsMonth': entry({
+          global: 0.5,
+          select: { service: 'AmazonRoute53', attributes: { usagetype: 'Health-Check-AWS' }, tier, scope: 'global' },
+        }),
+      });
+    await expect(update(healthCheck(0))).rejects.toThrow(
+      /route53\.healthCheck\.awsMonth in global: reads 0, a free tier: set `tier` to where the paid tier begins/,
+    );
+    const { table: updated } = await update(healthCheck(50));
+    expect(updated.prices['route53.healthCheck.awsMonth']).toMatchObject({ global: 0.5 });
+  });
+
   test('a select naming a service the Price List does not have is an error that says what to use', async () => {
     const raw = table({ 'x.month': entry({ global: 1, select: { service: 'AmazonNothing', attributes: {} } }) });
     await expect(update(raw)).rejects.toThrow(

@@ -17,7 +17,7 @@ import { assumptionsFor } from './cost/assumptions';
 import { CostError } from './cost/errors';
 import { Estimate, StackTemplate, estimate } from './cost/model';
 import { MetricSeries } from './cost/metric-series';
-import { PriceTable } from './cost/prices';
+import { MissingPrice, MissingPricesError, PriceTable } from './cost/prices';
 import { SUMMARY_MARKERS, renderReport, renderSummary, replaceSection } from './cost/report';
 import { allStacks } from './assembly-stacks';
 import { cdkContext, withSynthesizedApp } from './synth-app';
@@ -101,15 +101,32 @@ async function main(argv: readonly string[]): Promise<void> {
   const context = cdkContext();
   const prices = PriceTable.load();
   const metricSeries = MetricSeries.load();
-  const estimates = profilesToPrice(context, overrides).map((profile) =>
-    estimateProfile({ ...context, ...overrides, profile }, prices, metricSeries),
-  );
+  // Every profile is estimated before failing, so one error lists the prices all of them lack.
+  const missing: MissingPrice[] = [];
+  const estimates = profilesToPrice(context, overrides).flatMap((profile) => {
+    try {
+      return [estimateProfile({ ...context, ...overrides, profile }, prices, metricSeries)];
+    } catch (error) {
+      if (!(error instanceof MissingPricesError)) throw error;
+      missing.push(...error.missing);
+      return [];
+    }
+  });
+  if (missing.length) throw new MissingPricesError(missing, prices);
   const report = renderReport(estimates);
   process.stdout.write(await formatMarkdown(report, join(ROOT, 'cost-report.md')));
   if (write) {
-    const doc = await formatMarkdown(replaceSection(readFileSync(COST_DOC, 'utf-8'), report), COST_DOC);
+    const doc = await formatMarkdown(
+      replaceSection(readFileSync(COST_DOC, 'utf-8'), report, undefined, 'docs/cost.md'),
+      COST_DOC,
+    );
     writeFileSync(COST_DOC, doc);
-    const readme = replaceSection(readFileSync(README, 'utf-8'), renderSummary(estimates), SUMMARY_MARKERS);
+    const readme = replaceSection(
+      readFileSync(README, 'utf-8'),
+      renderSummary(estimates),
+      SUMMARY_MARKERS,
+      'README.md',
+    );
     writeFileSync(README, await formatMarkdown(readme, README));
     process.stderr.write('docs/cost.md and the summary in README.md updated\n');
   }

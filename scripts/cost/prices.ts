@@ -156,24 +156,33 @@ export interface MissingPrice {
 }
 
 /** One error listing every price in `missing` (deduplicated by key), with what the table has near each. */
-export function missingPrices(missing: readonly MissingPrice[], table: PriceTable): CostError {
-  const byKey = new Map<string, { what?: string; regions: Set<string> }>();
-  for (const { key, region, what } of missing) {
-    const seen = byKey.get(key) ?? { what, regions: new Set<string>() };
-    byKey.set(key, { ...seen, regions: seen.regions.add(region) });
+export class MissingPricesError extends CostError {
+  constructor(
+    public readonly missing: readonly MissingPrice[],
+    table: PriceTable,
+  ) {
+    const byKey = new Map<string, { what?: string; regions: Set<string> }>();
+    for (const { key, region, what } of missing) {
+      const seen = byKey.get(key) ?? { what, regions: new Set<string>() };
+      byKey.set(key, { ...seen, regions: seen.regions.add(region) });
+    }
+    const items = [...byKey].sort(([a], [b]) => a.localeCompare(b));
+    const described = items.map(([key, { what, regions }]) => {
+      const priced = table.keysLike(key);
+      const about = [
+        what && what !== key ? what : undefined,
+        `in ${[...regions].join(', ')}`,
+        priced.length ? `priced: ${priced.join(', ')}` : undefined,
+      ].filter(Boolean);
+      return `${key} (${about.join('; ')})`;
+    });
+    super(
+      `${FILE_LABEL} has no price for ${items.length} item${items.length === 1 ? '' : 's'}: ${described.join(', ')}`,
+      'add each entry with its source and date as docs/cost.md describes, or give it a `select` and run `npm run prices:update`',
+    );
   }
-  const items = [...byKey].sort(([a], [b]) => a.localeCompare(b));
-  const described = items.map(([key, { what, regions }]) => {
-    const priced = table.keysLike(key);
-    const about = [
-      what && what !== key ? what : undefined,
-      `in ${[...regions].join(', ')}`,
-      priced.length ? `priced: ${priced.join(', ')}` : undefined,
-    ].filter(Boolean);
-    return `${key} (${about.join('; ')})`;
-  });
-  return new CostError(
-    `${FILE_LABEL} has no price for ${items.length} item${items.length === 1 ? '' : 's'}: ${described.join(', ')}`,
-    'add each entry with its source and date as docs/cost.md describes, or give it a `select` and run `npm run prices:update`',
-  );
 }
+
+/** The error for the prices in `missing`. */
+export const missingPrices = (missing: readonly MissingPrice[], table: PriceTable) =>
+  new MissingPricesError(missing, table);

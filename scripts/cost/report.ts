@@ -1,4 +1,5 @@
 import { Assumptions, Estimate, EstimatedRegion, LineItem } from './model';
+import { CostError } from './errors';
 import { UnverifiedPrice } from './prices';
 
 /** Monthly targets from the issue: prod (3 regions) under the AWS multi-region sample's 2 regions. */
@@ -223,12 +224,23 @@ const usd = (value: number, digits = 2) =>
 type Markers = { readonly start: string; readonly end: string };
 const DETAIL_MARKERS: Markers = { start: SECTION_START, end: SECTION_END };
 
-/** `doc` with the text between the markers (the cost markers by default) replaced by `section`. */
-export function replaceSection(doc: string, section: string, markers: Markers = DETAIL_MARKERS): string {
+/**
+ * `doc` with the text between the markers (the cost markers by default) replaced by `section`;
+ * `label` names the document in the error when it lacks them.
+ */
+export function replaceSection(
+  doc: string,
+  section: string,
+  markers: Markers = DETAIL_MARKERS,
+  label = 'the document',
+): string {
   const start = doc.indexOf(markers.start);
   const end = doc.indexOf(markers.end);
   if (start < 0 || end < start) {
-    throw new Error(`the document needs a ${markers.start} line followed by a ${markers.end} line`);
+    throw new CostError(
+      `${label} has no ${markers.start} line followed by a ${markers.end} line`,
+      'add the two lines where the estimate goes, then run again',
+    );
   }
   return `${doc.slice(0, start + markers.start.length)}\n\n${section}\n\n${doc.slice(end)}`;
 }

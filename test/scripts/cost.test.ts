@@ -8,7 +8,14 @@ import { MetricSeries } from '../../scripts/cost/metric-series';
 import { nearestPricedRegion } from '../../scripts/cost/nearest-region';
 import { PRICES_FILE, PriceTable, missingPrices } from '../../scripts/cost/prices';
 import { REGION_NAMES } from '../../lib/config/regions';
-import { SUMMARY_MARKERS, normalizeMarkdown, renderReport, renderSummary, sectionOf } from '../../scripts/cost/report';
+import {
+  SUMMARY_MARKERS,
+  normalizeMarkdown,
+  renderReport,
+  renderSummary,
+  replaceSection,
+  sectionOf,
+} from '../../scripts/cost/report';
 import { buildApp } from '../helpers';
 
 const prices = PriceTable.load();
@@ -410,6 +417,18 @@ describe('prices and profiles the table lacks', () => {
     expect(estimate('prod', [stack('us-east-1', {})], ASSUMPTIONS.prod, prices, noSeries).notes).toEqual([]);
   });
 
+  test('a foundation stack of a key and service-linked roles prices the key and bills the roles nothing', () => {
+    const templates = [
+      stack('eu-central-1', {
+        Key: { Type: 'AWS::KMS::Key', Properties: {} },
+        EcsRole: { Type: 'AWS::IAM::ServiceLinkedRole', Properties: { AWSServiceName: 'ecs.amazonaws.com' } },
+      }),
+    ];
+    const result = estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries);
+    expect(line(result, 'KMS keys').monthly).toBe(prices.price('kms.keyMonth', 'eu-central-1'));
+    expect(result.unbilled).toEqual([{ type: 'AWS::IAM::ServiceLinkedRole', count: 1, reason: 'IAM is free' }]);
+  });
+
   test('a resource type the model does not know is reported, not priced at zero silently', () => {
     const templates = [stack('us-east-1', { Thing: { Type: 'AWS::Example::Widget', Properties: {} } })];
     expect(estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries).unbilled).toEqual([
@@ -439,6 +458,15 @@ describe('npm run cost', () => {
     );
     expect(failureLine(missingPrices([{ key: 'x.hour', region: 'us-east-1' }], prices))).toMatch(
       /^cost error: prices\/aws-prices\.json has no price for 1 item: x\.hour \(in us-east-1\): add each entry/,
+    );
+    let noMarkers: unknown;
+    try {
+      replaceSection('# Cost\n', 'table', SUMMARY_MARKERS, 'README.md');
+    } catch (error) {
+      noMarkers = error;
+    }
+    expect(failureLine(noMarkers)).toBe(
+      'cost error: README.md has no <!-- cost-summary:start --> line followed by a <!-- cost-summary:end --> line: add the two lines where the estimate goes, then run again',
     );
     expect(failureLine(new TypeError('x is undefined'))).toBeUndefined();
   });

@@ -6,9 +6,10 @@
  * ({ sku: { productFamily, attributes } }) and `terms.OnDemand`
  * ({ sku: { offerTermCode: { priceDimensions: { rateCode: { unit, beginRange, pricePerUnit: { USD } } } } } }).
  */
-import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CostError } from './errors';
 import { JsonMemberScanner } from './json-members';
 import type { PriceSelect } from './prices';
@@ -60,13 +61,15 @@ export function httpSource(cacheDir: string, base = PRICE_LIST_BASE): PriceListS
             'run it where AWS is reachable, or pass --from <a copy of the files>',
           );
         }
-        if (!response.ok)
+        if (!response.ok || !response.body)
           throw new CostError(
             `${url} answered ${response.status}`,
             'check the service code in the `select` of the price',
           );
+        // Streamed to disk under a temporary name: an offer file can be larger than memory.
         mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, Buffer.from(await response.arrayBuffer()));
+        await pipeline(Readable.fromWeb(response.body as never), createWriteStream(`${file}.part`));
+        renameSync(`${file}.part`, file);
       }
       return local.read(path);
     },

@@ -77,10 +77,18 @@ export async function updatePrices(
     let evidence: string | undefined;
     let published: string | undefined;
     for (const region of where) {
-      const path =
-        select.scope === 'global'
-          ? await index.globalOffer(select.service)
-          : await index.regionalOffer(select.service, region);
+      let path: string | undefined;
+      try {
+        path =
+          select.scope === 'global'
+            ? await index.globalOffer(select.service)
+            : await index.regionalOffer(select.service, region);
+      } catch (error) {
+        // A service the index lacks is a problem of this entry's select: listed with the others.
+        if (!(error instanceof CostError)) throw error;
+        problems.push(`${key} in ${region}: ${error.message}`);
+        continue;
+      }
       if (path === undefined) {
         problems.push(`${key} in ${region}: ${select.service} has no offer file for the region`);
         continue;

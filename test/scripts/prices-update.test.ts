@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { Server, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonMemberScanner } from '../../scripts/cost/json-members';
-import { directorySource, matches, readOffer } from '../../scripts/cost/price-list';
+import { directorySource, httpSource, matches, readOffer } from '../../scripts/cost/price-list';
 import { priceTableSchema } from '../../scripts/cost/prices';
 import { RawTable, updatePrices } from '../../scripts/cost/update-prices';
 
@@ -185,13 +188,54 @@ describe('npm run prices:update', () => {
   test('a select naming a service the Price List does not have is an error that says what to use', async () => {
     const raw = table({ 'x.month': entry({ global: 1, select: { service: 'AmazonNothing', attributes: {} } }) });
     await expect(update(raw)).rejects.toThrow(
-      /^the price list has no service AmazonNothing: use an offer code of \/offers\/v1\.0\/aws\/index\.json/,
+      /x\.month in us-east-1: the price list has no service AmazonNothing: use an offer code of \/offers\/v1\.0\/aws\/index\.json/,
     );
   });
 
   test('a malformed select is an error naming the entry', async () => {
     const raw = table({ 'x.month': entry({ global: 1, select: { service: 'AmazonEC2', scope: 'everywhere' } }) });
     await expect(update(raw)).rejects.toThrow(/^prices\/aws-prices\.json › prices\.x\.month\.select\.scope is invalid/);
+  });
+});
+
+describe('downloading the files', () => {
+  /** A local HTTP server over the fixture, standing in for AWS's (no network at test time). */
+  let server: Server;
+  let base: string;
+  const requested: string[] = [];
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      requested.push(request.url!);
+      const file = join(FIXTURE, request.url!);
+      if (!existsSync(file)) return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-type': 'application/json' });
+      createReadStream(file).pipe(response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test('each file is downloaded once into the cache, and the evidence names the server', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'price-list-'));
+    const options = { regions: ['us-east-1', 'eu-west-1'], source: httpSource(cache, base), today: '2026-12-06' };
+    const first = await updatePrices(table(), options);
+    const downloads = requested.length;
+    const second = await updatePrices(table(), options);
+    expect(second.table).toEqual(first.table);
+    expect(requested.length).toBe(downloads);
+    expect(first.table.prices['natGateway.hour']).toMatchObject({
+      byRegion: { 'us-east-1': 0.045, 'eu-west-1': 0.048 },
+      evidence: `${base}${US_EAST_1_OFFER}`,
+    });
+    expect(existsSync(join(cache, US_EAST_1_OFFER))).toBe(true);
+  });
+
+  test('a file the server does not have is an error that says what to check', async () => {
+    const source = httpSource(mkdtempSync(join(tmpdir(), 'price-list-')), base);
+    await expect(source.read('/offers/v1.0/aws/AmazonNothing/current/index.json')).rejects.toThrow(
+      /AmazonNothing\/current\/index\.json answered 404: check the service code/,
+    );
   });
 });
 

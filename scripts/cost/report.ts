@@ -100,7 +100,7 @@ export function renderEstimate(estimate: Estimate): string {
   const caveats = [
     ...estimate.estimated.map(
       ({ region, from, keys }) =>
-        `**Estimated:** prices/aws-prices.json has no ${region} prices for ${keys.length} item${keys.length === 1 ? '' : 's'}; those of ${from}, the nearest priced region, stand in (listed below). Run \`npm run prices:update\` to price ${region}.`,
+        `**Estimated:** prices/aws-prices.json has no ${region} prices for ${keys.length} item${keys.length === 1 ? '' : 's'}; those of ${from}, the nearest priced region, stand in (listed below). Run \`npm run prices:update -- --region ${region}\` to price it.`,
     ),
     ...estimate.notes.map((note) => `**Note:** ${note}.`),
   ];

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { JsonMemberScanner } from '../../scripts/cost/json-members';
 import { directorySource, httpSource, matches, readOffer } from '../../scripts/cost/price-list';
 import { priceTableSchema } from '../../scripts/cost/prices';
-import { RawTable, updatePrices } from '../../scripts/cost/update-prices';
+import { RawTable, regionsInUse, updatePrices } from '../../scripts/cost/update-prices';
+import { cdkContext } from '../../scripts/synth-app';
+import { loadConfig } from '../../lib/config';
 
 /** A copy of the Price List bulk files in their documented format, with a handful of SKUs. */
 const FIXTURE = join(__dirname, 'fixtures', 'price-list');
@@ -195,6 +197,19 @@ describe('npm run prices:update', () => {
   test('a malformed select is an error naming the entry', async () => {
     const raw = table({ 'x.month': entry({ global: 1, select: { service: 'AmazonEC2', scope: 'everywhere' } }) });
     await expect(update(raw)).rejects.toThrow(/^prices\/aws-prices\.json › prices\.x\.month\.select\.scope is invalid/);
+  });
+});
+
+describe('the regions in use', () => {
+  test("are every profile's regions, the edge region and the regions the table prices", () => {
+    // GIVEN the app's context, whatever regions a fork chose
+    const context = cdkContext();
+    const profiles = Object.keys(context.profiles as object);
+    const configured = profiles.flatMap((profile) => loadConfig({ ...context, profile }).regions);
+    // THEN
+    const regions = regionsInUse(context, table());
+    expect(regions).toEqual(expect.arrayContaining([...configured, 'us-east-1', 'eu-west-1']));
+    expect(new Set(regions).size).toBe(regions.length);
   });
 });
 

@@ -175,7 +175,7 @@ export function estimate(
   }
 
   const missing: MissingPrice[] = [];
-  const estimatedKeys = new Map<string, { from: string; keys: Set<string> }>();
+  const estimatedKeys = new Map<string, { region: string; from: string; keys: Set<string> }>();
   const lookup = (key: string, region: string, what?: string): number => {
     const found = prices.lookup(key, region);
     if (!found) {
@@ -183,8 +183,10 @@ export function estimate(
       return 0;
     }
     if (found.estimatedFrom) {
-      const seen = estimatedKeys.get(region) ?? { from: found.estimatedFrom, keys: new Set<string>() };
-      estimatedKeys.set(region, { ...seen, keys: seen.keys.add(key) });
+      // By region and stand-in: an item priced only in us-east-1 may stand in beside a European one.
+      const id = `${region}\u0000${found.estimatedFrom}`;
+      const seen = estimatedKeys.get(id) ?? { region, from: found.estimatedFrom, keys: new Set<string>() };
+      estimatedKeys.set(id, { ...seen, keys: seen.keys.add(key) });
     }
     return found.value;
   };
@@ -250,7 +252,7 @@ export function estimate(
     byRegion,
     resourceCounts: Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))),
     unbilled,
-    estimated: [...estimatedKeys].map(([region, { from, keys }]) => ({ region, from, keys: [...keys].sort() })),
+    estimated: [...estimatedKeys.values()].map(({ region, from, keys }) => ({ region, from, keys: [...keys].sort() })),
     notes: counts.has('AWS::ECS::Service') ? metricSeries.notes() : [],
     unverified: prices.unverified(
       priced.flatMap(({ usage: { priceKey, discountKey, region } }) =>

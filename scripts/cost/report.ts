@@ -90,11 +90,13 @@ export function renderEstimate(estimate: Estimate): string {
     (line) =>
       `| ${line.item} | ${quantity(line)} | ${unitPrice(line)} | ${usd(line.monthly)} | ${usd(line.maxMonthly)} |`,
   );
-  const estimatedFrom = new Map(estimate.estimated.map((e) => [e.region, e.from]));
+  const estimatedFrom = new Map<string, string[]>();
+  for (const { region, from } of estimate.estimated)
+    estimatedFrom.set(region, [...(estimatedFrom.get(region) ?? []), from]);
   const regions = Object.entries(estimate.byRegion)
     .map(([region, monthly]) => {
       const from = estimatedFrom.get(region);
-      return `${region} US$${usd(monthly)}${from ? ` (estimated from ${from})` : ''}`;
+      return `${region} US$${usd(monthly)}${from ? ` (estimated from ${from.join(' and ')})` : ''}`;
     })
     .join(' · ');
   const caveats = [
@@ -164,14 +166,15 @@ function renderAssumptions(estimates: readonly Estimate[]): string {
   ].join('\n');
 }
 
-/** The estimated regions of all `estimates`, each once with the keys of every profile. */
+/** The estimated regions of all `estimates`, each region and stand-in once with the keys of every profile. */
 function mergeEstimated(estimates: readonly Estimate[]): EstimatedRegion[] {
-  const byRegion = new Map<string, EstimatedRegion>();
+  const merged = new Map<string, EstimatedRegion>();
   for (const e of estimates.flatMap((estimate) => estimate.estimated)) {
-    const seen = byRegion.get(e.region);
-    byRegion.set(e.region, { ...e, keys: [...new Set([...(seen?.keys ?? []), ...e.keys])].sort() });
+    const id = `${e.region}\u0000${e.from}`;
+    const seen = merged.get(id);
+    merged.set(id, { ...e, keys: [...new Set([...(seen?.keys ?? []), ...e.keys])].sort() });
   }
-  return [...byRegion.values()].sort((a, b) => a.region.localeCompare(b.region));
+  return [...merged.values()].sort((a, b) => a.region.localeCompare(b.region) || a.from.localeCompare(b.from));
 }
 
 function mergeUnverified(list: readonly UnverifiedPrice[]): UnverifiedPrice[] {

@@ -246,6 +246,13 @@ describe('a changed config moves the estimate', () => {
 });
 
 describe('prices and profiles the table lacks', () => {
+  const testEntry = {
+    unit: 'unit',
+    url: 'https://aws.amazon.com/pricing/',
+    read: '2026-11-25',
+    verified: false,
+    note: 'test',
+  };
   const stack = (region: string, resources: StackTemplate['resources']): StackTemplate => ({
     stackId: 'Test',
     region,
@@ -281,6 +288,34 @@ describe('prices and profiles the table lacks', () => {
     expect(unpriced).toEqual([]);
   });
 
+  test('items priced in different regions are estimated each from its own nearest region, and the report names both', () => {
+    // GIVEN ap-south-1: NAT prices are in Asia Pacific (ap-northeast-2), the t4g.nano only where the table has it
+    const table = new PriceTable({
+      currency: 'USD',
+      hoursPerMonth: HOURS,
+      prices: {
+        'natGateway.hour': { ...testEntry, byRegion: { 'ap-northeast-2': 0.059 } },
+        'natGateway.gb': { ...testEntry, byRegion: { 'ap-northeast-2': 0.059 } },
+        'ec2.instance.t4g.nano.hour': { ...testEntry, byRegion: { 'us-east-1': 0.0042 } },
+        'ebs.gp3.gbMonth': { ...testEntry, global: 0.08 },
+      },
+    });
+    const templates = [
+      stack('ap-south-1', {
+        Nat: { Type: 'AWS::EC2::NatGateway', Properties: {} },
+        Box: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 't4g.nano' } },
+      }),
+    ];
+    // WHEN
+    const result = estimate('prod', templates, ASSUMPTIONS.prod, table, metricSeries);
+    // THEN
+    expect(result.estimated).toEqual([
+      { region: 'ap-south-1', from: 'ap-northeast-2', keys: ['natGateway.gb', 'natGateway.hour'] },
+      { region: 'ap-south-1', from: 'us-east-1', keys: ['ec2.instance.t4g.nano.hour'] },
+    ]);
+    expect(renderReport([result])).toContain('(estimated from ap-northeast-2 and us-east-1)');
+  });
+
   test('a region with no priced region in its geography falls back to us-east-1, and without it has no price', () => {
     expect(nearestPricedRegion('ap-south-1', ['eu-west-1', 'us-east-1'])).toBe('us-east-1');
     expect(nearestPricedRegion('eu-south-2', ['us-east-1', 'eu-central-1', 'eu-west-2'])).toBe('eu-west-2');
@@ -291,16 +326,7 @@ describe('prices and profiles the table lacks', () => {
     const table = new PriceTable({
       currency: 'USD',
       hoursPerMonth: HOURS,
-      prices: {
-        'natGateway.hour': {
-          unit: 'NAT gateway-hour',
-          url: 'https://aws.amazon.com/vpc/pricing/',
-          read: '2026-11-25',
-          verified: false,
-          note: 'test',
-          byRegion: { 'eu-west-1': 0.048 },
-        },
-      },
+      prices: { 'natGateway.hour': { ...testEntry, byRegion: { 'eu-west-1': 0.048 } } },
     });
     expect(table.lookup('natGateway.hour', 'ap-south-1')).toBeUndefined();
     expect(() => table.price('natGateway.hour', 'ap-south-1')).toThrow(

@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ConfigError } from '../lib/config';
 import { assumptionsFor } from './cost/assumptions';
+import { CostError } from './cost/errors';
 import { Estimate, StackTemplate, estimate } from './cost/model';
 import { MetricSeries } from './cost/metric-series';
-import { PriceTable } from './cost/prices';
+import { MissingPrice, MissingPricesError, PriceTable } from './cost/prices';
 import { SUMMARY_MARKERS, renderReport, renderSummary, replaceSection } from './cost/report';
 import { allStacks } from './assembly-stacks';
 import { cdkContext, withSynthesizedApp } from './synth-app';
@@ -40,9 +41,14 @@ export function estimateProfile(
   prices: PriceTable,
   metricSeries: MetricSeries,
 ): Estimate {
-  return withSynthesizedApp(context, (assembly, { config }) =>
-    estimate(config.profile, templatesOf(assembly), assumptionsFor(config.profile), prices, metricSeries),
-  );
+  const profiles = context.profiles && typeof context.profiles === 'object' ? context.profiles : {};
+  return withSynthesizedApp(context, (assembly, { config }) => {
+    const assumptions = assumptionsFor(config.profile, profiles as Record<string, unknown>);
+    const result = estimate(config.profile, templatesOf(assembly), assumptions, prices, metricSeries);
+    if (!assumptions.from) return result;
+    const note = `profile ${config.profile} has no traffic assumptions of its own, so those of ${assumptions.from}, which it extends, are used (add a block for it in scripts/cost/assumptions.ts)`;
+    return { ...result, notes: [...result.notes, note] };
+  });
 }
 
 /** The profiles `npm run cost` prices: the one given with `-c profile=`, else all in cdk.json. */
@@ -95,24 +101,50 @@ async function main(argv: readonly string[]): Promise<void> {
   const context = cdkContext();
   const prices = PriceTable.load();
   const metricSeries = MetricSeries.load();
-  const estimates = profilesToPrice(context, overrides).map((profile) =>
-    estimateProfile({ ...context, ...overrides, profile }, prices, metricSeries),
-  );
+  // Every profile is estimated before failing, so one error lists the prices all of them lack.
+  const missing: MissingPrice[] = [];
+  const estimates = profilesToPrice(context, overrides).flatMap((profile) => {
+    try {
+      return [estimateProfile({ ...context, ...overrides, profile }, prices, metricSeries)];
+    } catch (error) {
+      if (!(error instanceof MissingPricesError)) throw error;
+      missing.push(...error.missing);
+      return [];
+    }
+  });
+  if (missing.length) throw new MissingPricesError(missing, prices);
   const report = renderReport(estimates);
   process.stdout.write(await formatMarkdown(report, join(ROOT, 'cost-report.md')));
   if (write) {
-    const doc = await formatMarkdown(replaceSection(readFileSync(COST_DOC, 'utf-8'), report), COST_DOC);
+    const doc = await formatMarkdown(
+      replaceSection(readFileSync(COST_DOC, 'utf-8'), report, undefined, 'docs/cost.md'),
+      COST_DOC,
+    );
     writeFileSync(COST_DOC, doc);
-    const readme = replaceSection(readFileSync(README, 'utf-8'), renderSummary(estimates), SUMMARY_MARKERS);
+    const readme = replaceSection(
+      readFileSync(README, 'utf-8'),
+      renderSummary(estimates),
+      SUMMARY_MARKERS,
+      'README.md',
+    );
     writeFileSync(README, await formatMarkdown(readme, README));
     process.stderr.write('docs/cost.md and the summary in README.md updated\n');
   }
 }
 
+/**
+ * The one line `npm run cost` prints for an expected failure (a bad value, a missing input or
+ * price), which says what to do; undefined for anything else, a bug whose stack trace is shown.
+ */
+export function failureLine(error: unknown): string | undefined {
+  return error instanceof ConfigError || error instanceof CostError ? `cost error: ${error.message}` : undefined;
+}
+
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error) => {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`cost error: ${error.message}`);
+    const line = failureLine(error);
+    if (line === undefined) throw error;
+    console.error(line);
     process.exit(1);
   });
 }

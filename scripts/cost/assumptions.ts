@@ -60,16 +60,27 @@ export const ASSUMPTIONS: Readonly<Record<string, Assumptions>> = {
   },
 };
 
-/** The assumptions of `profile`; a profile without a block is an error naming those that have one. */
-export function assumptionsFor(profile: string): Assumptions {
-  const assumptions = ASSUMPTIONS[profile];
-  if (!assumptions) {
-    throw new ConfigError(
-      'profile',
-      profile,
-      `a profile with traffic assumptions in scripts/cost/assumptions.ts: ${Object.keys(ASSUMPTIONS).join(', ')}`,
-      'has no cost assumptions',
-    );
+/**
+ * The assumptions of `profile`: its own block, else those of the profile it `extends` in
+ * `profiles` (cdk.json's, followed up the chain), with `from` naming that profile. A profile with
+ * neither is an error naming those that have a block.
+ */
+export function assumptionsFor(
+  profile: string,
+  profiles: Readonly<Record<string, unknown>> = {},
+): Assumptions & { readonly from?: string } {
+  const seen = new Set<string>();
+  for (let name: unknown = profile; typeof name === 'string' && !seen.has(name);) {
+    seen.add(name);
+    const assumptions = ASSUMPTIONS[name];
+    if (assumptions) return name === profile ? assumptions : { ...assumptions, from: name };
+    const preset = profiles[name];
+    name = preset && typeof preset === 'object' ? (preset as { extends?: unknown }).extends : undefined;
   }
-  return assumptions;
+  throw new ConfigError(
+    'profile',
+    profile,
+    `a profile with traffic assumptions in scripts/cost/assumptions.ts (${Object.keys(ASSUMPTIONS).join(', ')}), or one that extends it: add a block for it there`,
+    'has no cost assumptions',
+  );
 }

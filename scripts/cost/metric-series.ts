@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../lib/config';
@@ -39,11 +40,23 @@ export interface ServiceSeriesCount {
  * catalogue in service/src/metrics.ts, not a guess).
  */
 export class MetricSeries {
-  constructor(private readonly data: z.infer<typeof fileSchema>) {}
+  /**
+   * @param data the file's contents; undefined when there is no file (a fork removed `service/`),
+   *             so every service gets the flat assumption and the estimate says so.
+   */
+  constructor(private readonly data: z.infer<typeof fileSchema> | undefined) {}
 
-  /** Reads and validates the committed file (or `file`). */
+  /** Reads and validates the committed file (or `file`); a missing file knows no service. */
   static load(file: string = METRIC_SERIES_FILE): MetricSeries {
-    return new MetricSeries(readJsonFile(file, FILE_LABEL, fileSchema));
+    return new MetricSeries(existsSync(file) ? readJsonFile(file, FILE_LABEL, fileSchema) : undefined);
+  }
+
+  /** What the estimate must say about the series: that the file is missing, if it is. */
+  notes(): string[] {
+    if (this.data) return [];
+    return [
+      `${FILE_LABEL} is missing (service/ removed?), so the EMF custom metrics of every ECS service are priced at the flat \`emfSeriesPerOtherService\` of scripts/cost/assumptions.ts`,
+    ];
   }
 
   /**
@@ -51,7 +64,7 @@ export class MetricSeries {
    * service the file does not know (a fork's own image).
    */
   count(service: string, options: { shards: number; multiRegion: boolean }): ServiceSeriesCount | undefined {
-    const entry = this.data.services[service];
+    const entry = this.data?.services[service];
     if (!entry) return undefined;
     const { shards, multiRegion } = options;
     const seriesIn = (keys: readonly string[]) =>

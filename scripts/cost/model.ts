@@ -1,7 +1,7 @@
 import { ConfigError } from '../../lib/config';
 import { FREE_TYPES, GLOBAL, METERS, MeterContext, Usage } from './meters';
 import type { MetricSeries } from './metric-series';
-import { PriceTable, UnverifiedPrice } from './prices';
+import { MissingPrice, PriceTable, UnverifiedPrice, missingPrices } from './prices';
 
 /**
  * The monthly-cost model: synthesized templates + traffic assumptions + the price table → line
@@ -139,6 +139,17 @@ export interface Estimate {
   readonly resourceCounts: Readonly<Record<string, number>>;
   readonly unbilled: readonly UnbilledType[];
   readonly unverified: readonly UnverifiedPrice[];
+  /** Regions priced with another region's prices, for want of their own in the table. */
+  readonly estimated: readonly EstimatedRegion[];
+  /** What else the reader must know about how this estimate was made (a missing input). */
+  readonly notes: readonly string[];
+}
+
+/** A region the table does not price for some keys, and the region whose prices stand in. */
+export interface EstimatedRegion {
+  readonly region: string;
+  readonly from: string;
+  readonly keys: readonly string[];
 }
 
 /**
@@ -163,17 +174,35 @@ export function estimate(
     }
   }
 
+  const missing: MissingPrice[] = [];
+  const estimatedKeys = new Map<string, { region: string; from: string; keys: Set<string> }>();
+  const lookup = (key: string, region: string, what?: string): number => {
+    const found = prices.lookup(key, region);
+    if (!found) {
+      missing.push({ key, region, what });
+      return 0;
+    }
+    if (found.estimatedFrom) {
+      // By region and stand-in: an item priced only in us-east-1 may stand in beside a European one.
+      const id = `${region}\u0000${found.estimatedFrom}`;
+      const seen = estimatedKeys.get(id) ?? { region, from: found.estimatedFrom, keys: new Set<string>() };
+      estimatedKeys.set(id, { ...seen, keys: seen.keys.add(key) });
+    }
+    return found.value;
+  };
   const priced = usages
     .filter((usage) => usage.quantity > 0 || usage.maxQuantity > 0)
     .map((usage) => {
       if (usage.region === 'unknown-region' || usage.region.startsWith('${')) {
         throw new ConfigError('stack', usage.stackId, 'a stack with an explicit region', 'has no region to price in');
       }
-      const discount = usage.discountKey ? prices.price(usage.discountKey, usage.region) : 0;
-      const unitPrice = prices.price(usage.priceKey, usage.region, usage.what) * (1 - discount);
+      const discount = usage.discountKey ? lookup(usage.discountKey, usage.region) : 0;
+      const unitPrice = lookup(usage.priceKey, usage.region, usage.what) * (1 - discount);
       const perUnit = unitPrice * (usage.hours ?? 1);
       return { usage, unitPrice, monthly: usage.quantity * perUnit, maxMonthly: usage.maxQuantity * perUnit };
     });
+  // Every price the table lacks at once, not one per run.
+  if (missing.length) throw missingPrices(missing, prices);
 
   const lines = new Map<string, { first: Usage; rows: typeof priced }>();
   for (const row of priced) {
@@ -223,6 +252,8 @@ export function estimate(
     byRegion,
     resourceCounts: Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))),
     unbilled,
+    estimated: [...estimatedKeys.values()].map(({ region, from, keys }) => ({ region, from, keys: [...keys].sort() })),
+    notes: counts.has('AWS::ECS::Service') ? metricSeries.notes() : [],
     unverified: prices.unverified(
       priced.flatMap(({ usage: { priceKey, discountKey, region } }) =>
         [priceKey, discountKey].filter((key): key is string => key !== undefined).map((key) => ({ key, region })),

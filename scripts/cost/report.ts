@@ -1,4 +1,5 @@
-import { Assumptions, Estimate, LineItem } from './model';
+import { Assumptions, Estimate, EstimatedRegion, LineItem } from './model';
+import { CostError } from './errors';
 import { UnverifiedPrice } from './prices';
 
 /** Monthly targets from the issue: prod (3 regions) under the AWS multi-region sample's 2 regions. */
@@ -40,6 +41,17 @@ export function renderReport(estimates: readonly Estimate[]): string {
     '',
   );
 
+  const estimated = mergeEstimated(estimates);
+  if (estimated.length) {
+    out.push('#### Prices estimated from another region', '');
+    out.push(
+      ...estimated.map(
+        ({ region, from, keys }) => `- ${region}, from ${from}: ${keys.map((key) => `\`${key}\``).join(', ')}`,
+      ),
+      '',
+    );
+  }
+
   const unbilled = new Map<string, { count: number; reason?: string }>();
   for (const type of estimates.flatMap((e) => e.unbilled)) {
     const seen = unbilled.get(type.type);
@@ -78,9 +90,22 @@ export function renderEstimate(estimate: Estimate): string {
     (line) =>
       `| ${line.item} | ${quantity(line)} | ${unitPrice(line)} | ${usd(line.monthly)} | ${usd(line.maxMonthly)} |`,
   );
+  const estimatedFrom = new Map<string, string[]>();
+  for (const { region, from } of estimate.estimated)
+    estimatedFrom.set(region, [...(estimatedFrom.get(region) ?? []), from]);
   const regions = Object.entries(estimate.byRegion)
-    .map(([region, monthly]) => `${region} US$${usd(monthly)}`)
+    .map(([region, monthly]) => {
+      const from = estimatedFrom.get(region);
+      return `${region} US$${usd(monthly)}${from ? ` (estimated from ${from.join(' and ')})` : ''}`;
+    })
     .join(' · ');
+  const caveats = [
+    ...estimate.estimated.map(
+      ({ region, from, keys }) =>
+        `**Estimated:** prices/aws-prices.json has no ${region} prices for ${keys.length} item${keys.length === 1 ? '' : 's'}; those of ${from}, the nearest priced region, stand in (listed below). Run \`npm run prices:update -- --region ${region}\` to price it.`,
+    ),
+    ...estimate.notes.map((note) => `**Note:** ${note}.`),
+  ];
   return [
     `### ${estimate.profile}: ${estimate.regions.join(', ')}`,
     '',
@@ -92,6 +117,7 @@ export function renderEstimate(estimate: Estimate): string {
     `| **total** | | | **${usd(estimate.total)}** | **${usd(estimate.maxTotal)}** |`,
     '',
     `By region: ${regions}.`,
+    ...caveats.flatMap((caveat) => ['', caveat]),
   ].join('\n');
 }
 
@@ -138,6 +164,17 @@ function renderAssumptions(estimates: readonly Estimate[]): string {
       (key) => `| ${ASSUMPTION_LABELS[key]} | ${estimates.map((e) => value(e.assumptions, key)).join(' | ')} |`,
     ),
   ].join('\n');
+}
+
+/** The estimated regions of all `estimates`, each region and stand-in once with the keys of every profile. */
+function mergeEstimated(estimates: readonly Estimate[]): EstimatedRegion[] {
+  const merged = new Map<string, EstimatedRegion>();
+  for (const e of estimates.flatMap((estimate) => estimate.estimated)) {
+    const id = `${e.region}\u0000${e.from}`;
+    const seen = merged.get(id);
+    merged.set(id, { ...e, keys: [...new Set([...(seen?.keys ?? []), ...e.keys])].sort() });
+  }
+  return [...merged.values()].sort((a, b) => a.region.localeCompare(b.region) || a.from.localeCompare(b.from));
 }
 
 function mergeUnverified(list: readonly UnverifiedPrice[]): UnverifiedPrice[] {
@@ -190,12 +227,23 @@ const usd = (value: number, digits = 2) =>
 type Markers = { readonly start: string; readonly end: string };
 const DETAIL_MARKERS: Markers = { start: SECTION_START, end: SECTION_END };
 
-/** `doc` with the text between the markers (the cost markers by default) replaced by `section`. */
-export function replaceSection(doc: string, section: string, markers: Markers = DETAIL_MARKERS): string {
+/**
+ * `doc` with the text between the markers (the cost markers by default) replaced by `section`;
+ * `label` names the document in the error when it lacks them.
+ */
+export function replaceSection(
+  doc: string,
+  section: string,
+  markers: Markers = DETAIL_MARKERS,
+  label = 'the document',
+): string {
   const start = doc.indexOf(markers.start);
   const end = doc.indexOf(markers.end);
   if (start < 0 || end < start) {
-    throw new Error(`the document needs a ${markers.start} line followed by a ${markers.end} line`);
+    throw new CostError(
+      `${label} has no ${markers.start} line followed by a ${markers.end} line`,
+      'add the two lines where the estimate goes, then run again',
+    );
   }
   return `${doc.slice(0, start + markers.start.length)}\n\n${section}\n\n${doc.slice(end)}`;
 }

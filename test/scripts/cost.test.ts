@@ -1,16 +1,27 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COST_DOC, README, parseArgs, templatesOf } from '../../scripts/cost';
+import { COST_DOC, README, failureLine, parseArgs, templatesOf } from '../../scripts/cost';
 import { ASSUMPTIONS, assumptionsFor } from '../../scripts/cost/assumptions';
 import { Estimate, LineItem, StackTemplate, estimate, linesFor } from '../../scripts/cost/model';
-import { MetricSeries } from '../../scripts/cost/metric-series';
-import { PriceTable } from '../../scripts/cost/prices';
-import { SUMMARY_MARKERS, normalizeMarkdown, renderReport, renderSummary, sectionOf } from '../../scripts/cost/report';
+import { METRIC_SERIES_FILE, MetricSeries } from '../../scripts/cost/metric-series';
+import { nearestPricedRegion } from '../../scripts/cost/nearest-region';
+import { PRICES_FILE, PriceTable, missingPrices } from '../../scripts/cost/prices';
+import { REGION_NAMES } from '../../lib/config/regions';
+import {
+  SUMMARY_MARKERS,
+  normalizeMarkdown,
+  renderReport,
+  renderSummary,
+  replaceSection,
+  sectionOf,
+} from '../../scripts/cost/report';
 import { buildApp } from '../helpers';
 
 const prices = PriceTable.load();
 const metricSeries = MetricSeries.load();
+/** Tests of the sample service's counted series; a fork that removed service/ has none to count. */
+const withSampleSeries = existsSync(METRIC_SERIES_FILE) ? test : test.skip;
 const HOURS = prices.hoursPerMonth;
 
 /** Builds the app for `overrides` as the tests do and prices its synthesized templates. */
@@ -139,7 +150,7 @@ describe('the default profiles', () => {
     expect(line(dev, 'Public IPv4 addresses').quantity).toBe(3);
   });
 
-  test.each([
+  withSampleSeries.each([
     ['prod', 2, true],
     ['dev', 1, false],
   ] as const)(
@@ -195,15 +206,18 @@ describe('a changed config moves the estimate', () => {
     expect(prodMoreTasks.maxTotal).toBeCloseTo(prod.maxTotal, 6);
   });
 
-  test('a second shard adds its per-shard EMF metrics (DbQueries by shard) for the api and the worker', () => {
-    const healthy = (shards: number) =>
-      ['api', 'worker'].reduce(
-        (a, service) => a + metricSeries.count(service, { shards, multiRegion: false })!.healthy,
-        0,
-      );
-    expect(healthy(2)).toBeGreaterThan(healthy(1));
-    expect(line(devTwoShards, 'Custom metrics (service EMF)').quantity).toBe(healthy(2));
-  });
+  withSampleSeries(
+    'a second shard adds its per-shard EMF metrics (DbQueries by shard) for the api and the worker',
+    () => {
+      const healthy = (shards: number) =>
+        ['api', 'worker'].reduce(
+          (a, service) => a + metricSeries.count(service, { shards, multiRegion: false })!.healthy,
+          0,
+        );
+      expect(healthy(2)).toBeGreaterThan(healthy(1));
+      expect(line(devTwoShards, 'Custom metrics (service EMF)').quantity).toBe(healthy(2));
+    },
+  );
 
   test('a second NAT instance adds its hours, its root volume and its public IPv4 address', () => {
     const expected =
@@ -232,31 +246,122 @@ describe('a changed config moves the estimate', () => {
 });
 
 describe('prices and profiles the table lacks', () => {
+  const testEntry = {
+    unit: 'unit',
+    url: 'https://aws.amazon.com/pricing/',
+    read: '2026-11-25',
+    verified: false,
+    note: 'test',
+  };
   const stack = (region: string, resources: StackTemplate['resources']): StackTemplate => ({
     stackId: 'Test',
     region,
     resources,
   });
 
-  test('a region missing from the price table is an error naming the regions priced', () => {
-    const templates = [stack('sa-east-1', { Nat: { Type: 'AWS::EC2::NatGateway', Properties: {} } })];
-    expect(() => estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries)).toThrow(
-      /natGateway\.hour = "sa-east-1" is a region with no price \(allowed: one of us-east-1, /,
+  test.each([
+    ['eu-central-1', 'eu-west-1'],
+    ['sa-east-1', 'us-east-1'],
+    ['ap-southeast-1', 'ap-northeast-2'],
+  ])(
+    'a region without its own prices (%s) is priced as the nearest priced region (%s) and flagged as estimated',
+    (region, from) => {
+      // GIVEN a NAT gateway in a region the table does not list
+      const templates = [stack(region, { Nat: { Type: 'AWS::EC2::NatGateway', Properties: {} } })];
+      // WHEN
+      const result = estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries);
+      // THEN the price is the other region's, and the estimate says which prices stand in
+      expect(line(result, 'NAT gateways').unitPrices).toEqual([prices.price('natGateway.hour', from)]);
+      expect(result.estimated).toEqual([{ region, from, keys: ['natGateway.gb', 'natGateway.hour'] }]);
+      const report = renderReport([result]);
+      expect(report).toContain(`${region} US$`);
+      expect(report).toContain(`(estimated from ${from})`);
+      expect(report).toContain(`- ${region}, from ${from}: \`natGateway.gb\`, \`natGateway.hour\``);
+    },
+  );
+
+  test('every region of lib/config/regions.ts gets every regional price, its own or estimated', () => {
+    const keys = Object.keys(JSON.parse(readFileSync(PRICES_FILE, 'utf-8')).prices);
+    const unpriced = REGION_NAMES.flatMap((region) =>
+      keys.filter((key) => prices.lookup(key, region) === undefined).map((key) => `${key} in ${region}`),
+    );
+    expect(unpriced).toEqual([]);
+  });
+
+  test('items priced in different regions are estimated each from its own nearest region, and the report names both', () => {
+    // GIVEN ap-south-1: NAT prices are in Asia Pacific (ap-northeast-2), the t4g.nano only where the table has it
+    const table = new PriceTable({
+      currency: 'USD',
+      hoursPerMonth: HOURS,
+      prices: {
+        'natGateway.hour': { ...testEntry, byRegion: { 'ap-northeast-2': 0.059 } },
+        'natGateway.gb': { ...testEntry, byRegion: { 'ap-northeast-2': 0.059 } },
+        'ec2.instance.t4g.nano.hour': { ...testEntry, byRegion: { 'us-east-1': 0.0042 } },
+        'ebs.gp3.gbMonth': { ...testEntry, global: 0.08 },
+      },
+    });
+    const templates = [
+      stack('ap-south-1', {
+        Nat: { Type: 'AWS::EC2::NatGateway', Properties: {} },
+        Box: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 't4g.nano' } },
+      }),
+    ];
+    // WHEN
+    const result = estimate('prod', templates, ASSUMPTIONS.prod, table, metricSeries);
+    // THEN
+    expect(result.estimated).toEqual([
+      { region: 'ap-south-1', from: 'ap-northeast-2', keys: ['natGateway.gb', 'natGateway.hour'] },
+      { region: 'ap-south-1', from: 'us-east-1', keys: ['ec2.instance.t4g.nano.hour'] },
+    ]);
+    expect(renderReport([result])).toContain('(estimated from ap-northeast-2 and us-east-1)');
+  });
+
+  test('a region with no priced region in its geography falls back to us-east-1, and without it has no price', () => {
+    expect(nearestPricedRegion('ap-south-1', ['eu-west-1', 'us-east-1'])).toBe('us-east-1');
+    expect(nearestPricedRegion('eu-south-2', ['us-east-1', 'eu-central-1', 'eu-west-2'])).toBe('eu-west-2');
+    expect(nearestPricedRegion('ap-south-1', ['eu-west-1'])).toBeUndefined();
+  });
+
+  test('a region without a nearby priced region is a missing price, not a silent zero', () => {
+    const table = new PriceTable({
+      currency: 'USD',
+      hoursPerMonth: HOURS,
+      prices: { 'natGateway.hour': { ...testEntry, byRegion: { 'eu-west-1': 0.048 } } },
+    });
+    expect(table.lookup('natGateway.hour', 'ap-south-1')).toBeUndefined();
+    expect(() => table.price('natGateway.hour', 'ap-south-1')).toThrow(
+      /has no price for 1 item: natGateway\.hour \(in ap-south-1; priced: natGateway\.hour\)/,
     );
   });
 
-  test('a cache node type missing from the price table is an error naming the node types priced', () => {
+  test('every price the table lacks is listed in one error, with what is priced near each', () => {
+    // GIVEN a cache node type and an instance type the table does not price
     const templates = [
       stack('us-east-1', {
         Cache: {
           Type: 'AWS::ElastiCache::ReplicationGroup',
           Properties: { CacheNodeType: 'cache.x9.huge', Engine: 'valkey', NumCacheClusters: 2 },
         },
+        Box: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 'm9.huge' } },
       }),
+      stack('eu-west-1', { Box: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 'm9.huge' } } }),
     ];
-    expect(() => estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries)).toThrow(
-      /elasticache\.node\.cache\.x9\.huge\.hour = "cache\.x9\.huge" has no price \(allowed: .*cache\.m7g\.large/,
+    // THEN one line names both, with the regions and the keys of their family the table has
+    let message = '';
+    try {
+      estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^prices\/aws-prices\.json has no price for 2 items: /);
+    expect(message).toContain(
+      'ec2.instance.m9.huge.hour (m9.huge; in us-east-1, eu-west-1; priced: ec2.instance.t4g.nano.hour)',
     );
+    expect(message).toMatch(
+      /elasticache\.node\.cache\.x9\.huge\.hour \(cache\.x9\.huge; in us-east-1; priced: .*cache\.m7g\.large/,
+    );
+    expect(message).toMatch(/: add each entry with its source and date .*npm run prices:update`$/);
+    expect(message).not.toContain('\n');
   });
 
   test('an EC2 instance bills its hours, each EBS volume by type and size, and a public address only if it gets one', () => {
@@ -283,19 +388,17 @@ describe('prices and profiles the table lacks', () => {
     expect(result.unbilled).toEqual([expect.objectContaining({ type: 'AWS::EC2::Subnet', reason: 'configuration' })]);
   });
 
-  test('an EC2 instance type missing from the price table is an error naming the instance types priced', () => {
-    const templates = [
-      stack('us-east-1', { Box: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 'm9.huge' } } }),
-    ];
-    expect(() => estimate('dev', templates, ASSUMPTIONS.dev, prices, metricSeries)).toThrow(
-      /ec2\.instance\.m9\.huge\.hour = "m9\.huge" has no price \(allowed: a priced key: ec2\.instance\.t4g\.nano\.hour/,
+  test('a profile without traffic assumptions is an error naming those that have them', () => {
+    expect(() => assumptionsFor('staging')).toThrow(
+      /profile = "staging" has no cost assumptions \(allowed: .*\(prod, dev\), or one that extends it: add a block/,
     );
   });
 
-  test('a profile without traffic assumptions is an error naming those that have them', () => {
-    expect(() => assumptionsFor('staging')).toThrow(
-      /profile = "staging" has no cost assumptions \(allowed: .*prod, dev\)/,
-    );
+  test('a profile without traffic assumptions uses those of the profile it extends', () => {
+    const profiles = { staging: { extends: 'qa' }, qa: { extends: 'dev' }, loop: { extends: 'loop' } };
+    expect(assumptionsFor('staging', profiles)).toEqual({ ...ASSUMPTIONS.dev, from: 'dev' });
+    expect(assumptionsFor('dev', profiles)).toBe(ASSUMPTIONS.dev);
+    expect(() => assumptionsFor('loop', profiles)).toThrow(/profile = "loop" has no cost assumptions/);
   });
 
   test('an ECS service that is not the sample service gets the flat EMF assumption', () => {
@@ -317,6 +420,46 @@ describe('prices and profiles the table lacks', () => {
     expect(linesFor(result, 'Custom metrics (service EMF')).toEqual([]);
   });
 
+  test('without service/metric-series.json (service/ removed) every ECS service gets the flat EMF assumption, and the report says so', () => {
+    // GIVEN no series file, and the sample's api service
+    const noSeries = MetricSeries.load(join(mkdtempSync(join(tmpdir(), 'series-')), 'metric-series.json'));
+    const templates = [
+      stack('us-east-1', {
+        Task: {
+          Type: 'AWS::ECS::TaskDefinition',
+          Properties: {
+            ContainerDefinitions: [{ Name: 'api', Environment: [{ Name: 'SERVICE_NAME', Value: 'api' }] }],
+          },
+        },
+        Service: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: { Ref: 'Task' } } },
+      }),
+    ];
+    // WHEN
+    const result = estimate('prod', templates, ASSUMPTIONS.prod, prices, noSeries);
+    // THEN
+    expect(line(result, 'Custom metrics (EMF, other services)').quantity).toBe(
+      ASSUMPTIONS.prod.emfSeriesPerOtherService,
+    );
+    expect(result.notes).toEqual([
+      expect.stringMatching(/^service\/metric-series\.json is missing .*emfSeriesPerOtherService/),
+    ]);
+    expect(renderReport([result])).toContain(`**Note:** ${result.notes[0]}.`);
+    // and the note is only for apps that run ECS services
+    expect(estimate('prod', [stack('us-east-1', {})], ASSUMPTIONS.prod, prices, noSeries).notes).toEqual([]);
+  });
+
+  test('a foundation stack of a key and service-linked roles prices the key and bills the roles nothing', () => {
+    const templates = [
+      stack('eu-central-1', {
+        Key: { Type: 'AWS::KMS::Key', Properties: {} },
+        EcsRole: { Type: 'AWS::IAM::ServiceLinkedRole', Properties: { AWSServiceName: 'ecs.amazonaws.com' } },
+      }),
+    ];
+    const result = estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries);
+    expect(line(result, 'KMS keys').monthly).toBe(prices.price('kms.keyMonth', 'eu-central-1'));
+    expect(result.unbilled).toEqual([{ type: 'AWS::IAM::ServiceLinkedRole', count: 1, reason: 'IAM is free' }]);
+  });
+
   test('a resource type the model does not know is reported, not priced at zero silently', () => {
     const templates = [stack('us-east-1', { Thing: { Type: 'AWS::Example::Widget', Properties: {} } })];
     expect(estimate('prod', templates, ASSUMPTIONS.prod, prices, metricSeries).unbilled).toEqual([
@@ -332,6 +475,40 @@ describe('npm run cost', () => {
       write: true,
     });
     expect(() => parseArgs(['--profile', 'dev'])).toThrow(/argument = "--profile" is not understood/);
+  });
+
+  test('an expected failure is one line that says what to do; a bug keeps its stack trace', () => {
+    let parseError: unknown;
+    try {
+      parseArgs(['--profile', 'dev']);
+    } catch (error) {
+      parseError = error;
+    }
+    expect(failureLine(parseError)).toMatch(
+      /^cost error: argument = "--profile" is not understood \(allowed: -c key=value[^\n]*\)$/,
+    );
+    expect(failureLine(missingPrices([{ key: 'x.hour', region: 'us-east-1' }], prices))).toMatch(
+      /^cost error: prices\/aws-prices\.json has no price for 1 item: x\.hour \(in us-east-1\): add each entry/,
+    );
+    let noMarkers: unknown;
+    try {
+      replaceSection('# Cost\n', 'table', SUMMARY_MARKERS, 'README.md');
+    } catch (error) {
+      noMarkers = error;
+    }
+    expect(failureLine(noMarkers)).toBe(
+      'cost error: README.md has no <!-- cost-summary:start --> line followed by a <!-- cost-summary:end --> line: add the two lines where the estimate goes, then run again',
+    );
+    expect(failureLine(new TypeError('x is undefined'))).toBeUndefined();
+  });
+
+  test.each([
+    ['missing', undefined, /^prices\/aws-prices\.json is missing: restore it from git/],
+    ['not JSON', '{ "prices": ', /^prices\/aws-prices\.json is not JSON \(SyntaxError: .*\): restore it from git/],
+  ])('a %s price table is a one-line error that says what to do', (_case, contents, message) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'prices-')), 'aws-prices.json');
+    if (contents !== undefined) writeFileSync(file, contents);
+    expect(() => PriceTable.load(file)).toThrow(message);
   });
 
   test('docs/cost.md shows the estimate of the committed config (run `npm run cost -- --write`)', () => {

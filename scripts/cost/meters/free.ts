@@ -33,6 +33,7 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
   'AWS::IAM::OIDCProvider': 'IAM is free',
   'AWS::IAM::Policy': 'IAM is free',
   'AWS::IAM::Role': 'IAM is free',
+  'AWS::IAM::ServiceLinkedRole': 'IAM is free',
   'AWS::KMS::Alias': 'aliases are free',
   'AWS::Lambda::Function': 'custom-resource handlers run at deploy time, within the Lambda free tier',
   'AWS::Lambda::LayerVersion': 'storage within the free code allowance',

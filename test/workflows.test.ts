@@ -83,7 +83,9 @@ describe('.github/workflows', () => {
 
     test("runs the service's tests on Node 24, the image's, whatever the machine has", () => {
       expect(setupNode(service).with).toMatchObject({ 'node-version': 24, cache: 'npm' });
-      expect(scripts['test:service']).toMatch(/^npx --prefer-offline --yes -p node@24\.\d+\.\d+ -c 'npm --prefix service test'$/);
+      expect(scripts['test:service']).toMatch(
+        /^npx --prefer-offline --yes -p node@24\.\d+\.\d+ -c 'npm --prefix service test'$/,
+      );
       expect(readFileSync(join(ROOT, 'service', 'Dockerfile'), 'utf-8').match(/^FROM \S+/gm)).toEqual([
         'FROM public.ecr.aws/docker/library/node:24-slim',
         'FROM public.ecr.aws/docker/library/node:24-slim',

@@ -55,7 +55,11 @@ describe('.github/workflows', () => {
 
   describe('ci.yml', () => {
     const ci = load('ci.yml');
-    const job = ci.jobs.ci;
+    const { app, service } = ci.jobs;
+    const scripts = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf-8')) as { scripts: Record<string, string> }
+    ).scripts;
+    const setupNode = (job: Job) => job.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))!;
 
     test('runs on pull requests and pushes to main with read-only permissions', () => {
       expect(Object.keys(ci.on).sort()).toEqual(['pull_request', 'push']);
@@ -63,17 +67,37 @@ describe('.github/workflows', () => {
       expect(ci.permissions).toEqual({ contents: 'read' });
     });
 
-    test("runs exactly the README's commands", () => {
+    test("runs the README's commands: npm test is test:app, run by the app job, then test:service, run by the service job", () => {
       expect(README_COMMANDS).toEqual(['npm ci', 'npm run synth', 'npm test']);
-      expect(runs(job)).toEqual(README_COMMANDS);
+      expect(scripts.test).toBe('npm run test:app && npm run test:service');
+      expect(runs(app)).toEqual(['npm ci', 'npm run synth', 'npm run test:app']);
+      expect(runs(service)).toEqual(['npm ci', 'npm run test:service']);
+    });
+
+    test('tests the CDK app on Node 20, 22 and 24, each to the end, with the npm cache, and uploads each cdk.out', () => {
+      expect(app.strategy).toEqual({ 'fail-fast': false, matrix: { node: [20, 22, 24] } });
+      expect(setupNode(app).with).toMatchObject({ 'node-version': '${{ matrix.node }}', cache: 'npm' });
+      const upload = app.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
+      expect(upload.with).toMatchObject({ name: 'cdk.out-node${{ matrix.node }}', path: 'cdk.out' });
+    });
+
+    test("runs the service's tests on Node 24, the image's, whatever the machine has", () => {
+      expect(setupNode(service).with).toMatchObject({ 'node-version': 24, cache: 'npm' });
+      expect(scripts['test:service']).toMatch(
+        /^npx --prefer-offline --yes -p node@24\.\d+\.\d+ -c 'npm --prefix service test'$/,
+      );
+      expect(readFileSync(join(ROOT, 'service', 'Dockerfile'), 'utf-8').match(/^FROM \S+/gm)).toEqual([
+        'FROM public.ecr.aws/docker/library/node:24-slim',
+        'FROM public.ecr.aws/docker/library/node:24-slim',
+      ]);
     });
 
     test("starts PostgreSQL 16 and Redis 7 where the service's tests look for them, and makes them required", () => {
-      expect(job.services!.postgres.image).toBe('postgres:16');
-      expect(job.services!.postgres.ports).toEqual(['5432:5432']);
-      expect(job.services!.redis.image).toBe('redis:7');
-      expect(job.services!.redis.ports).toEqual(['6379:6379']);
-      expect(job.env).toMatchObject({
+      expect(service.services!.postgres.image).toBe('postgres:16');
+      expect(service.services!.postgres.ports).toEqual(['5432:5432']);
+      expect(service.services!.redis.image).toBe('redis:7');
+      expect(service.services!.redis.ports).toEqual(['6379:6379']);
+      expect(service.env).toMatchObject({
         CI: 'true',
         TEST_PG_HOST: '127.0.0.1',
         TEST_PG_PORT: '5432',
@@ -81,13 +105,6 @@ describe('.github/workflows', () => {
         TEST_REDIS_HOST: '127.0.0.1',
         TEST_REDIS_PORT: '6379',
       });
-    });
-
-    test('sets up Node 20 with the npm cache and uploads cdk.out', () => {
-      const node = job.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))!;
-      expect(node.with).toMatchObject({ 'node-version': 20, cache: 'npm' });
-      const upload = job.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
-      expect(upload.with).toMatchObject({ path: 'cdk.out' });
     });
   });
 

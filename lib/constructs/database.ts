@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -26,8 +26,34 @@ export interface ShardEndpoint {
   readonly readerHost: string;
   readonly port: number;
   readonly databaseName: string;
-  /** JSON secret with `username` and `password` (the replica in secondary regions). */
+  /**
+   * The master user's JSON secret with `username` and `password` (the replica in secondary
+   * regions): for migrations only; the services log in with IAM authentication (`dbUserArn`).
+   */
   readonly secret: secretsmanager.ISecret;
+  /** This region's cluster's `DbClusterResourceId` (`cluster-…`), which IAM authentication policies name. */
+  readonly clusterResourceId: string;
+}
+
+const DB_USER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The ARN that `rds-db:connect` takes to let a principal log in to a cluster with IAM database
+ * authentication as `dbUser`, and as no other user: each region's cluster of a global database
+ * has its own resource id, so a policy names the cluster of its own region.
+ */
+export function dbUserArn(scope: Construct, clusterResourceId: string, dbUser: string): string {
+  if (!DB_USER.test(dbUser)) {
+    throw new Error(
+      `${scope.node.path}: dbUser = ${dbUser} must be a lower-case PostgreSQL identifier (${DB_USER.source})`,
+    );
+  }
+  return Stack.of(scope).formatArn({
+    service: 'rds-db',
+    resource: 'dbuser',
+    resourceName: `${clusterResourceId}/${dbUser}`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 /**
@@ -176,6 +202,7 @@ export class AuroraShard extends Construct {
       port: POSTGRES_PORT,
       databaseName: resolved.databaseName,
       secret: this.secret,
+      clusterResourceId: this.cluster.clusterResourceIdentifier,
     };
   }
 

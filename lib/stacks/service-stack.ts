@@ -3,12 +3,14 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ApiService } from '../constructs/api-service';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
+import { dbUserArn } from '../constructs/database';
 import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
 import { routingControlParameterName } from '../constructs/dns/recovery-controls';
 import { edgeFirewallName } from '../constructs/waf';
@@ -30,6 +32,12 @@ const SERVICE_DIR = path.join(__dirname, '..', '..', 'service');
 export function regionHealthAlarmName(appName: string, region: string): string {
   return `${appName}-${region}-region-unhealthy`;
 }
+
+/**
+ * The database role the tasks log in as, with IAM authentication (docs/decisions/0011): the
+ * migrations create it with rights on rows only, and the task roles may connect as it alone.
+ */
+export const SERVICE_DB_USER = 'app_service';
 
 export interface ServiceStackProps extends RegionalStackProps {
   /** The same region's stateful resources. */
@@ -72,8 +80,11 @@ export class ServiceStack extends RegionalStack {
     });
     // Every secret by complete ARN, as ECS requires: the primary's own, or this region's replica.
     const sessionSecret = this.localHandle('SessionSecret', data.sessionSecret);
-    // This region's copy of each shard's master secret: the primary's, a replica elsewhere.
-    const shardSecrets = data.shards.map((shard, index) => this.localHandle(`Shard${index}Secret`, shard.secret));
+    // The shards' master secrets, for migrations only, which the primary region's api runs at
+    // start (write forwarding refuses DDL); no other task can read them.
+    const migrationSecrets = regional.isPrimary
+      ? data.shards.map((shard, index) => this.localHandle(`Shard${index}Secret`, shard.secret))
+      : [];
     const environment = {
       REGION: regional.region,
       SHARD_MAP: Stack.of(this).toJsonString(
@@ -85,10 +96,10 @@ export class ServiceStack extends RegionalStack {
           database: shard.databaseName,
         })),
       ),
-      // The tasks read the shard credentials at run time by ARN (not secret itself), so a rotation
-      // reaches running tasks; ECS-injected values would be fixed at task start.
-      ...Object.fromEntries(shardSecrets.map((secret, index) => [`SHARD_${index}_SECRET_ARN`, secret.secretArn])),
-      DB_SSL: 'require',
+      // Queries log in with IAM authentication as the service's role, over TLS verified against
+      // the RDS CA bundle in the image; there is no database password to hold or rotate.
+      DB_IAM_USER: SERVICE_DB_USER,
+      DB_SSL: 'verify-full',
       REDIS_URL: data.cache.redisUrl,
       WORK_QUEUE_URL: data.workQueue.queue.queueUrl,
       INVALIDATION_TOPIC_ARN: data.invalidation.topic.topicArn,
@@ -117,7 +128,15 @@ export class ServiceStack extends RegionalStack {
       containerPort: 8080,
       // Only the primary region's writers accept DDL; forwarded writes cannot migrate.
       // SERVICE_NAME is the `Service` dimension of the business metrics.
-      environment: { ...environment, SERVICE_NAME: 'api', MIGRATE_ON_START: String(regional.isPrimary) },
+      environment: {
+        ...environment,
+        SERVICE_NAME: 'api',
+        MIGRATE_ON_START: String(regional.isPrimary),
+        // By ARN, read when migrating: a rotation of the master secret reaches the next start.
+        ...Object.fromEntries(
+          migrationSecrets.map((secret, i) => [`SHARD_${i}_MIGRATION_SECRET_ARN`, secret.secretArn]),
+        ),
+      },
       configPath: 'compute.api',
     });
     const workerTask = new ServiceTask(this, 'WorkerTask', {
@@ -128,19 +147,23 @@ export class ServiceStack extends RegionalStack {
       environment: { ...environment, SERVICE_NAME: 'worker' },
       configPath: 'compute.worker',
     });
+    // Migrations read the master secrets (GetSecretValue, DescribeSecret on exactly those ARNs)
+    // and decrypt them with the region's data key, as the execution role does.
+    for (const secret of migrationSecrets) secret.grantRead(apiTask.taskRole);
+    if (migrationSecrets.length > 0) data.dataKey.grantDecrypt(apiTask.taskRole);
     for (const task of [apiTask, workerTask]) {
-      // The service reads its shards' secrets itself (GetSecretValue, DescribeSecret on exactly
-      // those ARNs) and decrypts them with the region's data key, as the execution role does.
-      for (const secret of shardSecrets) secret.grantRead(task.taskRole);
-      data.dataKey.grantDecrypt(task.taskRole);
+      // IAM database authentication as the service's role, on this region's clusters only.
+      task.taskRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['rds-db:connect'],
+          resources: data.shards.map((shard) => dbUserArn(this, shard.clusterResourceId, SERVICE_DB_USER)),
+        }),
+      );
       const executionRole = task.taskDefinition.obtainExecutionRole();
-      // The region's own secrets are encrypted with its data key, the primary's replicas here with
-      // the replica key.
+      // ECS reads the task secrets: the region's own are encrypted with its data key, the
+      // primary's replicas here with the replica key.
       data.dataKey.grantDecrypt(executionRole);
-      if (props.replicaKey) {
-        props.replicaKey.grantDecrypt(task.taskRole);
-        props.replicaKey.grantDecrypt(executionRole);
-      }
+      props.replicaKey?.grantDecrypt(executionRole);
       Validations.of(executionRole).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:

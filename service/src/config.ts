@@ -42,13 +42,13 @@ const envSchema = z.object({
   SHARD_MAP: z.string().min(1, "required: JSON array of shards"),
   DB_USERNAME: optionalString,
   DB_PASSWORD: optionalString,
-  DB_SSL: z.enum(["require", "verify-full", "disable"]).default("require"),
+  DB_SSL: z.enum(["verify-full", "disable"]).default("verify-full"),
   DB_SSL_CA_FILE: optionalString,
+  DB_IAM_USER: optionalString.pipe(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "lower-case identifier").optional()),
   DB_POOL_MAX: int(10, 1, 1000),
   DB_CONNECT_TIMEOUT_MS: int(2000, 1),
   DB_STATEMENT_TIMEOUT_MS: int(5000, 1),
   DB_IDLE_TIMEOUT_MS: int(30000, 1),
-  DB_SECRET_MAX_AGE_MS: int(600000, 1000),
   MIGRATE_ON_START: bool(false),
 
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://"),
@@ -97,16 +97,13 @@ const envSchema = z.object({
 });
 
 /**
- * How a shard's tasks log in, by precedence (the first one set wins, per shard):
- * 1. `SHARD_<i>_SECRET_ARN`: the shard's Secrets Manager secret (JSON `username`, `password`),
- *    read at run time and refreshed after a rotation (src/db/credentials.ts). What the
- *    infrastructure sets; `SHARD_<i>_USERNAME`/`_PASSWORD` and `DB_*` are then ignored.
- * 2. `SHARD_<i>_USERNAME` (+ `SHARD_<i>_PASSWORD`): fixed for the life of the process.
- * 3. `DB_USERNAME` (+ `DB_PASSWORD`): one login for every shard, for local runs without AWS.
+ * How a shard's tasks log in for queries, by precedence:
+ * 1. `DB_IAM_USER`: IAM database authentication as that role, a token signed with the task role
+ *    per connection (src/db/auth.ts). What the infrastructure sets.
+ * 2. `SHARD_<i>_USERNAME` (+ `SHARD_<i>_PASSWORD`), else `DB_USERNAME` (+ `DB_PASSWORD`): fixed,
+ *    for local runs without AWS.
  */
-export type ShardCredentials =
-  | { source: "secretsManager"; secretArn: string }
-  | { source: "environment"; username: string; password: string | undefined };
+export type ShardLogin = { method: "iam"; username: string } | { method: "password"; username: string; password: string | undefined };
 
 export interface ShardConfig {
   index: number;
@@ -116,7 +113,12 @@ export interface ShardConfig {
   port: number;
   database: string;
   schema: string | undefined;
-  credentials: ShardCredentials;
+  login: ShardLogin;
+  /**
+   * SHARD_<i>_MIGRATION_SECRET_ARN: the secret (JSON `username`, `password`; the cluster's master
+   * secret in AWS) that migrations log in with, read once per run. Unset: migrations use `login`.
+   */
+  migrationSecretArn: string | undefined;
 }
 
 // A complete or partial secret ARN (a secondary region's replica is addressed by name).
@@ -157,38 +159,44 @@ function parseShards(env: Env, raw: Record<string, string | undefined>): ShardCo
       port: s.port,
       database: s.database,
       schema: s.schema,
-      credentials: shardCredentials(index, env, raw),
+      login: shardLogin(index, env, raw),
+      migrationSecretArn: migrationSecretArn(index, raw),
     };
   });
 }
 
-/** The precedence documented on ShardCredentials. */
-function shardCredentials(index: number, env: Env, raw: Record<string, string | undefined>): ShardCredentials {
-  const secretArn = raw[`SHARD_${index}_SECRET_ARN`]?.trim();
-  if (secretArn) {
-    if (!SECRET_ARN.test(secretArn)) {
-      throw new ConfigError(`SHARD_${index}_SECRET_ARN: not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)`);
-    }
-    return { source: "secretsManager", secretArn };
-  }
+/** The precedence documented on ShardLogin. */
+function shardLogin(index: number, env: Env, raw: Record<string, string | undefined>): ShardLogin {
+  if (env.DB_IAM_USER) return { method: "iam", username: env.DB_IAM_USER };
   const username = raw[`SHARD_${index}_USERNAME`]?.trim() || env.DB_USERNAME;
-  if (!username) throw new ConfigError(`SHARD_${index}_USERNAME: required (or set SHARD_${index}_SECRET_ARN, or DB_USERNAME)`);
-  return { source: "environment", username, password: raw[`SHARD_${index}_PASSWORD`] || env.DB_PASSWORD };
+  if (!username) throw new ConfigError(`SHARD_${index}_USERNAME: required (or set DB_IAM_USER, or DB_USERNAME)`);
+  return { method: "password", username, password: raw[`SHARD_${index}_PASSWORD`] || env.DB_PASSWORD };
+}
+
+function migrationSecretArn(index: number, raw: Record<string, string | undefined>): string | undefined {
+  const key = `SHARD_${index}_MIGRATION_SECRET_ARN`;
+  const arn = raw[key]?.trim();
+  if (!arn) return undefined;
+  if (!SECRET_ARN.test(arn)) throw new ConfigError(`${key}: not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)`);
+  return arn;
 }
 
 export function loadConfig(raw: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues));
   const env = parsed.data;
-  if (env.DB_SSL === "verify-full" && !env.DB_SSL_CA_FILE) {
-    throw new ConfigError("DB_SSL_CA_FILE: required when DB_SSL=verify-full");
-  }
   if (env.INVALIDATION_QUEUE_URL && !env.INVALIDATION_TOPIC_ARN) {
     // A region that consumes remote invalidations must also publish its own, or regions diverge.
     throw new ConfigError("INVALIDATION_TOPIC_ARN: required when INVALIDATION_QUEUE_URL is set");
   }
   const { SHARD_MAP: _map, DB_USERNAME: _u, DB_PASSWORD: _p, REGION, ...rest } = env;
-  return { ...rest, REGION: REGION ?? env.AWS_REGION, shards: parseShards(env, raw) };
+  const shards = parseShards(env, raw);
+  const noMigrationLogin = shards.find((s) => s.login.method === "iam" && !s.migrationSecretArn);
+  if (env.MIGRATE_ON_START && noMigrationLogin) {
+    // The IAM role may read and write rows, not change the schema: migrations need the master secret.
+    throw new ConfigError(`SHARD_${noMigrationLogin.index}_MIGRATION_SECRET_ARN: required when MIGRATE_ON_START=true and DB_IAM_USER is set`);
+  }
+  return { ...rest, REGION: REGION ?? env.AWS_REGION, shards };
 }
 
 /** Loads config for an entrypoint: a bad environment prints one line and exits 1. */

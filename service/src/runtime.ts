@@ -97,12 +97,7 @@ class Core {
   }
 
   async prepare(): Promise<void> {
-    // Credentials first (a shard's secret is read once here), so that migrations and the first
-    // requests find open pools.
-    await this.router.start();
-    if (this.config.MIGRATE_ON_START) {
-      await migrateAll(this.config, this.log, undefined, this.router.shards.map((s) => s.credentials));
-    }
+    if (this.config.MIGRATE_ON_START) await migrateAll(this.config, this.log);
     // Start even without Redis: reads fall back to the database and readiness says "degraded".
     // Subscribing before serving means this task never misses a near-cache eviction.
     const [ready, subscribed] = await Promise.all([

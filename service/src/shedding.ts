@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import type { Metrics } from "./metrics.js";
+
+/** The event-loop delay histogram (IntervalHistogram in @types/node 20, ELDHistogram in 24). */
+type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
 export interface SheddingOptions {
   maxInFlight: number;

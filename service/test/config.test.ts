@@ -23,7 +23,8 @@ describe("config", () => {
     const c = loadConfig(base);
     assert.equal(c.PORT, 8080);
     assert.equal(c.REGION, "eu-west-1", "REGION defaults to AWS_REGION");
-    assert.equal(c.DB_SSL, "require");
+    assert.equal(c.DB_SSL, "verify-full", "TLS verified against the RDS bundle unless a CA file is given");
+    assert.equal(c.DB_SSL_CA_FILE, undefined);
     assert.equal(c.MAX_IN_FLIGHT, 100);
     assert.equal(c.NEAR_CACHE_TTL_MS, 1000);
     assert.equal(c.CACHE_TTL_SECONDS, 60);
@@ -32,33 +33,41 @@ describe("config", () => {
     assert.equal(c.MIGRATE_ON_START, false);
     assert.equal(c.COOKIE_SECURE, true);
     assert.deepEqual(
-      c.shards.map((s) => [s.index, s.name, s.writerHost, s.readerHost, s.port, s.credentials]),
+      c.shards.map((s) => [s.index, s.name, s.writerHost, s.readerHost, s.port, s.login, s.migrationSecretArn]),
       [
-        [0, "shard-0", "w0.example", "r0.example", 5432, { source: "environment", username: "app0", password: "pw0" }],
-        [1, "shard-1", "w1.example", "w1.example", 5432, { source: "environment", username: "app1", password: "pw1" }],
+        [0, "shard-0", "w0.example", "r0.example", 5432, { method: "password", username: "app0", password: "pw0" }, undefined],
+        [1, "shard-1", "w1.example", "w1.example", 5432, { method: "password", username: "app1", password: "pw1" }, undefined],
       ],
     );
-    assert.equal(c.DB_SECRET_MAX_AGE_MS, 600000);
   });
 
-  it("reads a shard's credentials from its secret when SHARD_<i>_SECRET_ARN is set, ahead of any username", () => {
+  it("logs every shard in as DB_IAM_USER with IAM authentication, ahead of any username; migrations use SHARD_<i>_MIGRATION_SECRET_ARN", () => {
     const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/shard-0/master-AbCdEf";
     // A secondary region's replica, addressed by name: a partial ARN.
     const partial = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/shard-1/master";
-    const c = loadConfig({ ...base, SHARD_0_SECRET_ARN: arn, SHARD_1_SECRET_ARN: partial, SHARD_1_USERNAME: undefined, SHARD_1_PASSWORD: undefined, DB_SECRET_MAX_AGE_MS: "60000" });
+    const c = loadConfig({ ...base, DB_IAM_USER: "app_service", SHARD_0_MIGRATION_SECRET_ARN: arn, SHARD_1_MIGRATION_SECRET_ARN: partial, SHARD_1_USERNAME: undefined });
     assert.deepEqual(
-      c.shards.map((s) => s.credentials),
+      c.shards.map((s) => [s.login, s.migrationSecretArn]),
       [
-        { source: "secretsManager", secretArn: arn },
-        { source: "secretsManager", secretArn: partial },
+        [{ method: "iam", username: "app_service" }, arn],
+        [{ method: "iam", username: "app_service" }, partial],
       ],
     );
-    assert.equal(c.DB_SECRET_MAX_AGE_MS, 60000);
+  });
+
+  it("an IAM login without migration secrets is valid for a task that does not migrate (the worker, a secondary region)", () => {
+    const c = loadConfig({ ...base, DB_IAM_USER: "app_service" });
+    assert.deepEqual(c.shards.map((s) => s.migrationSecretArn), [undefined, undefined]);
+  });
+
+  it("takes a CA file for verify-full, and DB_SSL=disable for a local database without TLS", () => {
+    assert.equal(loadConfig({ ...base, DB_SSL_CA_FILE: "/etc/ssl/rds.pem" }).DB_SSL_CA_FILE, "/etc/ssl/rds.pem");
+    assert.equal(loadConfig({ ...base, DB_SSL: "disable" }).DB_SSL, "disable");
   });
 
   it("falls back to DB_USERNAME and DB_PASSWORD for a shard without its own credentials", () => {
     const c = loadConfig({ ...base, SHARD_1_USERNAME: undefined, SHARD_1_PASSWORD: undefined, DB_USERNAME: "dev", DB_PASSWORD: "devpw" });
-    assert.deepEqual(c.shards[1]?.credentials, { source: "environment", username: "dev", password: "devpw" });
+    assert.deepEqual(c.shards[1]?.login, { method: "password", username: "dev", password: "devpw" });
   });
 
   it("parses numbers and booleans from strings", () => {
@@ -78,11 +87,12 @@ describe("config", () => {
     ["shard without host", { SHARD_MAP: '[{"name":"s","database":"d"}]' }, /SHARD_MAP\.0\.writerHost/],
     ["duplicate shard", { SHARD_MAP: '[{"name":"s","writerHost":"h","database":"d"},{"name":"s","writerHost":"h","database":"d"}]', SHARD_1_USERNAME: "u" }, /duplicate/],
     ["no credentials", { SHARD_1_USERNAME: undefined }, /SHARD_1_USERNAME/],
-    ["secret ARN of another service", { SHARD_0_SECRET_ARN: "arn:aws:ssm:eu-west-1:123456789012:parameter/db" }, /SHARD_0_SECRET_ARN: not a Secrets Manager secret ARN/],
-    ["secret max age below 1 s", { DB_SECRET_MAX_AGE_MS: "10" }, /DB_SECRET_MAX_AGE_MS/],
+    ["migration secret ARN of another service", { SHARD_0_MIGRATION_SECRET_ARN: "arn:aws:ssm:eu-west-1:123456789012:parameter/db" }, /SHARD_0_MIGRATION_SECRET_ARN: not a Secrets Manager secret ARN/],
+    ["IAM user not a plain role name", { DB_IAM_USER: "App-Service" }, /DB_IAM_USER: lower-case identifier/],
+    ["migrating on start with IAM and no migration secret", { DB_IAM_USER: "app_service", MIGRATE_ON_START: "true" }, /SHARD_0_MIGRATION_SECRET_ARN: required when MIGRATE_ON_START=true and DB_IAM_USER is set/],
+    ["unverified TLS (the former DB_SSL=require)", { DB_SSL: "require" }, /DB_SSL/],
     ["port out of range", { PORT: "70000" }, /PORT/],
     ["queue url without topic", { INVALIDATION_QUEUE_URL: "https://sqs.x/1/q" }, /INVALIDATION_TOPIC_ARN/],
-    ["verify-full without CA", { DB_SSL: "verify-full" }, /DB_SSL_CA_FILE/],
   ];
   for (const [label, patch, pattern] of bad) {
     it(`rejects ${label} with a one-line message`, () => {

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../lib/config';
-import { AuroraShard, AuroraShardProps } from '../../lib/constructs/database';
+import { AuroraShard, AuroraShardProps, dbUserArn } from '../../lib/constructs/database';
 import { regionalFoundation } from '../helpers';
 
 interface Built {
@@ -219,6 +219,9 @@ describe('AuroraShard in the primary region', () => {
       'Fn::GetAtt': [expect.stringMatching(/^Shard0Cluster/), 'Endpoint.Address'],
     });
     expect(built.stack.resolve(endpoint.readerHost)).toEqual(built.stack.resolve(cluster.clusterReadEndpoint.hostname));
+    expect(built.stack.resolve(endpoint.clusterResourceId)).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^Shard0Cluster/), 'DBClusterResourceId'],
+    });
   });
 
   test('offers the metrics its alarms need; no global lag on the primary', () => {
@@ -329,6 +332,13 @@ describe('AuroraShard in a secondary region', () => {
     });
     expect(shard.endpoint.secret).toBe(shard.secret);
     expect(stack.resolve(shard.endpoint.writerHost)).toEqual(stack.resolve(shard.cluster.clusterReadEndpoint.hostname));
+  });
+
+  test("names its own cluster's resource id for IAM authentication: each region's cluster has its own", () => {
+    const { shard, stack } = built;
+    expect(stack.resolve(shard.endpoint.clusterResourceId)).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^Shard0Cluster/), 'DBClusterResourceId'],
+    });
   });
 
   test('offers the global replication lag of this secondary', () => {
@@ -472,6 +482,31 @@ describe('AuroraShard validation', () => {
   ])('rejects %s', (_what, props, message) => {
     expect(attempt(props)).toThrow(ConfigError);
     expect(attempt(props)).toThrow(message);
+  });
+});
+
+describe('dbUserArn', () => {
+  test('names one database user of one cluster, in the ARN format rds-db:connect takes', () => {
+    const stack = new Stack(new App(), 'Service', { env: { region: 'eu-west-1' } });
+    expect(stack.resolve(dbUserArn(stack, 'cluster-ABCDEFGHIJKL', 'app_service'))).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':rds-db:eu-west-1:',
+          { Ref: 'AWS::AccountId' },
+          ':dbuser:cluster-ABCDEFGHIJKL/app_service',
+        ],
+      ],
+    });
+  });
+
+  test.each([['App'], ['app-service'], ['*'], ['']])('refuses %p: not a lower-case PostgreSQL identifier', (dbUser) => {
+    const stack = new Stack(new App(), 'Service');
+    expect(() => dbUserArn(stack, 'cluster-ABCDEFGHIJKL', dbUser)).toThrow(
+      new RegExp(`^Service: dbUser = ${dbUser.replace('*', '\\*')} must be a lower-case PostgreSQL identifier`),
+    );
   });
 });
 

@@ -19,7 +19,7 @@ function nagged(app: App): App {
 }
 
 /** The SDK call a `Custom::AWS` resource makes on create, as its handler reads it. */
-function createCall(resource: { Properties: { Create: unknown } }): Record<string, any> {
+function createCall(resource: { [key: string]: any }): Record<string, any> {
   const create = resource.Properties.Create;
   const text =
     typeof create === 'string'

@@ -62,91 +62,118 @@ describe('Service stacks', () => {
       expect(envNames).not.toContain(secretName);
   });
 
-  describe('shard credentials, read at run time so that a rotation reaches running tasks', () => {
-    // The primary holds the master secrets; a secondary reads their replicas, which it can only
-    // name (a partial ARN: the policy adds the random suffix's wildcard).
+  describe('database access: IAM authentication as the service role; the master secrets for migrations only', () => {
     const regions = { 'us-east-1': 'primary', 'eu-west-1': 'secondary' } as const;
-    const secretActions = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+    const tasks = [
+      ['api', /^ApiTask/, /^ApiTaskTaskDefinitionTaskRole/],
+      ['worker', /^WorkerTask/, /^WorkerTaskTaskDefinitionTaskRole/],
+    ] as const;
     type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
     const statementsOf = (template: Template, rolePrefix: RegExp): Statement[] =>
       Object.entries(template.findResources('AWS::IAM::Policy'))
         .filter(([id]) => rolePrefix.test(id))
         .flatMap(([, policy]) => (policy as Resource).Properties.PolicyDocument.Statement);
-    const shardSecretArns = (template: Template, family: RegExp) =>
+    const withAction = (statements: Statement[], prefix: string) =>
+      statements.filter((st) => [st.Action].flat().some((a) => a.startsWith(prefix)));
+    const envOf = (template: Template, family: RegExp): Record<string, unknown> =>
       Object.fromEntries(
-        (containerOf(template, family).Environment as { Name: string; Value: unknown }[])
-          .filter((e) => /^SHARD_\d+_SECRET_ARN$/.test(e.Name))
-          .map((e) => [e.Name, e.Value]),
+        (containerOf(template, family).Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
       );
-    /** What a grant on the secret names: the complete ARN, or the partial one with `-??????`. */
-    const policyArn = (arn: unknown): unknown => {
-      const join = (arn as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-      if (!join) return arn;
-      const parts = [...join[1]];
-      parts[parts.length - 1] = `${parts[parts.length - 1]}-??????`;
-      return { 'Fn::Join': [join[0], parts] };
-    };
+    const dbUserArn = (region: string, shard: number) => ({
+      'Fn::Join': [
+        '',
+        [
+          `arn:aws:rds-db:${region}:`,
+          { Ref: 'AWS::AccountId' },
+          ':dbuser:',
+          {
+            'Fn::GetStackOutput': {
+              StackName: `blueprint-Data-${region}`,
+              Region: region,
+              OutputName: expect.stringMatching(
+                new RegExp(`^PublishOutputFnGetAttShard${shard}Cluster\\w*DBClusterResourceId`),
+              ),
+            },
+          },
+          '/app_service',
+        ],
+      ],
+    });
 
     test.each(Object.entries(regions))(
-      '%s (%s): each task gets SHARD_<i>_SECRET_ARN of its own region as environment, no shard secret injected',
-      (region, role) => {
-        const template = templateOf(prod, region);
-        for (const family of [/^ApiTask/, /^WorkerTask/]) {
-          const container = containerOf(template, family);
-          const arns = shardSecretArns(template, family);
-          expect(Object.keys(arns).sort()).toEqual(['SHARD_0_SECRET_ARN', 'SHARD_1_SECRET_ARN']);
-          expect(container.Secrets.map((s: { Name: string }) => s.Name)).not.toContainEqual(
-            expect.stringMatching(/^SHARD_/),
-          );
-          if (role === 'primary') {
-            // The secret attachment's complete ARN, from the same region's Data stack.
-            expect(arns.SHARD_0_SECRET_ARN).toEqual({
-              'Fn::GetStackOutput': expect.objectContaining({
-                OutputName: expect.stringMatching(/^PublishOutputRefShard0ClusterSecretAttachment/),
-                Region: region,
-                StackName: `blueprint-Data-${region}`,
-              }),
-            });
-          } else {
-            expect(JSON.stringify(arns.SHARD_1_SECRET_ARN)).toBe(
-              JSON.stringify({
-                'Fn::Join': [
-                  '',
-                  [`arn:aws:secretsmanager:${region}:`, { Ref: 'AWS::AccountId' }, ':secret:blueprint/shard-1/master'],
-                ],
-              }),
-            );
-          }
-        }
-      },
-    );
-
-    test.each(Object.entries(regions))(
-      "%s (%s): each task role may read exactly its region's shard secrets, and decrypt them with the data key",
+      '%s (%s): both tasks log in as app_service with IAM authentication over verified TLS, holding no database password',
       (region) => {
         const template = templateOf(prod, region);
-        for (const [family, rolePrefix] of [
-          [/^ApiTask/, /^ApiTaskTaskDefinitionTaskRole/],
-          [/^WorkerTask/, /^WorkerTaskTaskDefinitionTaskRole/],
-        ] as const) {
-          const statements = statementsOf(template, rolePrefix);
-          const reads = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('secretsmanager:')));
-          expect(reads).toHaveLength(1);
-          const [read] = reads;
-          expect([read.Action].flat().sort()).toEqual(secretActions);
-          expect(read.Effect).toBe('Allow');
-          expect(read.Condition).toBeUndefined();
-          const expected = Object.values(shardSecretArns(template, family)).map(policyArn);
-          expect([read.Resource].flat()).toHaveLength(expected.length);
-          expect([read.Resource].flat()).toEqual(expect.arrayContaining(expected));
-          expect(JSON.stringify(read.Resource)).not.toMatch(/"\*"|:secret:\*/);
-          const decrypt = statements.filter((st) => [st.Action].flat().includes('kms:Decrypt'));
-          expect(JSON.stringify(decrypt.map((st) => st.Resource))).toContain('PublishOutputFnGetAttDataKey');
+        for (const [, family] of tasks) {
+          const env = envOf(template, family);
+          expect(env.DB_IAM_USER).toBe('app_service');
+          expect(env.DB_SSL).toBe('verify-full');
+          expect(
+            Object.keys(env).filter((name) =>
+              /^(SHARD_\d+_(SECRET_ARN|USERNAME|PASSWORD)|DB_(USERNAME|PASSWORD))$/.test(name),
+            ),
+          ).toEqual([]);
+          expect(containerOf(template, family).Secrets.map((s: { Name: string }) => s.Name)).not.toContainEqual(
+            expect.stringMatching(/^(SHARD_|DB_)/),
+          );
         }
       },
     );
 
-    test('the execution roles no longer read the shard secrets, only what ECS injects', () => {
+    test.each(Object.entries(regions))(
+      "%s (%s): each task role may connect as app_service only, to its own region's clusters only",
+      (region) => {
+        const template = templateOf(prod, region);
+        for (const [, , rolePrefix] of tasks) {
+          const connects = withAction(statementsOf(template, rolePrefix), 'rds-db:');
+          expect(connects).toHaveLength(1);
+          const [connect] = connects;
+          expect(connect.Action).toBe('rds-db:connect');
+          expect(connect.Effect).toBe('Allow');
+          expect(connect.Resource).toEqual([dbUserArn(region, 0), dbUserArn(region, 1)]);
+        }
+      },
+    );
+
+    test("the primary region's api alone gets the master secrets, by ARN, to run the migrations at start", () => {
+      const template = templateOf(prod, 'us-east-1');
+      const env = envOf(template, /^ApiTask/);
+      expect(env.MIGRATE_ON_START).toBe('true');
+      for (const shard of [0, 1]) {
+        expect(env[`SHARD_${shard}_MIGRATION_SECRET_ARN`]).toEqual({
+          'Fn::GetStackOutput': expect.objectContaining({
+            OutputName: expect.stringMatching(new RegExp(`^PublishOutputRefShard${shard}ClusterSecretAttachment`)),
+            Region: 'us-east-1',
+            StackName: 'blueprint-Data-us-east-1',
+          }),
+        });
+      }
+      const reads = withAction(statementsOf(template, /^ApiTaskTaskDefinitionTaskRole/), 'secretsmanager:');
+      expect(reads).toHaveLength(1);
+      expect([reads[0].Action].flat().sort()).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+      ]);
+      expect(reads[0].Condition).toBeUndefined();
+      expect(reads[0].Resource).toEqual([env.SHARD_0_MIGRATION_SECRET_ARN, env.SHARD_1_MIGRATION_SECRET_ARN]);
+    });
+
+    test.each([
+      ['us-east-1', 'worker', /^WorkerTask/, /^WorkerTaskTaskDefinitionTaskRole/],
+      ['eu-west-1', 'api', /^ApiTask/, /^ApiTaskTaskDefinitionTaskRole/],
+      ['eu-west-1', 'worker', /^WorkerTask/, /^WorkerTaskTaskDefinitionTaskRole/],
+    ] as const)(
+      '%s %s: no migration secret, and no Secrets Manager access at all',
+      (region, _name, family, rolePrefix) => {
+        const template = templateOf(prod, region);
+        const env = envOf(template, family);
+        expect(Object.keys(env).filter((name) => name.includes('SECRET_ARN'))).toEqual([]);
+        expect(env.MIGRATE_ON_START ?? 'false').toBe('false');
+        expect(withAction(statementsOf(template, rolePrefix), 'secretsmanager:')).toEqual([]);
+      },
+    );
+
+    test('the execution roles read only what ECS injects, never a shard secret', () => {
       const template = templateOf(prod, 'eu-west-1');
       const executionReads = statementsOf(template, /TaskDefinitionExecutionRole/).filter((st) =>
         [st.Action].flat().includes('secretsmanager:GetSecretValue'),
@@ -164,7 +191,7 @@ describe('Service stacks', () => {
       ]),
     );
     expect(env.REGION).toBe('eu-west-1');
-    expect(env.DB_SSL).toBe('require');
+    expect(env.DB_SSL).toBe('verify-full');
     expect(JSON.stringify(env.SHARD_MAP)).toMatch(/shard-0.*shard-1/);
     for (const key of ['REDIS_URL', 'WORK_QUEUE_URL', 'INVALIDATION_TOPIC_ARN', 'INVALIDATION_QUEUE_URL']) {
       expect(JSON.stringify(env[key])).toContain('"Region":"eu-west-1"');

@@ -19,8 +19,10 @@ function emfMetrics(input: MeterInput, taskDefinition: Record<string, any>): Usa
     (container: any) => container.Environment ?? [],
   );
   const serviceName = environment.find((variable) => variable.Name === 'SERVICE_NAME')?.Value;
-  // One secret per shard (SHARD_<i>_SECRET_ARN); SHARD_MAP itself is a token at synth time.
-  const shards = Math.max(1, environment.filter((variable) => /^SHARD_\d+_SECRET_ARN$/.test(variable.Name)).length);
+  // One `name` per shard in SHARD_MAP, a join of literal JSON and the endpoints' tokens at synth
+  // time (stringified here, so its quotes are escaped either way).
+  const shardMap = JSON.stringify(environment.find((variable) => variable.Name === 'SHARD_MAP')?.Value ?? '');
+  const shards = Math.max(1, (shardMap.match(/\\"name\\":/g) ?? []).length);
   const multiRegion = context.regionsWith('AWS::ECS::Service') > 1;
   const series =
     typeof serviceName === 'string' ? context.metricSeries.count(serviceName, { shards, multiRegion }) : undefined;

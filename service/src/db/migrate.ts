@@ -1,10 +1,11 @@
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import pg from "pg";
 import type { Config, ShardConfig } from "../config.js";
 import type { Logger } from "../log.js";
-import { credentialsProviders, withFreshCredentials, type CredentialsProvider } from "./credentials.js";
-import { connectionConfig, loginFor } from "./shards.js";
+import { createSecretsManagerClient, readSecretCredentials } from "./auth.js";
+import { connectionConfig, type Login } from "./shards.js";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations/", import.meta.url));
 
@@ -16,25 +17,61 @@ export interface MigrationResult {
   applied: string[];
 }
 
-async function connect(config: Config, shard: ShardConfig, credentials: CredentialsProvider): Promise<pg.Client> {
-  return withFreshCredentials(credentials, async ({ username }) => {
-    const login = loginFor(shard, credentials, username);
-    const { max: _max, idleTimeoutMillis: _idle, ...clientConfig } = connectionConfig(config, shard, shard.writerHost, "writer", login);
-    // DDL may legitimately run longer than request statements.
-    const client = new pg.Client({ ...clientConfig, options: shard.schema ? `-c search_path=${shard.schema}` : undefined, query_timeout: undefined });
-    await client.connect();
-    return client;
-  });
+/**
+ * Migrations log in as the owner of the schema: with the shard's migration secret (the master
+ * user's, in AWS), else with the fixed login of a local run. An IAM login cannot migrate: its
+ * role may not change the schema.
+ */
+async function migrationLogin(shard: ShardConfig, secrets: () => SecretsManagerClient): Promise<Login> {
+  if (shard.migrationSecretArn) {
+    const { username, password } = await readSecretCredentials(secrets(), shard.migrationSecretArn);
+    return { user: username, password };
+  }
+  if (shard.login.method === "iam") {
+    throw new Error(`SHARD_${shard.index}_MIGRATION_SECRET_ARN: required to migrate shard ${shard.name}: the IAM role (DB_IAM_USER) cannot change the schema`);
+  }
+  return { user: shard.login.username, password: shard.login.password };
+}
+
+async function connect(config: Config, shard: ShardConfig, login: Login): Promise<pg.Client> {
+  const { max: _max, idleTimeoutMillis: _idle, ...clientConfig } = connectionConfig(config, shard, shard.writerHost, "writer", login);
+  // DDL may legitimately run longer than request statements.
+  const client = new pg.Client({ ...clientConfig, options: shard.schema ? `-c search_path=${shard.schema}` : undefined, query_timeout: undefined });
+  await client.connect();
+  return client;
+}
+
+/**
+ * The role the service logs in as with IAM authentication: created if missing, allowed to log in
+ * through IAM (`rds_iam`, a role only RDS has), and to read and write the rows of the schema's
+ * tables (but schema_migrations) and use its sequences, nothing else: no DDL, no TRUNCATE, no
+ * other schema. Run after
+ * every migration run, so tables a migration added are covered. Roles are per cluster and
+ * replicate to the secondary regions with the rest of the global database.
+ */
+export async function grantServiceRole(client: pg.Client, role: string): Promise<void> {
+  const ident = client.escapeIdentifier(role);
+  const literal = client.escapeLiteral(role);
+  const schema = client.escapeIdentifier((await client.query<{ s: string }>("SELECT current_schema() AS s")).rows[0]!.s);
+  await client.query(`DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal}) THEN CREATE ROLE ${ident} LOGIN; END IF;
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') THEN GRANT rds_iam TO ${ident}; END IF;
+  END $$`);
+  await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${ident}`);
+  await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${ident}`);
+  await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${ident}`);
+  // Which migrations ran is the migrating user's business alone.
+  await client.query(`REVOKE ALL ON schema_migrations FROM ${ident}`);
 }
 
 async function migrateShard(
   config: Config,
   shard: ShardConfig,
-  credentials: CredentialsProvider,
+  login: Login,
   files: Array<{ name: string; sql: string }>,
   log: Logger,
 ): Promise<MigrationResult> {
-  const client = await connect(config, shard, credentials);
+  const client = await connect(config, shard, login);
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_ID]);
     try {
@@ -59,6 +96,7 @@ async function migrateShard(
         applied.push(file.name);
         log.info({ shard: shard.name, migration: file.name }, "migration applied");
       }
+      if (config.DB_IAM_USER) await grantServiceRole(client, config.DB_IAM_USER);
       return { shard: shard.name, applied };
     } finally {
       await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_ID]);
@@ -69,18 +107,17 @@ async function migrateShard(
 }
 
 /**
- * Applies every pending migrations/*.sql file, in name order, to every shard. Idempotent.
- * `credentials` are the running service's providers (one per shard, in order); without them the
- * shards' credentials are read here, as the one-off command does.
+ * Applies every pending migrations/*.sql file, in name order, to every shard, then grants the
+ * service's IAM role (DB_IAM_USER) its rights. Idempotent.
  */
-export async function migrateAll(config: Config, log: Logger, dir = MIGRATIONS_DIR, credentials?: CredentialsProvider[]): Promise<MigrationResult[]> {
+export async function migrateAll(config: Config, log: Logger, dir = MIGRATIONS_DIR): Promise<MigrationResult[]> {
   const names = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
   const files = await Promise.all(names.map(async (name) => ({ name, sql: await readFile(`${dir}/${name}`, "utf8") })));
-  const owned = credentials ? undefined : credentialsProviders(config, log);
-  const providers = credentials ?? owned?.providers ?? [];
+  let client: SecretsManagerClient | undefined;
+  const secrets = () => (client ??= createSecretsManagerClient(config));
   try {
-    return await Promise.all(config.shards.map((shard, i) => migrateShard(config, shard, providers[i] as CredentialsProvider, files, log)));
+    return await Promise.all(config.shards.map(async (shard) => migrateShard(config, shard, await migrationLogin(shard, secrets), files, log)));
   } finally {
-    owned?.close();
+    client?.destroy();
   }
 }

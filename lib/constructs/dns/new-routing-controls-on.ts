@@ -16,9 +16,10 @@ export interface NewRoutingControlsOnProps {
  * region. A control already known is never touched again: an update must not undo an
  * evacuation an operator made, and a delete changes nothing.
  *
- * States change on the cluster's data plane, through any of its five regional endpoints (the
- * handler tries each in turn, three rounds): `UpdateRoutingControlStates` sets all the new
- * controls in one transaction, so a safety rule over them sees them change together.
+ * States change on the cluster's data plane, through any of its five regional endpoints: the
+ * handler tries each in turn, five rounds 10 to 40 seconds apart, as a new control may take a
+ * moment to reach the data plane. `UpdateRoutingControlStates` sets all the new controls in one
+ * transaction, so a safety rule over them sees them change together.
  */
 export class NewRoutingControlsOn extends Construct {
   public readonly resource: InlineCustomResource;
@@ -48,6 +49,7 @@ export class NewRoutingControlsOn extends Construct {
 
 /** The handler; ARC's control plane (`DescribeCluster`) answers in us-west-2 only. */
 export const TURN_ON_HANDLER = `async (event) => {
+  const ROUNDS = 5;
   const { ClusterArn, RoutingControlArns } = event.ResourceProperties;
   const result = { PhysicalResourceId: ClusterArn };
   const known = event.RequestType === 'Update' ? event.OldResourceProperties.RoutingControlArns || [] : [];
@@ -58,7 +60,7 @@ export const TURN_ON_HANDLER = `async (event) => {
   const described = await new config.Route53RecoveryControlConfigClient({ region: 'us-west-2' }).send(new config.DescribeClusterCommand({ ClusterArn }));
   const entries = added.map((arn) => ({ RoutingControlArn: arn, RoutingControlState: 'On' }));
   let lastError;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     for (const { Endpoint, Region } of described.Cluster.ClusterEndpoints) {
       try {
         await new cluster.Route53RecoveryClusterClient({ region: Region, endpoint: Endpoint }).send(new cluster.UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: entries }));
@@ -69,7 +71,7 @@ export const TURN_ON_HANDLER = `async (event) => {
         lastError = error;
       }
     }
-    if (round < 2) await new Promise((resolve) => setTimeout(resolve, 5000 * (round + 1)));
+    if (round < ROUNDS - 1) await new Promise((resolve) => setTimeout(resolve, 10000 * (round + 1)));
   }
   throw lastError;
 }`;

@@ -15,7 +15,10 @@ export interface InlineCustomResourceProps {
   readonly handlerSource: string;
   /** Everything the handler may do beyond writing its own logs. */
   readonly statements: readonly iam.PolicyStatement[];
-  /** `ResourceProperties` of each request; a change of any is an update. */
+  /**
+   * `ResourceProperties` of each request; a change of any is an update.
+   * @default none
+   */
   readonly properties?: Record<string, unknown>;
   /** CloudFormation type of the resource, `Custom::<Name>`. */
   readonly resourceType: string;

@@ -51,8 +51,11 @@ describe('NewRoutingControlsOn', () => {
 
 describe('the turn-On handler', () => {
   /** Runs one request; `failing` lists the endpoints that refuse the update. */
-  async function run(event: Record<string, unknown>, failing: string[] = []) {
-    const calls: { client: string; config: any; command: string; input: any }[] = [];
+  async function run(
+    event: Record<string, unknown>,
+    failing: string[] = [],
+    calls: { client: string; config: any; command: string; input: any }[] = [],
+  ) {
     const handler = loadHandler(TURN_ON_HANDLER, {
       '@aws-sdk/client-route53-recovery-control-config': {
         Route53RecoveryControlConfigClient: fakeClient(calls, 'config', () => ({
@@ -138,12 +141,12 @@ describe('the turn-On handler', () => {
 
   test('fails the request after five rounds over every endpoint', async () => {
     jest.useFakeTimers();
-    const pending = run(
-      { RequestType: 'Create' },
-      ENDPOINTS.map((e) => e.Endpoint),
-    ).catch((error: Error) => error);
+    const calls: { client: string; config: any; command: string; input: any }[] = [];
+    const failing = ENDPOINTS.map((e) => e.Endpoint);
+    const pending = run({ RequestType: 'Create' }, failing, calls).catch((error: Error) => error);
     await jest.runAllTimersAsync();
     const error = await pending;
     expect(error).toMatchObject({ name: 'EndpointTemporarilyUnavailableException' });
+    expect(calls.filter((c) => c.command === 'UpdateRoutingControlStates')).toHaveLength(5 * ENDPOINTS.length);
   });
 });

@@ -1,7 +1,8 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
@@ -170,6 +171,12 @@ export class Cdn extends Construct {
       distribution: this.distribution,
       distributionPaths: ['/', ...STATIC_PATHS],
       memoryLimit: 256,
+      // Its own group instead of CDK's default, which is retained even when the stack goes: a
+      // copy job's logs hold nothing worth keeping past a month, or past the stack.
+      logGroup: new logs.LogGroup(this, 'DeploySiteLogs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
     });
     this.acknowledgeDeploymentHandler();
   }

@@ -1,4 +1,4 @@
-import { Duration, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
+import { Arn, Duration, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
@@ -51,6 +51,12 @@ export interface DeliveryPipelineProps {
    */
   readonly cliVersion?: string;
   /**
+   * Version of cdk-assets the asset-publishing steps install; pin it, so a new release cannot
+   * change how a deploy publishes without a commit.
+   * @default the latest release at each run
+   */
+  readonly cdkAssetsVersion?: string;
+  /**
    * Name of the CodePipeline pipeline.
    * @default a name CloudFormation generates
    */
@@ -66,6 +72,11 @@ export interface DeliveryPipelineProps {
  * A self-mutating CDK pipeline (CodePipeline V2) from a GitHub branch: synth runs the README's
  * `npm ci`, `npm test`, `npm run synth`; `addRollout` adds the app's stage with a bake gate after
  * each wave. Artifacts are KMS-encrypted with a rotating key, and so are the CodeBuild projects.
+ *
+ * What a pipeline deploy does not do that `cdk deploy` does: it ignores a stack's
+ * `terminationProtection` (aws-cdk#17871), so `addRollout` turns it on with a step after each
+ * protected stack; and it cannot update a stack left in ROLLBACK_COMPLETE by a failed first
+ * create, which must be deleted by hand before the next run (runbook: deploy rollback).
  */
 export class DeliveryPipeline extends Construct {
   public readonly pipeline: pipelines.CodePipeline;
@@ -73,6 +84,7 @@ export class DeliveryPipeline extends Construct {
   /** The synth step's commands, in order. */
   public readonly synthCommands: string[];
   private readonly bakeMinutes: number;
+  private readonly connectionArn: string;
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
@@ -88,6 +100,7 @@ export class DeliveryPipeline extends Construct {
       }
     }
     this.bakeMinutes = props.bakeMinutes;
+    this.connectionArn = props.connectionArn;
 
     this.source = pipelines.CodePipelineSource.connection(props.repository, props.branch, {
       connectionArn: props.connectionArn,
@@ -102,6 +115,7 @@ export class DeliveryPipeline extends Construct {
       crossAccountKeys: true,
       enableKeyRotation: true,
       cliVersion: props.cliVersion,
+      cdkAssetsCliVersion: props.cdkAssetsVersion,
       synth: new pipelines.ShellStep('Synth', {
         input: this.source,
         commands: this.synthCommands,
@@ -133,10 +147,20 @@ export class DeliveryPipeline extends Construct {
    * Pipelines generated, so nothing can be added to the pipeline afterwards.
    */
   addRollout(stage: Stage, waves: RolloutWave[]): pipelines.StageDeployment {
-    const deployment = this.pipeline.addStage(stage, {
-      stackSteps: waves.map((wave) => ({ stack: wave.stack, post: [this.bakeStep(wave)] })),
-    });
+    const stacks = stage.node.findAll().filter(Stack.isStack);
+    const stackSteps = stacks
+      .map((stack) => ({
+        stack,
+        post: [
+          // Protection first: a failed bake must not leave a protected stack unprotected.
+          ...(stack.terminationProtection ? [this.protectStep(stack)] : []),
+          ...waves.filter((wave) => wave.stack === stack).map((wave) => this.bakeStep(wave)),
+        ],
+      }))
+      .filter((step) => step.post.length > 0);
+    const deployment = this.pipeline.addStage(stage, { stackSteps });
     this.pipeline.buildPipeline();
+    this.grantConnectionUse();
     const { artifactBucket, crossRegionSupport } = this.pipeline.pipeline;
     const artifactBuckets = [artifactBucket, ...Object.values(crossRegionSupport).map((s) => s.replicationBucket)];
     for (const bucket of artifactBuckets) {
@@ -148,6 +172,46 @@ export class DeliveryPipeline extends Construct {
     }
     acknowledgePipelineWildcards(this);
     return deployment;
+  }
+
+  /**
+   * CDK grants the source action `codestar-connections:UseConnection`, which IAM matches only
+   * against `arn:aws:codestar-connections:` ARNs; connections made since July 2024 have
+   * `arn:aws:codeconnections:` ARNs, whose action prefix is `codeconnections` (the service's
+   * rename notes: the prefix must match the resource's).
+   */
+  private grantConnectionUse(): void {
+    const sourceStage = this.pipeline.pipeline.node.tryFindChild('Source');
+    const roles = (sourceStage?.node.findAll() ?? []).filter((c): c is iam.Role => c instanceof iam.Role);
+    if (roles.length === 0) throw new Error(`${this.node.path}: the pipeline has no source action role to grant`);
+    for (const role of roles) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['codeconnections:UseConnection'], resources: [this.connectionArn] }),
+      );
+    }
+  }
+
+  /** Turns on `stack`'s termination protection, which the pipeline's deploy action ignores. */
+  private protectStep(stack: Stack): pipelines.CodeBuildStep {
+    const stackArn = Arn.format(
+      {
+        service: 'cloudformation',
+        region: stack.region,
+        account: stack.account,
+        resource: 'stack',
+        resourceName: `${stack.stackName}/*`,
+      },
+      Stack.of(this),
+    );
+    return new pipelines.CodeBuildStep(`Protect-${stack.stackName}`, {
+      commands: [
+        `aws cloudformation update-termination-protection --enable-termination-protection --stack-name ${stack.stackName} --region ${stack.region}`,
+      ],
+      timeout: Duration.minutes(10),
+      rolePolicyStatements: [
+        new iam.PolicyStatement({ actions: ['cloudformation:UpdateTerminationProtection'], resources: [stackArn] }),
+      ],
+    });
   }
 
   private bakeStep(wave: RolloutWave): pipelines.CodeBuildStep {

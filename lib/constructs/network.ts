@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -208,18 +208,27 @@ function natInstanceProvider(instanceType: ec2.InstanceType): ec2.NatInstancePro
   });
 }
 
+/** Longest a NAT instance may take from launch to its success signal (boot, installs, checks). */
+const NAT_SIGNAL_TIMEOUT = 'PT15M';
+
 /**
  * Turns the instance into a NAT at first boot. Replaces the provider's default commands, which
  * install iptables once and give up when cloud-init's own dnf run holds the lock (aws-cdk#36717),
  * and find the outbound interface with `route` from net-tools, which AL2023 images may lack.
  * Any failure stops the script (cloud-init logs it) rather than leaving a half-configured NAT.
+ * The last commands check the result: forwarding on, the masquerade rule loaded and saved, the
+ * iptables service running, and the internet reachable from the instance. With `signal`, the
+ * script's exit status goes to CloudFormation (cfn-signal from aws-cfn-bootstrap, which AL2023
+ * images do not ship: amazon-linux-2023#768), so a failed setup fails the instance's creation
+ * instead of surfacing later as image pulls timing out in the Service stack.
  */
-function natUserData(): ec2.UserData {
+function natUserData(signal?: ec2.Instance): ec2.UserData {
   const userData = ec2.UserData.forLinux();
+  if (signal) userData.addSignalOnExitCommand(signal);
   userData.addCommands(
     'set -euo pipefail',
-    'for attempt in $(seq 1 30); do dnf install -y iptables-services && break; sleep 10; done',
-    'rpm -q iptables-services',
+    'for attempt in $(seq 1 30); do dnf install -y iptables-services aws-cfn-bootstrap && break; sleep 10; done',
+    'rpm -q iptables-services aws-cfn-bootstrap',
     'echo "net.ipv4.ip_forward=1" > /etc/sysctl.d/90-nat-forwarding.conf',
     'sysctl -p /etc/sysctl.d/90-nat-forwarding.conf',
     "OUTBOUND=$(ip -4 route show default | awk '{ print $5; exit }')",
@@ -228,6 +237,11 @@ function natUserData(): ec2.UserData {
     // Saved for the iptables service, which restores the rules on every boot.
     'iptables-save > /etc/sysconfig/iptables',
     'systemctl enable --now iptables',
+    'test "$(sysctl -n net.ipv4.ip_forward)" = 1',
+    'iptables -t nat -C POSTROUTING -o "$OUTBOUND" -j MASQUERADE',
+    'grep -q -- "-j MASQUERADE" /etc/sysconfig/iptables',
+    'systemctl is-active --quiet iptables',
+    'curl --fail --silent --show-error --max-time 10 --retry 6 --retry-all-errors --output /dev/null https://checkip.amazonaws.com',
   );
   return userData;
 }
@@ -252,6 +266,10 @@ function hardenNatInstances(provider: ec2.NatInstanceProviderV2, vpc: ec2.Vpc, v
       { deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } },
     ];
     cfn.metadataOptions = { httpTokens: 'required', httpEndpoint: 'enabled' };
+    // Created only once its user data has verified the NAT and signalled success; the routes of
+    // the app subnets, which reference it, wait for that. Per instance, as the signal names it.
+    cfn.userData = Fn.base64(natUserData(instance).render());
+    cfn.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: NAT_SIGNAL_TIMEOUT } };
     Validations.of(instance).acknowledge({
       id: 'AwsSolutions-EC28',
       reason:

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { AppConfig, AwsRegion, EDGE_REGION } from '../config';
 import { Cdn } from '../constructs/cdn';
 import { SiteRecords } from '../constructs/dns';
+import { ValidationRecordCleanup } from '../constructs/dns/validation-record-cleanup';
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
 import { staticReplicaBucketName } from '../constructs/static-replica';
 import { EdgeFirewall } from '../constructs/waf';
@@ -100,6 +101,15 @@ export class EdgeStack extends Stack {
       subjectAlternativeNames: [`www.${config.domainName}`, originDomainName(config)],
       validation: acm.CertificateValidation.fromDns(this.hostedZone),
     });
+    if (!config.hostedZoneId) {
+      // A zone that goes with the stack must first lose the validation records CloudFormation
+      // leaves in it, or the delete (and a failed create's rollback) stops at the zone.
+      new ValidationRecordCleanup(this, 'ValidationRecordCleanup', {
+        zone: this.hostedZone,
+        certificates: [this.certificate],
+        enabled: !config.retainData,
+      });
+    }
 
     const removalPolicy = removalPolicyFor(config.retainData);
     this.firewall = new EdgeFirewall(this, 'Firewall', {

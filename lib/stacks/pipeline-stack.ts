@@ -7,9 +7,13 @@ import { AppConfig } from '../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
 import { ServiceStack, regionHealthAlarmName } from './service-stack';
 
+const DEV_DEPENDENCIES: Record<string, string> = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf-8'),
+).devDependencies;
 /** The aws-cdk CLI version package.json pins: the pipeline deploys with the CLI that synthesized. */
-const CDK_CLI_VERSION: string = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf-8'))
-  .devDependencies['aws-cdk'];
+const CDK_CLI_VERSION = DEV_DEPENDENCIES['aws-cdk'];
+/** The cdk-assets version package.json pins: asset publishing changes only with a commit. */
+const CDK_ASSETS_VERSION = DEV_DEPENDENCIES['cdk-assets'];
 
 export interface PipelineStackProps extends StackProps {
   /** A config with `delivery.pipeline` true, hence with `account` and `delivery.connectionArn`. */
@@ -49,6 +53,7 @@ export class PipelineStack extends Stack {
       bakeMinutes: config.delivery.bakeMinutes,
       imageArchitecture: config.compute.architecture,
       cliVersion: CDK_CLI_VERSION,
+      cdkAssetsVersion: CDK_ASSETS_VERSION,
       pipelineName: config.appName,
     });
   }

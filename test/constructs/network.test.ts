@@ -146,15 +146,23 @@ describe('Network with a NAT instance (dev)', () => {
     );
   });
 
+  /** The user data is Base64 of the script, or of Join('', [...]) with each reference as <Ref>. */
+  const scriptOf = (id: string) => {
+    const encoded = template.findResources('AWS::EC2::Instance')[id].Properties.UserData['Fn::Base64'];
+    const parts: unknown[] = typeof encoded === 'string' ? [encoded] : encoded['Fn::Join'][1];
+    return parts
+      .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
+      .join('')
+      .split('\n');
+  };
+
   test('user data retries the iptables install, masquerades out of the default route and persists the rules', () => {
-    // The user data is Base64(Join('', [...])): join the literal parts back into the script.
-    const userData = template.findResources('AWS::EC2::Instance')[instanceId].Properties.UserData;
-    const script = (userData['Fn::Base64'] as string).split('\n');
+    const script = scriptOf(instanceId);
     expect(script).toEqual(
       expect.arrayContaining([
         'set -euo pipefail',
         expect.stringMatching(
-          /^for attempt in \$\(seq 1 30\); do dnf install -y iptables-services && break; sleep 10; done$/,
+          /^for attempt in \$\(seq 1 30\); do dnf install -y iptables-services aws-cfn-bootstrap && break; sleep 10; done$/,
         ),
         "OUTBOUND=$(ip -4 route show default | awk '{ print $5; exit }')",
         'iptables -t nat -A POSTROUTING -o "$OUTBOUND" -j MASQUERADE',
@@ -163,6 +171,34 @@ describe('Network with a NAT instance (dev)', () => {
       ]),
     );
     expect(script.join('\n')).not.toMatch(/\broute \|/);
+  });
+
+  test('is created only once its user data has verified the NAT and signalled CloudFormation', () => {
+    const instance = template.findResources('AWS::EC2::Instance')[instanceId];
+    expect(instance.CreationPolicy).toEqual({ ResourceSignal: { Count: 1, Timeout: 'PT15M' } });
+    const script = scriptOf(instanceId);
+    // The exit trap sends the script's status, success or failure, for this very instance.
+    expect(script.slice(0, 6)).toEqual([
+      '#!/bin/bash',
+      'function exitTrap(){',
+      'exitCode=$?',
+      `/opt/aws/bin/cfn-signal --stack ${stack.stackName} --resource ${instanceId} --region ${stack.region} -e $exitCode || echo 'Failed to send Cloudformation Signal'`,
+      '}',
+      'trap exitTrap EXIT',
+    ]);
+    // The checks come last: nothing signals success before forwarding works.
+    expect(script.slice(-5)).toEqual([
+      'test "$(sysctl -n net.ipv4.ip_forward)" = 1',
+      'iptables -t nat -C POSTROUTING -o "$OUTBOUND" -j MASQUERADE',
+      'grep -q -- "-j MASQUERADE" /etc/sysconfig/iptables',
+      'systemctl is-active --quiet iptables',
+      'curl --fail --silent --show-error --max-time 10 --retry 6 --retry-all-errors --output /dev/null https://checkip.amazonaws.com',
+    ]);
+    // The app subnets' default routes through it wait for its creation, hence for the signal.
+    template.hasResourceProperties('AWS::EC2::Route', {
+      DestinationCidrBlock: '0.0.0.0/0',
+      InstanceId: { Ref: instanceId },
+    });
   });
 
   test('acknowledges only the cdk-nag findings a replaceable NAT instance cannot meet', () => {
@@ -181,11 +217,15 @@ describe('Network options', () => {
     networkTemplate({ natGateways: 1 }).resourceCountIs('AWS::EC2::NatGateway', 1);
   });
 
-  test('one NAT instance per AZ when asked for three, each routing its own AZ', () => {
+  test('one NAT instance per AZ when asked for three, each routing its own AZ and signalling for itself', () => {
     const { stack, network } = networkStack({ nat: 'instance' });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::EC2::Instance', 3);
     const ids = network.natInstances.map((i) => stack.getLogicalId(i.node.defaultChild as ec2.CfnInstance));
+    for (const id of ids) {
+      const joined = template.findResources('AWS::EC2::Instance')[id].Properties.UserData['Fn::Base64'];
+      expect(JSON.stringify(joined)).toContain(`--resource ${id} --region`);
+    }
     [1, 2, 3].forEach((n, i) =>
       template.hasResourceProperties('AWS::EC2::Route', {
         RouteTableId: { Ref: Match.stringLikeRegexp(`^NetworkVpcappSubnet${n}RouteTable`) },

@@ -57,6 +57,29 @@ describe('Edge stack', () => {
     }
   });
 
+  test('deleting a dev stack first deletes the validation records CloudFormation left in the zone it created', () => {
+    const template = Template.fromStack(dev.edge);
+    const [zoneId] = Object.keys(template.findResources('AWS::Route53::HostedZone'));
+    template.hasResourceProperties('Custom::ValidationRecordCleanup', {
+      HostedZoneId: { Ref: zoneId },
+      Enabled: 'true',
+    });
+    // The certificate waits for the cleanup, so on delete (or rollback) the cleanup runs after it.
+    const [cleanupId] = Object.keys(template.findResources('Custom::ValidationRecordCleanup'));
+    template.hasResource('AWS::CertificateManager::Certificate', { DependsOn: Match.arrayWith([cleanupId]) });
+  });
+
+  test('a retained zone keeps its validation records; a zone given by id gets no cleanup', () => {
+    Template.fromStack(prod.edge).hasResourceProperties('Custom::ValidationRecordCleanup', { Enabled: 'false' });
+    Template.fromStack(imported.edge).resourceCountIs('Custom::ValidationRecordCleanup', 0);
+  });
+
+  test('dev retains nothing: every resource goes with the stack', () => {
+    const resources = Template.fromStack(dev.edge).toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
+    const retained = Object.entries(resources).filter(([, r]) => r.DeletionPolicy && r.DeletionPolicy !== 'Delete');
+    expect(retained.map(([id]) => id)).toEqual([]);
+  });
+
   test('imports an existing hosted zone by id without a lookup', () => {
     Template.fromStack(imported.edge).resourceCountIs('AWS::Route53::HostedZone', 0);
     expect(imported.edge.hostedZone.hostedZoneId).toBe('Z0123456789ABCDEFGHIJ');

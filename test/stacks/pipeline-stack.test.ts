@@ -88,13 +88,71 @@ describe('the pipeline app (delivery.pipeline = true)', () => {
     expect(actionsOf('Deploy').map((a) => a.Name)).toEqual([
       ...first.map((name) => `${name}.Prepare`),
       ...first.map((name) => `${name}.Deploy`),
-      ...dataDeployOrder.flatMap((r) => stack(`blueprint-Data-${r}`)),
+      ...dataDeployOrder.flatMap((r) => [
+        ...stack(`blueprint-Data-${r}`),
+        `blueprint-Data-${r}.Protect-blueprint-Data-${r}`,
+      ]),
       ...stack('blueprint-Edge'),
       ...regions.flatMap((r) => [...stack(`blueprint-Service-${r}`), `blueprint-Service-${r}.Bake-${r}`]),
     ]);
     // One action per run order: nothing of a later region starts before the bake before it ends.
     const runOrders = actionsOf('Deploy').map((a) => a.RunOrder);
     expect(new Set(runOrders).size).toBe(runOrders.length);
+  });
+
+  test('turns on termination protection after each protected stack, which a pipeline deploy ignores', () => {
+    for (const region of built.config.dataDeployOrder) {
+      const name = `blueprint-Data-${region}`;
+      expect(built.data.get(region)!.terminationProtection).toBe(true);
+      const protect = actionsOf('Deploy').find((a) => a.Name === `${name}.Protect-${name}`)!;
+      const { project, spec } = buildSpecOf(protect);
+      expect(spec.phases.build.commands).toEqual([
+        `aws cloudformation update-termination-protection --enable-termination-protection --stack-name ${name} --region ${region}`,
+      ]);
+      // Its role may protect that one stack, and otherwise do only what CodeBuild needs.
+      const roleId = project.Properties.ServiceRole['Fn::GetAtt'][0];
+      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      expect(
+        statements.filter((s: { Action: unknown }) => s.Action === 'cloudformation:UpdateTerminationProtection'),
+      ).toEqual([
+        {
+          Action: 'cloudformation:UpdateTerminationProtection',
+          Effect: 'Allow',
+          Resource: `arn:aws:cloudformation:${region}:${ACCOUNT}:stack/${name}/*`,
+        },
+      ]);
+    }
+    // Unprotected stacks get no step.
+    const protectSteps = actionsOf('Deploy').filter((a) => /\.Protect-/.test(a.Name));
+    expect(protectSteps).toHaveLength(built.config.dataDeployOrder.length);
+  });
+
+  test('the source action may use the connection under the prefix of its ARN, codeconnections or codestar-connections', () => {
+    const [source] = actionsOf('Source') as (Action & { RoleArn: { 'Fn::GetAtt': [string, string] } })[];
+    const roleId = source.RoleArn['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const onConnection = statements.filter((st: { Resource: unknown }) => st.Resource === CONNECTION_ARN);
+    expect(onConnection.flatMap((st: { Action: string | string[] }) => [st.Action].flat()).sort()).toEqual([
+      'codeconnections:UseConnection',
+      'codestar-connections:UseConnection',
+    ]);
+  });
+
+  test('asset publishing installs the cdk-assets version package.json pins', () => {
+    const pinned = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf-8')).devDependencies[
+      'cdk-assets'
+    ];
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    const installs = (Object.values(template.findResources('AWS::CodeBuild::Project')) as Resource[])
+      .map((p) => JSON.parse(p.Properties.Source.BuildSpec))
+      .flatMap((spec) => spec.phases?.install?.commands ?? [])
+      .filter((command: string) => command.includes('cdk-assets'));
+    expect(installs.length).toBeGreaterThan(0);
+    for (const command of installs) expect(command).toBe(`npm install -g cdk-assets@${pinned}`);
   });
 
   test("each bake watches its region's health alarm for bakeMinutes with the shared script", () => {

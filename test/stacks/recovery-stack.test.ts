@@ -71,6 +71,16 @@ describe('the prod app with resilience.arc', () => {
     });
   });
 
+  test('turns every routing control On once, when created, before the safety rule exists', () => {
+    const [turnOnId] = Object.keys(recovery.findResources('Custom::NewRoutingControlsOn'));
+    const [clusterId] = Object.keys(recovery.findResources('AWS::Route53RecoveryControl::Cluster'));
+    recovery.hasResourceProperties('Custom::NewRoutingControlsOn', {
+      ClusterArn: { 'Fn::GetAtt': [clusterId, 'ClusterArn'] },
+      RoutingControlArns: routingControls.map(([id]) => ({ 'Fn::GetAtt': [id, 'RoutingControlArn'] })),
+    });
+    recovery.hasResource('AWS::Route53RecoveryControl::SafetyRule', { DependsOn: Match.arrayWith([turnOnId]) });
+  });
+
   test('writes each routing control ARN to an SSM parameter in its own serving region, scoped to that parameter', () => {
     // The call is JSON joined around the routing control's ARN: put the reference back in as text.
     const callOf = (joined: { 'Fn::Join': [string, unknown[]] }) =>
@@ -81,7 +91,8 @@ describe('the prod app with resilience.arc', () => {
       );
     const writers = Object.values(recovery.findResources('Custom::AWS')).map((writer) => ({
       create: callOf(writer.Properties.Create),
-      delete: JSON.parse(writer.Properties.Delete),
+      update: callOf(writer.Properties.Update),
+      delete: writer.Properties.Delete,
     }));
     expect(writers).toEqual(
       REGIONS.map((region, index) => ({
@@ -96,7 +107,9 @@ describe('the prod app with resilience.arc', () => {
             Overwrite: true,
           }),
         }),
-        delete: expect.objectContaining({ action: 'deleteParameter', region, parameters: { Name: PARAMETER } }),
+        update: expect.objectContaining({ action: 'putParameter', region }),
+        // Kept on delete: a recreated stack's writer overwrites it before the old one is deleted.
+        delete: undefined,
       })),
     );
     for (const region of REGIONS) {
@@ -104,7 +117,7 @@ describe('the prod app with resilience.arc', () => {
         PolicyDocument: {
           Statement: [
             {
-              Action: ['ssm:DeleteParameter', 'ssm:PutParameter'],
+              Action: 'ssm:PutParameter',
               Effect: 'Allow',
               Resource: {
                 'Fn::Join': ['', [`arn:aws:ssm:${region}:`, { Ref: 'AWS::AccountId' }, `:parameter${PARAMETER}`]],
@@ -229,6 +242,12 @@ describe('RecoveryControls validation', () => {
     expect(() => build({ parameterName: 'routing-control-arn' })).toThrow(
       /^recoveryControls\.parameterName = "routing-control-arn" is not allowed/,
     );
+  });
+
+  test('leaves new controls Off when asked', () => {
+    const controls = build({ turnOnNewControls: false });
+    expect(controls.initialState).toBeUndefined();
+    Template.fromStack(Stack.of(controls)).resourceCountIs('Custom::NewRoutingControlsOn', 0);
   });
 
   test('keeps more regions On when asked', () => {

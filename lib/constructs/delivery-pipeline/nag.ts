@@ -59,6 +59,12 @@ export const PIPELINE_WILDCARDS: readonly PipelineWildcard[] = [
     reason: "Self-mutation assumes this account's CDK bootstrap roles, picked by their aws-cdk:bootstrap-role tag.",
   },
   {
+    finding: /^Resource::arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack\/[A-Za-z][A-Za-z0-9-]*\/\*$/,
+    actions: /^cloudformation:UpdateTerminationProtection$/,
+    reason:
+      "Protection steps: a stack's ARN ends in an id CloudFormation picks at creation; the grant names the one stack by name.",
+  },
+  {
     finding: /^Resource::\*$/,
     actions: /^cloudwatch:DescribeAlarms$/,
     conditionKey: 'aws:RequestedRegion',

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { ConfigError } from '../../config';
 import { checkInteger } from '../validation';
 import { acknowledgeAwsCustomResourceProvider } from '../nag';
+import { NewRoutingControlsOn } from './new-routing-controls-on';
 
 /** ARC's control plane: clusters, control panels, routing controls and safety rules live here only. */
 export const RECOVERY_CONTROL_REGION = 'us-west-2';
@@ -43,6 +44,13 @@ export interface RecoveryControlsProps {
    */
   readonly minRegionsOn?: number;
   /**
+   * Turn each routing control On once, when it is created (`NewRoutingControlsOn`); ARC creates
+   * them Off, and a region whose control is Off is out of DNS. Off leaves every new control Off
+   * until an operator turns it On.
+   * @default true
+   */
+  readonly turnOnNewControls?: boolean;
+  /**
    * Config section the props come from; validation errors name `<configPath>.<prop>`.
    * @default 'recoveryControls'
    */
@@ -67,9 +75,12 @@ const SAFETY_RULE_WAIT_MS = 5000;
  * or not (about US$2.50 an hour, ~US$1,800 a month, at the time of writing; see
  * docs/decisions/0008), and an account may have two.
  *
- * New routing controls start Off (confirm it on the first deploy with `get-routing-control-state`).
- * Turn them all On in one call through a cluster endpoint before any health check follows them:
- * a region whose control is Off is out of DNS.
+ * ARC creates routing controls Off, and a region whose control is Off is out of DNS: unless
+ * `turnOnNewControls` is false, each control is turned On once, when created, before the safety
+ * rule exists and before any health check follows it; later deploys never change a state.
+ *
+ * The SSM parameters it writes are kept when it is deleted: a stack recreated, or a writer
+ * replaced, overwrites them, and a delete never removes what a newer writer put there.
  *
  * aws-cdk-lib has L1s only for AWS::Route53RecoveryControl::*, so this construct wraps them. The
  * routing controls are created one after another: ARC answers concurrent changes to one control
@@ -82,6 +93,8 @@ export class RecoveryControls extends Construct {
   public readonly routingControls: ReadonlyMap<string, arc.CfnRoutingControl>;
   /** Refuses any change that would leave fewer than `minRegionsOn` routing controls On. */
   public readonly safetyRule: arc.CfnSafetyRule;
+  /** Turns each new routing control On once; undefined with `turnOnNewControls` false. */
+  public readonly initialState?: NewRoutingControlsOn;
 
   constructor(scope: Construct, id: string, props: RecoveryControlsProps) {
     super(scope, id);
@@ -139,12 +152,20 @@ export class RecoveryControls extends Construct {
     }
     this.routingControls = routingControls;
     const arns = [...routingControls.values()].map((control) => control.attrRoutingControlArn);
+    if (props.turnOnNewControls ?? true) {
+      this.initialState = new NewRoutingControlsOn(this, 'NewControlsOn', {
+        clusterArn: this.cluster.attrClusterArn,
+        routingControlArns: arns,
+      });
+    }
     this.safetyRule = new arc.CfnSafetyRule(this, 'SafetyRule', {
       name: `${name}-at-least-${minRegionsOn}-on`,
       controlPanelArn: this.controlPanel.attrControlPanelArn,
       assertionRule: { assertedControls: arns, waitPeriodMs: SAFETY_RULE_WAIT_MS },
       ruleConfig: { type: 'ATLEAST', threshold: minRegionsOn, inverted: false },
     });
+    // Controls turned On before the rule exists: the rule never sees them all Off.
+    if (this.initialState) this.safetyRule.node.addDependency(this.initialState);
 
     // A parameter writer's logs hold nothing worth keeping past a month, or past the stack.
     const logGroup = new logs.LogGroup(this, 'ParameterWriterLogs', {
@@ -170,7 +191,13 @@ export class RecoveryControls extends Construct {
     return control.attrRoutingControlArn;
   }
 
-  /** Puts `value` into the SSM parameter `name` in `region`, and deletes it with this construct. */
+  /**
+   * Puts `value` into the SSM parameter `name` in `region`, on create and on every update; a
+   * delete leaves it. Deleting it would race a newer writer: when the stack is recreated or a
+   * writer replaced, CloudFormation creates the new writer (which overwrites) before it deletes
+   * the old one, and a delete then would remove the new value, failing the next Service deploy.
+   * A parameter left behind after ARC is turned off is read by nothing (runbook: region evacuation).
+   */
   private writeParameter(region: string, name: string, value: string, logGroup: logs.ILogGroup): void {
     const put: cr.AwsSdkCall = {
       service: 'SSM',
@@ -188,16 +215,9 @@ export class RecoveryControls extends Construct {
     new cr.AwsCustomResource(this, `Parameter-${region}`, {
       onCreate: put,
       onUpdate: put,
-      onDelete: {
-        service: 'SSM',
-        action: 'deleteParameter',
-        region,
-        parameters: { Name: name },
-        ignoreErrorCodesMatching: 'ParameterNotFound',
-      },
       policy: cr.AwsCustomResourcePolicy.fromStatements([
         new iam.PolicyStatement({
-          actions: ['ssm:PutParameter', 'ssm:DeleteParameter'],
+          actions: ['ssm:PutParameter'],
           resources: [
             Stack.of(this).formatArn({
               service: 'ssm',

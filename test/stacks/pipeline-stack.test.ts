@@ -84,10 +84,13 @@ describe('the pipeline app (delivery.pipeline = true)', () => {
   test('deploys the account, keys, data and edge first, then the services one region at a time from the canary, each baking before the next', () => {
     const { regions, dataDeployOrder } = built.config;
     const stack = (name: string) => [`${name}.Prepare`, `${name}.Deploy`];
-    const first = ['blueprint-Account', ...[...built.keys.keys()].map((r) => `blueprint-Keys-${r}`)];
+    // The Account and Keys stacks depend on nothing, so they deploy together, in name order.
+    const keys = [...built.keys.keys()].map((r) => `blueprint-Keys-${r}`).sort();
+    const first = ['blueprint-Account', ...keys];
     expect(actionsOf('Deploy').map((a) => a.Name)).toEqual([
       ...first.map((name) => `${name}.Prepare`),
       ...first.map((name) => `${name}.Deploy`),
+      ...keys.map((name) => `${name}.Protect-${name}`),
       ...dataDeployOrder.flatMap((r) => [
         ...stack(`blueprint-Data-${r}`),
         `blueprint-Data-${r}.Protect-blueprint-Data-${r}`,
@@ -95,9 +98,13 @@ describe('the pipeline app (delivery.pipeline = true)', () => {
       ...stack('blueprint-Edge'),
       ...regions.flatMap((r) => [...stack(`blueprint-Service-${r}`), `blueprint-Service-${r}.Bake-${r}`]),
     ]);
-    // One action per run order: nothing of a later region starts before the bake before it ends.
-    const runOrders = actionsOf('Deploy').map((a) => a.RunOrder);
+    // From the primary's Data stack on, one action per run order: nothing of a later region starts
+    // before the one before it (and its bake) ends. Everything before it runs earlier.
+    const actions = actionsOf('Deploy');
+    const primaryData = actions.findIndex((a) => a.Name === `blueprint-Data-${dataDeployOrder[0]}.Prepare`);
+    const runOrders = actions.slice(primaryData).map((a) => a.RunOrder);
     expect(new Set(runOrders).size).toBe(runOrders.length);
+    expect(Math.max(...actions.slice(0, primaryData).map((a) => a.RunOrder))).toBeLessThan(runOrders[0]);
   });
 
   test('turns on termination protection after each protected stack, which a pipeline deploy ignores', () => {
@@ -124,9 +131,9 @@ describe('the pipeline app (delivery.pipeline = true)', () => {
         },
       ]);
     }
-    // Unprotected stacks get no step.
+    // Unprotected stacks get no step; the Keys stacks are protected like the Data stacks.
     const protectSteps = actionsOf('Deploy').filter((a) => /\.Protect-/.test(a.Name));
-    expect(protectSteps).toHaveLength(built.config.dataDeployOrder.length);
+    expect(protectSteps).toHaveLength(built.config.dataDeployOrder.length + built.keys.size);
   });
 
   test('the source action may use the connection under the prefix of its ARN, codeconnections or codestar-connections', () => {

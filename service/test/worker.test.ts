@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { eventually, json, login, metricSum, putItem, TestEnv, type RunningApi, type RunningWorker } from "./helpers/env.js";
 import { TcpProxy } from "./helpers/proxy.js";
 import { integrationSkip, PG_HOST, PG_PORT } from "./helpers/servers.js";
+import { shardIndexFor } from "../src/db/routing.js";
 
 const skip = await integrationSkip();
 
@@ -19,7 +20,8 @@ describe("work queue and worker", { skip }, () => {
 
   before(async () => {
     env = await TestEnv.create({ maxReceiveCount: 3 });
-    api = await env.startApi("a", { NEAR_CACHE_TTL_MS: "60000" });
+    // Functional test: no event-loop shedding on a busy machine (shedding.test.ts covers it).
+    api = await env.startApi("a", { NEAR_CACHE_TTL_MS: "60000", MAX_EVENT_LOOP_DELAY_MS: "0" });
     cookie = await login(api.url, "jobs");
   });
   after(async () => {
@@ -63,6 +65,29 @@ describe("work queue and worker", { skip }, () => {
       `SELECT job_id FROM "${env.schema(0)}".processed_jobs UNION ALL SELECT job_id FROM "${env.schema(1)}".processed_jobs`,
     );
     assert.equal(rows.filter((r) => r.job_id === "pay-42").length, 1);
+  });
+
+  it("scopes the dedupe key to the item: one idempotencyKey for two items on the same shard applies to both", async () => {
+    env.fauxqs.spy.clear();
+    // Two ids the jump hash puts on the same shard, so they share one processed_jobs table.
+    const first = "scope-0";
+    const second = Array.from({ length: 50 }, (_, i) => `scope-${i + 1}`).find((id) => shardIndexFor(id, env.shardCount) === shardIndexFor(first, env.shardCount)) as string;
+    for (const id of [first, second]) assert.equal((await putItem(api.url, cookie, id, { name: id })).status, 200);
+    for (const id of [first, second]) {
+      assert.equal((await enqueue({ type: "item.increment", itemId: id, by: 7, idempotencyKey: "same-key" })).status, 202);
+    }
+    await env.fauxqs.spy.waitForMessages({ service: "sqs", queueName: "work" }, { count: 2, status: "consumed", timeout: 5000 });
+    await eventually(async () => (await item(first)).counter === 7 && (await item(second)).counter === 7, 3000);
+  });
+
+  it("a dedupe key stored before the key was scoped still counts as taken for every item", async () => {
+    env.fauxqs.spy.clear();
+    const shard = shardIndexFor("scope-0", env.shardCount);
+    // What migration 004 leaves of a row written by the unscoped worker.
+    await env.admin.query(`INSERT INTO "${env.schema(shard)}".processed_jobs (job_id) VALUES ('before-upgrade')`);
+    assert.equal((await enqueue({ type: "item.increment", itemId: "scope-0", by: 1, idempotencyKey: "before-upgrade" })).status, 202);
+    await env.fauxqs.spy.waitForMessage({ service: "sqs", queueName: "work" }, "consumed", 5000);
+    assert.equal((await item("scope-0")).counter, 7, "treated as a duplicate");
   });
 
   it("moves poison messages to the DLQ after maxReceiveCount failed attempts", async () => {

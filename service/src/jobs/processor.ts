@@ -34,7 +34,15 @@ export async function processJob(items: ItemService, body: string): Promise<JobO
   const job = jobMessage.parse(JSON.parse(body));
   const shard = items.router.shardFor(job.itemId);
   const changed = await shard.transaction(async (tx): Promise<Item | null> => {
-    const claimed = await tx.query("INSERT INTO processed_jobs (job_id) VALUES ($1) ON CONFLICT DO NOTHING", [job.id]);
+    // The key is (item, user, id). A row from before the key was scoped (item_id and client_id
+    // '', migration 004) still claims its id for every item until it is pruned.
+    const claimed = await tx.query(
+      `INSERT INTO processed_jobs (item_id, client_id, job_id)
+       SELECT $1, $2, $3
+       WHERE NOT EXISTS (SELECT 1 FROM processed_jobs WHERE item_id = '' AND client_id = '' AND job_id = $3)
+       ON CONFLICT DO NOTHING`,
+      [job.itemId, job.userId ?? "", job.id],
+    );
     if (claimed.rowCount === 0) return null;
     const item = await incrementCounter(tx, job.itemId, job.by);
     if (!item) throw new Error(`item ${job.itemId} not found`);

@@ -71,6 +71,7 @@ const envSchema = z.object({
   COOKIE_SECURE: bool(true),
 
   WORK_QUEUE_URL: z.url(),
+  WORK_DLQ_URL: optionalString.pipe(z.url().optional()),
   INVALIDATION_TOPIC_ARN: optionalString,
   INVALIDATION_QUEUE_URL: optionalString.pipe(z.url().optional()),
   INVALIDATION_WAIT_SECONDS: int(20, 0, 20),

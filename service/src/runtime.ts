@@ -237,6 +237,8 @@ export class WorkerService {
         waitSeconds: config.WORKER_WAIT_SECONDS,
         batchSize: config.WORKER_BATCH_SIZE,
         handle: createJobHandler(this.core.items, this.core.log, this.core.metrics),
+        deadLetterQueueUrl: config.WORK_DLQ_URL,
+        onPoison: (_message, deadLettered) => this.core.metrics.count("JobsProcessed", 1, { Outcome: deadLettered ? "dead_lettered" : "failed" }),
       },
       this.core.log,
       this.core.metrics,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import { after, before, describe, it } from "node:test";
 import { eventually, json, login, metricSum, putItem, TestEnv, type RunningApi, type RunningWorker } from "./helpers/env.js";
 import { TcpProxy } from "./helpers/proxy.js";
@@ -90,16 +90,39 @@ describe("work queue and worker", { skip }, () => {
     assert.equal((await item("scope-0")).counter, 7, "treated as a duplicate");
   });
 
-  it("moves poison messages to the DLQ after maxReceiveCount failed attempts", async () => {
+  it("moves a message that can never succeed (not JSON, not a job) to the DLQ at once, without a retry", async () => {
     env.fauxqs.spy.clear();
+    const failedBefore = metricSum(worker.metricLines, "JobsProcessed", { Outcome: "failed" });
     await env.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.work.queueUrl, MessageBody: "not json" }));
+    await env.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.work.queueUrl, MessageBody: '{"type":"item.decrement","itemId":"j-1"}' }));
+    const dead: Message[] = [];
+    await eventually(async () => {
+      dead.push(...(await env.receive(env.queues.workDlq.queueUrl)));
+      return dead.length >= 2;
+    }, 10000);
+    assert.deepEqual(dead.map((m) => m.Body).sort(), ["not json", '{"type":"item.decrement","itemId":"j-1"}']);
+    const reasons = dead.map((m) => m.MessageAttributes?.DeadLetterReason?.StringValue ?? "").sort();
+    assert.match(reasons[0] ?? "", /^not JSON/);
+    assert.match(reasons[1] ?? "", /^not a job/);
+    assert.ok(dead.every((m) => m.MessageAttributes?.SourceMessageId?.StringValue), "the source message id travels along");
+    await eventually(() => env.fauxqs.inspectQueue("work")?.messages.inflight.length === 0, 3000);
+    await worker.worker.core.metrics.flush();
+    assert.equal(metricSum(worker.metricLines, "JobsProcessed", { Outcome: "dead_lettered" }), 2);
+    assert.equal(metricSum(worker.metricLines, "JobsProcessed", { Outcome: "failed" }) - failedBefore, 0, "received once, not retried");
+    // Purge the DLQ copies: the next case counts what reaches it.
+    for (const m of dead) await env.sqs.send(new DeleteMessageCommand({ QueueUrl: env.queues.workDlq.queueUrl, ReceiptHandle: m.ReceiptHandle as string }));
+  });
+
+  it("retries a job that may still succeed (its item is missing) and leaves it to the redrive policy after maxReceiveCount attempts", async () => {
+    env.fauxqs.spy.clear();
+    const failedBefore = metricSum(worker.metricLines, "JobsProcessed", { Outcome: "failed" });
     assert.equal((await enqueue({ type: "item.increment", itemId: "no-such-item", by: 1, idempotencyKey: "ghost" })).status, 202);
     // Visibility timeout is 1 s: three receives take about three seconds.
-    await env.fauxqs.spy.waitForMessages({ service: "sqs", queueName: "work" }, { count: 2, status: "dlq", timeout: 10000 });
+    await env.fauxqs.spy.waitForMessages({ service: "sqs", queueName: "work" }, { count: 1, status: "dlq", timeout: 10000 });
     const dead = await env.receive(env.queues.workDlq.queueUrl);
-    assert.deepEqual(dead.map((m) => m.Body?.startsWith("{") ? JSON.parse(m.Body).id : m.Body).sort(), ["ghost", "not json"]);
+    assert.deepEqual(dead.map((m) => JSON.parse(m.Body ?? "").id), ["ghost"]);
     await worker.worker.core.metrics.flush();
-    assert.equal(metricSum(worker.metricLines, "JobsProcessed", { Outcome: "failed" }), 6, "each message failed maxReceiveCount = 3 times");
+    assert.equal(metricSum(worker.metricLines, "JobsProcessed", { Outcome: "failed" }) - failedBefore, 3, "failed maxReceiveCount = 3 times");
     const { rows } = await env.admin.query(
       `SELECT job_id FROM "${env.schema(0)}".processed_jobs WHERE job_id = 'ghost' UNION ALL SELECT job_id FROM "${env.schema(1)}".processed_jobs WHERE job_id = 'ghost'`,
     );

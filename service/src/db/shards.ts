@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import type { Config, ShardConfig } from "../config.js";
 import { classifyDbError, DependencyError } from "../errors.js";
-import type { Logger } from "../log.js";
+import { ThrottledLog, type Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { credentialsProviders, withFreshCredentials, type CredentialsProvider } from "./credentials.js";
 import { shardIndexFor } from "./routing.js";
@@ -85,6 +85,7 @@ export class Shard {
   queries = 0;
   private pools: Pools | undefined;
   private readonly retiring = new Set<Promise<void>>();
+  private readonly idleErrors: ThrottledLog;
 
   constructor(
     readonly config: ShardConfig,
@@ -93,6 +94,7 @@ export class Shard {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
+    this.idleErrors = new ThrottledLog(log);
     // Fixed credentials are known now; a secret's are fetched by start() or the first query.
     const known = credentials.current;
     if (known) this.pools = this.open(known.username);
@@ -134,8 +136,9 @@ export class Shard {
       reader: new pg.Pool(connectionConfig(this.serviceConfig, this.config, this.config.readerHost, "reader", login)),
     };
     // An idle client losing its connection emits 'error' on the pool; unhandled, it would crash the process.
+    // A database outage fails every idle connection at once: one line per shard and interval.
     for (const role of ["writer", "reader"] as const) {
-      pools[role].on("error", (err) => this.log.warn({ err, shard: this.name, role }, "idle database connection failed"));
+      pools[role].on("error", (err) => this.idleErrors.warn("idle", err, "idle database connection failed", { shard: this.name, role }));
     }
     return pools;
   }

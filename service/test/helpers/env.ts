@@ -131,6 +131,7 @@ export class TestEnv {
       SESSION_SECRET: "test-secret-test-secret-test-secret-0123",
       COOKIE_SECURE: "false",
       WORK_QUEUE_URL: this.queues.work.queueUrl,
+      WORK_DLQ_URL: this.queues.workDlq.queueUrl,
       INVALIDATION_TOPIC_ARN: region === "a" ? this.queues.topicA : this.queues.topicB,
       INVALIDATION_QUEUE_URL: region === "a" ? this.queues.invA.queueUrl : this.queues.invB.queueUrl,
       INVALIDATION_WAIT_SECONDS: "1",
@@ -180,7 +181,7 @@ export class TestEnv {
   /** Receives up to 10 messages (no delete) from a queue. */
   async receive(queueUrl: string, waitSeconds = 1): Promise<Message[]> {
     const res = await this.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: waitSeconds, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ["All"] }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: waitSeconds, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ["All"], MessageAttributeNames: ["All"] }),
     );
     return res.Messages ?? [];
   }

@@ -43,7 +43,10 @@ describe("dependency faults", { skip }, () => {
       const loginRes = await fetch(`${noRedis.url}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"userId":"x"}' });
       assert.equal(loginRes.status, 503);
       assert.ok(loginRes.headers.get("retry-after"));
-      assert.equal((await json(loginRes)).dependency, "cache");
+      assert.equal((await json(loginRes)).dependency, "cache", "the login rate limit fails open: the session store answers");
+      const jobRes = await fetch(`${noRedis.url}/api/jobs`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: '{"type":"item.increment","itemId":"f-1"}' });
+      assert.equal(jobRes.status, 503, "a job needs its session, which lives in Redis");
+      assert.equal((await json(jobRes)).dependency, "cache");
 
       // The daily-active-users gauge cannot be read: the flush writes what it has, then reports that.
       await assert.rejects(noRedis.api.core.metrics.flush(), /enableOfflineQueue/);
@@ -123,7 +126,7 @@ describe("dependency faults", { skip }, () => {
       assert.equal(row.payload.key, "f-q");
       assert.ok(row.last_error, "the failure is recorded");
 
-      const job = await fetch(`${api.url}/api/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"type":"item.increment","itemId":"f-q"}' });
+      const job = await fetch(`${api.url}/api/jobs`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: '{"type":"item.increment","itemId":"f-q"}' });
       assert.equal(job.status, 503, "enqueueing needs the queue: 503, the client retries");
 
       sqsProxy.restore();

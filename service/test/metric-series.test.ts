@@ -149,8 +149,8 @@ describe("metric series: what a healthy run emits (metric-series.json)", { skip 
     await expectStatus(fetch(`${a2.url}/api/items/ms-1`), 200, "near hit on the other task");
     await expectStatus(fetch(`${a1.url}/api/items/ms-none`), 404, "missing item");
     await expectStatus(fetch(`${a1.url}/api/items/not.an.id`), 400, "invalid id");
-    await expectStatus(post(`${a1.url}/api/jobs`, { type: "item.increment", itemId: "ms-1" }), 202, "job");
-    await expectStatus(post(`${a1.url}/api/jobs`, { type: "nope" }), 400, "invalid job");
+    await expectStatus(post(`${a1.url}/api/jobs`, { type: "item.increment", itemId: "ms-1" }, cookie), 202, "job");
+    await expectStatus(post(`${a1.url}/api/jobs`, { type: "nope" }, cookie), 400, "invalid job");
     await eventually(async () => {
       const { rows } = await env.admin.query<{ counter: string }>(
         Array.from({ length: env.shardCount }, (_, i) => `SELECT counter FROM "${env.schema(i)}".items WHERE id = 'ms-1'`).join(" UNION ALL "),

@@ -15,8 +15,8 @@ describe("work queue and worker", { skip }, () => {
   let cookie: string;
 
   const item = async (id: string) => json(await fetch(`${api.url}/api/items/${id}`));
-  const enqueue = (body: Record<string, unknown>) =>
-    fetch(`${api.url}/api/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const enqueue = (body: Record<string, unknown>, as = cookie) =>
+    fetch(`${api.url}/api/jobs`, { method: "POST", headers: { "content-type": "application/json", cookie: as }, body: JSON.stringify(body) });
 
   before(async () => {
     env = await TestEnv.create({ maxReceiveCount: 3 });
@@ -35,7 +35,7 @@ describe("work queue and worker", { skip }, () => {
     const [message] = await env.receive(env.queues.work.queueUrl);
     assert.ok(message);
     const body = JSON.parse(message.Body ?? "");
-    assert.deepEqual({ ...body, enqueuedAt: undefined }, { id: "enqueue-only", type: "item.increment", itemId: "j-0", by: 2, enqueuedAt: undefined });
+    assert.deepEqual({ ...body, enqueuedAt: undefined }, { id: "enqueue-only", type: "item.increment", itemId: "j-0", by: 2, userId: "jobs", enqueuedAt: undefined });
     assert.equal((await enqueue({ type: "nope" })).status, 400);
     // Purge it: the worker tests below start from an empty queue.
     env.fauxqs.reset();
@@ -80,6 +80,15 @@ describe("work queue and worker", { skip }, () => {
     await eventually(async () => (await item(first)).counter === 7 && (await item(second)).counter === 7, 3000);
   });
 
+  it("scopes the dedupe key to the user: one idempotencyKey from two users for one item applies both", async () => {
+    env.fauxqs.spy.clear();
+    const other = await login(api.url, "jobs-other");
+    assert.equal((await enqueue({ type: "item.increment", itemId: "scope-0", by: 1, idempotencyKey: "per-user" })).status, 202);
+    assert.equal((await enqueue({ type: "item.increment", itemId: "scope-0", by: 1, idempotencyKey: "per-user" }, other)).status, 202);
+    await env.fauxqs.spy.waitForMessages({ service: "sqs", queueName: "work" }, { count: 2, status: "consumed", timeout: 5000 });
+    await eventually(async () => (await item("scope-0")).counter === 9, 3000);
+  });
+
   it("a dedupe key stored before the key was scoped still counts as taken for every item", async () => {
     env.fauxqs.spy.clear();
     const shard = shardIndexFor("scope-0", env.shardCount);
@@ -87,7 +96,7 @@ describe("work queue and worker", { skip }, () => {
     await env.admin.query(`INSERT INTO "${env.schema(shard)}".processed_jobs (job_id) VALUES ('before-upgrade')`);
     assert.equal((await enqueue({ type: "item.increment", itemId: "scope-0", by: 1, idempotencyKey: "before-upgrade" })).status, 202);
     await env.fauxqs.spy.waitForMessage({ service: "sqs", queueName: "work" }, "consumed", 5000);
-    assert.equal((await item("scope-0")).counter, 7, "treated as a duplicate");
+    assert.equal((await item("scope-0")).counter, 9, "treated as a duplicate");
   });
 
   it("moves a message that can never succeed (not JSON, not a job) to the DLQ at once, without a retry", async () => {

@@ -130,6 +130,9 @@ export class TestEnv {
       REDIS_CONNECT_TIMEOUT_MS: "500",
       SESSION_SECRET: "test-secret-test-secret-test-secret-0123",
       COOKIE_SECURE: "false",
+      // Far above what a functional test sends from its one address; abuse.test.ts tests the limits.
+      LOGIN_RATE_LIMIT_PER_MINUTE: "10000",
+      JOBS_RATE_LIMIT_PER_MINUTE: "10000",
       WORK_QUEUE_URL: this.queues.work.queueUrl,
       WORK_DLQ_URL: this.queues.workDlq.queueUrl,
       INVALIDATION_TOPIC_ARN: region === "a" ? this.queues.topicA : this.queues.topicB,

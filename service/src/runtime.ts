@@ -103,13 +103,13 @@ class Core {
     if (this.config.MIGRATE_ON_START) {
       await migrateAll(this.config, this.log, undefined, this.router.shards.map((s) => s.credentials));
     }
-    // Start even without Redis: reads fall back to the database and readiness says "degraded".
+    // Start even without Redis: reads fall back to the database; readiness answers 503 until it is back.
     // Subscribing before serving means this task never misses a near-cache eviction.
     const [ready, subscribed] = await Promise.all([
       waitReady(this.redis, this.config.REDIS_CONNECT_TIMEOUT_MS),
       this.options.subscribe ? this.bus.start(this.config.REDIS_CONNECT_TIMEOUT_MS) : true,
     ]);
-    if (!ready || !subscribed) this.log.warn("redis not reachable at start-up; running degraded");
+    if (!ready || !subscribed) this.log.warn("redis not reachable at start-up; serving reads from the database, not ready until it is back");
   }
 
   startBackground(): void {
@@ -149,7 +149,7 @@ export class ApiService {
       },
       metrics,
     );
-    this.readiness = new Readiness(this.core.router, this.core.redis, { timeoutMs: config.READY_TIMEOUT_MS, cacheMs: config.READINESS_CACHE_MS });
+    this.readiness = new Readiness(this.core.router, this.core.redis, { timeoutMs: config.READY_TIMEOUT_MS, cacheMs: config.READINESS_CACHE_MS, log });
     const activeUsers = new ActiveUsers(this.core.redis, config.REDIS_KEY_PREFIX, metrics, log);
     metrics.addCollector(async () => metrics.gauge("DailyActiveUsers", await activeUsers.count()));
     if (config.INVALIDATION_QUEUE_URL) {

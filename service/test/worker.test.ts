@@ -122,6 +122,24 @@ describe("work queue and worker", { skip }, () => {
     for (const m of dead) await env.sqs.send(new DeleteMessageCommand({ QueueUrl: env.queues.workDlq.queueUrl, ReceiptHandle: m.ReceiptHandle as string }));
   });
 
+  it("dead-letters at once a job the database refuses for good (a counter beyond the bigint range)", async () => {
+    env.fauxqs.spy.clear();
+    assert.equal((await putItem(api.url, cookie, "j-max", { name: "at the top" })).status, 200);
+    await env.admin.query(`UPDATE "${env.schema(shardIndexFor("j-max", env.shardCount))}".items SET counter = 9223372036854775807 WHERE id = 'j-max'`);
+    const failedBefore = metricSum(worker.metricLines, "JobsProcessed", { Outcome: "failed" });
+    assert.equal((await enqueue({ type: "item.increment", itemId: "j-max", by: 1, idempotencyKey: "overflow" })).status, 202);
+    const dead: Message[] = [];
+    await eventually(async () => {
+      dead.push(...(await env.receive(env.queues.workDlq.queueUrl)));
+      return dead.length >= 1;
+    }, 10000);
+    assert.equal(JSON.parse(dead[0]?.Body ?? "").id, "overflow");
+    assert.match(dead[0]?.MessageAttributes?.DeadLetterReason?.StringValue ?? "", /out of range/);
+    await worker.worker.core.metrics.flush();
+    assert.equal(metricSum(worker.metricLines, "JobsProcessed", { Outcome: "failed" }) - failedBefore, 0, "not retried");
+    for (const m of dead) await env.sqs.send(new DeleteMessageCommand({ QueueUrl: env.queues.workDlq.queueUrl, ReceiptHandle: m.ReceiptHandle as string }));
+  });
+
   it("retries a job that may still succeed (its item is missing) and leaves it to the redrive policy after maxReceiveCount attempts", async () => {
     env.fauxqs.spy.clear();
     const failedBefore = metricSum(worker.metricLines, "JobsProcessed", { Outcome: "failed" });
@@ -157,6 +175,22 @@ describe("work queue and worker", { skip }, () => {
       assert.equal(env.fauxqs.inspectQueue("work")?.messages.ready.length, 0);
     } finally {
       await slowDb.close();
+    }
+  });
+  it("keeps a poison message the dead-letter queue refuses: the redrive policy moves it later, nothing is lost", async () => {
+    // The worker of the earlier cases has stopped; this one names a DLQ that does not exist.
+    const refusing = await env.startWorker("a", { WORK_DLQ_URL: `${env.fauxqs.address}/000000000000/no-such-dlq` });
+    try {
+      env.fauxqs.spy.clear();
+      await env.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.work.queueUrl, MessageBody: "still not json" }));
+      await env.fauxqs.spy.waitForMessages({ service: "sqs", queueName: "work" }, { count: 1, status: "dlq", timeout: 10000 });
+      const dead = await env.receive(env.queues.workDlq.queueUrl);
+      assert.deepEqual(dead.map((m) => m.Body), ["still not json"]);
+      await refusing.worker.core.metrics.flush();
+      assert.equal(metricSum(refusing.metricLines, "JobsProcessed", { Outcome: "failed" }), 3, "kept on each of maxReceiveCount = 3 receives");
+      assert.equal(metricSum(refusing.metricLines, "JobsProcessed", { Outcome: "dead_lettered" }), 0);
+    } finally {
+      await refusing.stop();
     }
   });
 });

@@ -56,7 +56,7 @@ export function cacheNode(d: DataView): RegionRow {
     failureMode: 'Cache primary node failure',
     detection: 'ElastiCache monitors the primary',
     recovery: auto
-      ? 'the replica with the least lag is promoted and the primary endpoint follows it; the failed node is replaced; meanwhile reads fall back to the database (`/readyz` stays 200 without the cache)'
+      ? 'the replica with the least lag is promoted and the primary endpoint follows it; the failed node is replaced; meanwhile reads fall back to the database, and logins and writes (sessions) answer 503, as does `/readyz`: a failover shorter than the detection time of the DNS check keeps the region in DNS'
       : 'no automatic failover: ElastiCache replaces the node; reads fall back to the database meanwhile',
     rto: auto
       ? {

@@ -128,6 +128,8 @@ export class ServiceStack extends RegionalStack {
       containerPort: 8080,
       // Only the primary region's writers accept DDL; forwarded writes cannot migrate.
       // SERVICE_NAME is the `Service` dimension of the business metrics.
+      // TRUST_PROXY_HOPS: the client address is in X-Forwarded-For, as CloudFront and then the ALB
+      // append it; the service's per-address login rate limit keys on it.
       environment: {
         ...environment,
         SERVICE_NAME: 'api',
@@ -136,6 +138,7 @@ export class ServiceStack extends RegionalStack {
         ...Object.fromEntries(
           migrationSecrets.map((secret, i) => [`SHARD_${i}_MIGRATION_SECRET_ARN`, secret.secretArn]),
         ),
+        TRUST_PROXY_HOPS: '2',
       },
       configPath: 'compute.api',
     });
@@ -144,7 +147,8 @@ export class ServiceStack extends RegionalStack {
       cpu: compute.worker.cpu,
       memoryMiB: compute.worker.memoryMiB,
       command: ['node', '--enable-source-maps', 'dist/worker.js'],
-      environment: { ...environment, SERVICE_NAME: 'worker' },
+      // A job that can never succeed is sent to the DLQ at once rather than retried into it.
+      environment: { ...environment, SERVICE_NAME: 'worker', WORK_DLQ_URL: data.workQueue.deadLetterQueue.queueUrl },
       configPath: 'compute.worker',
     });
     // Migrations read the master secrets (GetSecretValue, DescribeSecret on exactly those ARNs)
@@ -256,10 +260,11 @@ export class ServiceStack extends RegionalStack {
     for (const task of [apiTask, workerTask]) data.invalidation.topic.grantPublish(task.taskRole);
     data.invalidation.queue.grantConsumeMessages(apiTask.taskRole);
     data.workQueue.queue.grantSendMessages(apiTask.taskRole);
-    // The KMS action families those grants add (the api's SQS send also re-encrypts).
+    data.workQueue.deadLetterQueue.grantSendMessages(workerTask.taskRole);
+    // The KMS action families those grants add (an SQS send also re-encrypts).
     const kmsFamilies = [
       [apiTask, ['kms:GenerateDataKey*', 'kms:ReEncrypt*']],
-      [workerTask, ['kms:GenerateDataKey*']],
+      [workerTask, ['kms:GenerateDataKey*', 'kms:ReEncrypt*']],
     ] as const;
     for (const [task, actions] of kmsFamilies) {
       for (const action of actions) {

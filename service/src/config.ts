@@ -69,8 +69,13 @@ const envSchema = z.object({
   SESSION_TTL_SECONDS: int(86400, 60),
   SESSION_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sid"),
   COOKIE_SECURE: bool(true),
+  SESSION_MAX_PER_USER: int(5, 1, 1000),
+  TRUST_PROXY_HOPS: int(0, 0, 10),
+  LOGIN_RATE_LIMIT_PER_MINUTE: int(20, 0),
+  JOBS_RATE_LIMIT_PER_MINUTE: int(60, 0),
 
   WORK_QUEUE_URL: z.url(),
+  WORK_DLQ_URL: optionalString.pipe(z.url().optional()),
   INVALIDATION_TOPIC_ARN: optionalString,
   INVALIDATION_QUEUE_URL: optionalString.pipe(z.url().optional()),
   INVALIDATION_WAIT_SECONDS: int(20, 0, 20),

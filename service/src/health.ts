@@ -1,15 +1,19 @@
 import type { Redis } from "ioredis";
 import { performance } from "node:perf_hooks";
 import type { ShardRouter } from "./db/shards.js";
+import { ThrottledLog, type Logger } from "./log.js";
 import { withTimeout } from "./util.js";
 
-export type ReadinessStatus = "ok" | "degraded" | "unavailable" | "draining";
+export type ReadinessStatus = "ok" | "unavailable" | "draining";
 
 export interface ReadinessReport {
   status: ReadinessStatus;
   db: Record<string, "up" | "down">;
   cache: "up" | "down";
-  /** Why a dependency is reported down, keyed like "shard-0.reader" or "cache". */
+  /**
+   * Why a dependency is reported down, keyed like "shard-0.reader" or "cache". For the logs
+   * only: raw errors name hosts and ports, and /readyz is public.
+   */
   errors: Record<string, string>;
 }
 
@@ -18,14 +22,18 @@ export interface ReadinessOptions {
   timeoutMs: number;
   /** How long a round of probes answers later checks (READINESS_CACHE_MS); 0: every check probes. */
   cacheMs: number;
+  /** Where a failed probe's error goes (throttled): the public answer does not carry it. */
+  log?: Logger;
 }
 
 type DependencyReport = Omit<ReadinessReport, "status"> & { status: Exclude<ReadinessStatus, "draining"> };
 
 /**
- * Readiness: the database is required (503 when a shard's reader or writer is unreachable,
- * which also lets a Route 53 health check fail the region over); the cache is not (200
- * "degraded": reads fall back to the database). 503 as soon as shutdown starts.
+ * Readiness: the task can serve its whole API. That needs every shard's writer and reader, and
+ * Redis: reads fall back to the database without it, but sessions live there, so every login,
+ * write and job would answer 503. So either one unreachable is 503 "unavailable", which the
+ * Route 53 health check of the region follows (DNS sends users to a region that can serve
+ * them; if every region fails, Route 53 answers with all of them). 503 as soon as shutdown starts.
  *
  * /readyz is reachable without the origin header (health checkers cannot send one), so a
  * round of probes (SELECT 1 on every pool, PING) answers every check for `cacheMs` after it
@@ -36,12 +44,15 @@ export class Readiness {
   draining = false;
   private last: { report: DependencyReport; at: number } | undefined;
   private inflight: Promise<DependencyReport> | undefined;
+  private readonly throttled: ThrottledLog | undefined;
 
   constructor(
     private readonly router: ShardRouter,
     private readonly redis: Redis,
     private readonly options: ReadinessOptions,
-  ) {}
+  ) {
+    this.throttled = options.log ? new ThrottledLog(options.log) : undefined;
+  }
 
   async check(): Promise<ReadinessReport> {
     const report = await this.dependencies();
@@ -84,7 +95,8 @@ export class Readiness {
     ]);
     const db: Record<string, "up" | "down"> = {};
     this.router.shards.forEach((s, i) => (db[s.name] = shardsUp[i] ? "up" : "down"));
-    const status = !shardsUp.every(Boolean) ? "unavailable" : cacheUp ? "ok" : "degraded";
+    const status = shardsUp.every(Boolean) && cacheUp ? "ok" : "unavailable";
+    if (status !== "ok") this.throttled?.warn("not-ready", undefined, "not ready: a dependency does not answer", { errors });
     return { status, db, cache: cacheUp ? "up" : "down", errors };
   }
 }

@@ -17,8 +17,9 @@ export function createLogger(level: string, service: string, destination?: Desti
 }
 
 /**
- * Logs a recurring failure at most once per interval with the number of suppressed repeats,
- * so a dependency outage under load is visible without flooding the log.
+ * Logs a recurring failure at most once per interval and key, with the number of suppressed
+ * repeats, so a dependency outage under load (or a flood of bad messages) is visible without
+ * flooding the log.
  */
 export class ThrottledLog {
   private last = new Map<string, { at: number; suppressed: number }>();
@@ -28,7 +29,15 @@ export class ThrottledLog {
     private readonly intervalMs = 5000,
   ) {}
 
-  warn(key: string, err: unknown, msg: string): void {
+  warn(key: string, err: unknown, msg: string, fields: Record<string, unknown> = {}): void {
+    this.write("warn", key, err, msg, fields);
+  }
+
+  error(key: string, err: unknown, msg: string, fields: Record<string, unknown> = {}): void {
+    this.write("error", key, err, msg, fields);
+  }
+
+  private write(level: "warn" | "error", key: string, err: unknown, msg: string, fields: Record<string, unknown>): void {
     const now = Date.now();
     const entry = this.last.get(key);
     if (entry && now - entry.at < this.intervalMs) {
@@ -36,6 +45,6 @@ export class ThrottledLog {
       return;
     }
     this.last.set(key, { at: now, suppressed: 0 });
-    this.log.warn({ err, suppressed: entry?.suppressed ?? 0 }, msg);
+    this.log[level]({ ...fields, err, suppressed: entry?.suppressed ?? 0 }, msg);
   }
 }

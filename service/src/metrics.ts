@@ -31,7 +31,7 @@ export const DIMENSION_VALUES = {
   Reason: ["in_flight", "event_loop"],
   Tier: ["near", "redis"],
   Dependency: DEPENDENCIES,
-  Outcome: ["succeeded", "duplicate", "failed"],
+  Outcome: ["succeeded", "duplicate", "failed", "dead_lettered"],
 } as const satisfies Partial<Record<DimensionName, readonly string[]>>;
 type FixedDimension = keyof typeof DIMENSION_VALUES;
 

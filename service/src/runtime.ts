@@ -98,13 +98,13 @@ class Core {
 
   async prepare(): Promise<void> {
     if (this.config.MIGRATE_ON_START) await migrateAll(this.config, this.log);
-    // Start even without Redis: reads fall back to the database and readiness says "degraded".
+    // Start even without Redis: reads fall back to the database; readiness answers 503 until it is back.
     // Subscribing before serving means this task never misses a near-cache eviction.
     const [ready, subscribed] = await Promise.all([
       waitReady(this.redis, this.config.REDIS_CONNECT_TIMEOUT_MS),
       this.options.subscribe ? this.bus.start(this.config.REDIS_CONNECT_TIMEOUT_MS) : true,
     ]);
-    if (!ready || !subscribed) this.log.warn("redis not reachable at start-up; running degraded");
+    if (!ready || !subscribed) this.log.warn("redis not reachable at start-up; serving reads from the database, not ready until it is back");
   }
 
   startBackground(): void {
@@ -144,7 +144,7 @@ export class ApiService {
       },
       metrics,
     );
-    this.readiness = new Readiness(this.core.router, this.core.redis, { timeoutMs: config.READY_TIMEOUT_MS, cacheMs: config.READINESS_CACHE_MS });
+    this.readiness = new Readiness(this.core.router, this.core.redis, { timeoutMs: config.READY_TIMEOUT_MS, cacheMs: config.READINESS_CACHE_MS, log });
     const activeUsers = new ActiveUsers(this.core.redis, config.REDIS_KEY_PREFIX, metrics, log);
     metrics.addCollector(async () => metrics.gauge("DailyActiveUsers", await activeUsers.count()));
     if (config.INVALIDATION_QUEUE_URL) {
@@ -167,7 +167,8 @@ export class ApiService {
       log,
       metrics,
       items: this.core.items,
-      sessions: new SessionStore(this.core.redis, config.REDIS_KEY_PREFIX, config.SESSION_TTL_SECONDS),
+      sessions: new SessionStore(this.core.redis, config.REDIS_KEY_PREFIX, config.SESSION_TTL_SECONDS, config.SESSION_MAX_PER_USER),
+      redis: this.core.redis,
       activeUsers,
       sqs: this.sqs,
       readiness: this.readiness,
@@ -232,6 +233,8 @@ export class WorkerService {
         waitSeconds: config.WORKER_WAIT_SECONDS,
         batchSize: config.WORKER_BATCH_SIZE,
         handle: createJobHandler(this.core.items, this.core.log, this.core.metrics),
+        deadLetterQueueUrl: config.WORK_DLQ_URL,
+        onPoison: (_message, deadLettered) => this.core.metrics.count("JobsProcessed", 1, { Outcome: deadLettered ? "dead_lettered" : "failed" }),
       },
       this.core.log,
       this.core.metrics,

@@ -1,5 +1,7 @@
 import cookie from "@fastify/cookie";
+import rateLimit from "@fastify/rate-limit";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { Redis } from "ioredis";
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Config } from "./config.js";
@@ -10,6 +12,7 @@ import type { ItemService } from "./items/service.js";
 import { enqueueJob, jobRequest } from "./jobs/jobs.js";
 import { ThrottledLog, type Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
+import { rateLimits } from "./rateLimit.js";
 import type { ActiveUsers, Session, SessionStore } from "./sessions.js";
 import { PROBE_PATHS, type LoadShedder } from "./shedding.js";
 
@@ -19,6 +22,8 @@ export interface ServerDeps {
   metrics: Metrics;
   items: ItemService;
   sessions: SessionStore;
+  /** Counters of the per-client rate limits. */
+  redis: Redis;
   activeUsers: ActiveUsers;
   sqs: SQSClient;
   readiness: Readiness;
@@ -46,6 +51,10 @@ export function buildServer(deps: ServerDeps) {
     bodyLimit: 64 * 1024,
     // Longer than the ALB idle timeout (60 s), so the ALB, not the task, closes idle connections.
     keepAliveTimeout: 65_000,
+    // request.ip is the address TRUST_PROXY_HOPS proxies in (CloudFront and the ALB: 2), taken
+    // from X-Forwarded-For. A hop count can only be trusted because nothing but the ALB reaches
+    // the task (its security group); fastify ignores a bare number for that reason.
+    trustProxy: config.TRUST_PROXY_HOPS > 0 ? (_address: string, hop: number) => hop < config.TRUST_PROXY_HOPS : false,
     // No per-request child logger (its cost shows on cached reads); error logs carry reqId themselves.
     childLoggerFactory: (logger) => logger,
   });
@@ -57,6 +66,15 @@ export function buildServer(deps: ServerDeps) {
     // Parsed only by the routes that use the session, not on every request.
     hook: false,
   });
+
+  const limits = rateLimits(deps.redis, {
+    prefix: config.REDIS_KEY_PREFIX,
+    loginPerMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE,
+    jobsPerMinute: config.JOBS_RATE_LIMIT_PER_MINUTE,
+  });
+  app.register(rateLimit, limits.plugin);
+  // The session a preHandler authenticated, for the handler and the per-user rate limit after it.
+  const authenticated = new WeakMap<FastifyRequest, { sid: string; session: Session }>();
 
   app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url;
@@ -97,6 +115,21 @@ export function buildServer(deps: ServerDeps) {
     return { sid: unsigned.value, session };
   }
 
+  /** preHandler of routes that need a session: 401 without one. */
+  async function requireSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const current = await currentSession(request, reply);
+    if (!current) return reply.code(401).send({ error: "unauthenticated" });
+    authenticated.set(request, current);
+  }
+
+  /** The id of the session a valid signed cookie names, without reading Redis. */
+  function cookieSessionId(request: FastifyRequest): string | null {
+    const raw = app.parseCookie(request.headers.cookie ?? "")[config.SESSION_COOKIE_NAME];
+    if (!raw) return null;
+    const unsigned = request.unsignCookie(raw);
+    return unsigned.valid && unsigned.value ? unsigned.value : null;
+  }
+
   function setSessionCookie(reply: FastifyReply, sid: string): void {
     reply.setCookie(config.SESSION_COOKIE_NAME, sid, {
       signed: true,
@@ -117,8 +150,9 @@ export function buildServer(deps: ServerDeps) {
   app.get("/healthz", async () => ({ status: "ok" }));
 
   app.get("/readyz", async (_request, reply) => {
-    const report = await deps.readiness.check();
-    return reply.code(report.status === "ok" || report.status === "degraded" ? 200 : 503).send(report);
+    // The errors go to the log (Readiness): they name hosts and ports, and this path is public.
+    const { errors: _errors, ...report } = await deps.readiness.check();
+    return reply.code(report.status === "ok" ? 200 : 503).send(report);
   });
 
   app.get("/api/items/:id", (request, reply) => {
@@ -137,13 +171,21 @@ export function buildServer(deps: ServerDeps) {
     return items.write(id, input, current.session.userId);
   });
 
-  app.post("/api/login", async (request, reply) => {
-    // Identity is taken as given: put your IdP check (OIDC, Cognito, ALB auth headers) here.
-    const { userId } = loginBody.parse(request.body);
-    const sid = await sessions.create(userId);
-    setSessionCookie(reply, sid);
-    await activeUsers.record(userId);
-    return { userId };
+  // Rate-limited routes are declared in plugins registered after @fastify/rate-limit: it adds
+  // its hooks to the routes declared once it has loaded (onRoute).
+  app.register(async (limited) => {
+    limited.post("/api/login", { config: { rateLimit: limits.login } }, async (request, reply) => {
+      // Identity is taken as given: put your IdP check (OIDC, Cognito, ALB auth headers) here.
+      const { userId } = loginBody.parse(request.body);
+      // A login replaces the session this client already holds (whoever it belonged to): no
+      // session left behind per repeated login, and no session fixation.
+      const previous = cookieSessionId(request);
+      if (previous) await sessions.destroy(previous);
+      const sid = await sessions.create(userId);
+      setSessionCookie(reply, sid);
+      await activeUsers.record(userId);
+      return { userId };
+    });
   });
 
   app.post("/api/logout", async (request, reply) => {
@@ -159,10 +201,18 @@ export function buildServer(deps: ServerDeps) {
     return current.session;
   });
 
-  app.post("/api/jobs", async (request, reply) => {
-    const job = await enqueueJob(deps.sqs, config.WORK_QUEUE_URL, jobRequest.parse(request.body));
-    metrics.count("JobsEnqueued");
-    return reply.code(202).send({ jobId: job.id });
+  app.register(async (limited) => {
+    limited.post(
+      "/api/jobs",
+      { preHandler: requireSession, config: { rateLimit: limits.jobs((request) => authenticated.get(request)?.session.userId) } },
+      async (request, reply) => {
+        const current = authenticated.get(request);
+        if (!current) return reply.code(401).send({ error: "unauthenticated" });
+        const job = await enqueueJob(deps.sqs, config.WORK_QUEUE_URL, jobRequest.parse(request.body), current.session.userId);
+        metrics.count("JobsEnqueued");
+        return reply.code(202).send({ jobId: job.id });
+      },
+    );
   });
 
   return app;

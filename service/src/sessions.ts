@@ -12,43 +12,85 @@ export interface Session {
 /**
  * Sessions live in Redis only (the cookie carries a signed random id), so any task can
  * serve any request and a task can be replaced without logging anyone out.
+ *
+ * Each user's sessions are also listed in a sorted set (`<prefix>user-sess:<userId>`, scored by
+ * creation time, expiring with the user's last used session) so that a login can end the
+ * oldest ones beyond `maxPerUser`.
  */
 export class SessionStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
+    private readonly maxPerUser: number,
   ) {}
 
   private key(sid: string): string {
     return `${this.prefix}sess:${sid}`;
   }
 
+  private userKey(userId: string): string {
+    return `${this.prefix}user-sess:${userId}`;
+  }
+
+  /** Creates a session; the user's oldest live sessions beyond `maxPerUser` end. */
   async create(userId: string): Promise<string> {
     const sid = randomBytes(32).toString("base64url");
     const session: Session = { userId, createdAt: new Date().toISOString() };
+    const index = this.userKey(userId);
     try {
-      await this.redis.set(this.key(sid), JSON.stringify(session), "EX", this.ttlSeconds);
+      const results = await this.redis
+        .multi()
+        .set(this.key(sid), JSON.stringify(session), "EX", this.ttlSeconds)
+        .zadd(index, Date.now(), sid)
+        .expire(index, this.ttlSeconds)
+        .zcard(index)
+        .exec();
+      const count = Number(results?.[3]?.[1] ?? 0);
+      if (count > this.maxPerUser) await this.enforceCap(index, sid);
     } catch (err) {
       throw new DependencyError("cache", err);
     }
     return sid;
   }
 
-  /** Returns the session and slides its expiry (GETEX), or null when unknown or expired. */
+  /**
+   * Drops index entries whose session has ended (expired, logged out), then ends the oldest
+   * live sessions until `maxPerUser` remain, `keep` among them. Two logins of one user at the
+   * same instant may both keep theirs: the next login trims again.
+   */
+  private async enforceCap(index: string, keep: string): Promise<void> {
+    const members = await this.redis.zrange(index, 0, -1);
+    const alive = await Promise.all(members.map((sid) => this.redis.exists(this.key(sid))));
+    const ended = members.filter((_sid, i) => alive[i] === 0);
+    const live = members.filter((sid, i) => alive[i] !== 0 && sid !== keep);
+    const revoked = live.slice(0, Math.max(0, live.length + 1 - this.maxPerUser));
+    const gone = [...ended, ...revoked];
+    if (gone.length === 0) return;
+    const multi = this.redis.multi().zrem(index, ...gone);
+    if (revoked.length > 0) multi.del(...revoked.map((sid) => this.key(sid)));
+    await multi.exec();
+  }
+
+  /** Returns the session and slides its expiry (GETEX) and its user's index's, or null when unknown or expired. */
   async get(sid: string): Promise<Session | null> {
-    let raw: string | null;
+    let session: Session;
     try {
-      raw = await this.redis.getex(this.key(sid), "EX", this.ttlSeconds);
+      const raw = await this.redis.getex(this.key(sid), "EX", this.ttlSeconds);
+      if (raw === null) return null;
+      session = JSON.parse(raw) as Session;
+      await this.redis.expire(this.userKey(session.userId), this.ttlSeconds);
     } catch (err) {
       throw new DependencyError("cache", err);
     }
-    return raw === null ? null : (JSON.parse(raw) as Session);
+    return session;
   }
 
+  /** Ends a session (a no-op for an unknown one). */
   async destroy(sid: string): Promise<void> {
     try {
-      await this.redis.del(this.key(sid));
+      const raw = await this.redis.getdel(this.key(sid));
+      if (raw !== null) await this.redis.zrem(this.userKey((JSON.parse(raw) as Session).userId), sid);
     } catch (err) {
       throw new DependencyError("cache", err);
     }

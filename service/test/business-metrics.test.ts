@@ -26,7 +26,7 @@ describe("business metrics from a running api", { skip }, () => {
     assert.equal((await fetch(`${api.url}/api/items/none`)).status, 404);
     assert.equal((await fetch(`${api.url}/nowhere/${Math.random()}`)).status, 404);
     for (const probe of ["/healthz", "/readyz"]) assert.equal((await fetch(`${api.url}${probe}`)).status, 200);
-    const job = await fetch(`${api.url}/api/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"type":"item.increment","itemId":"m-1"}' });
+    const job = await fetch(`${api.url}/api/jobs`, { method: "POST", headers: { "content-type": "application/json", cookie: alice }, body: '{"type":"item.increment","itemId":"m-1"}' });
     assert.equal(job.status, 202);
 
     await api.api.core.metrics.flush();

@@ -23,7 +23,7 @@ describe("migrations", { skip }, () => {
       const { rows } = await env.admin.query<{ name: string }>(`SELECT name FROM "${env.schema(s)}".schema_migrations ORDER BY name`);
       assert.deepEqual(
         rows.map((r) => r.name),
-        ["001_items.sql", "002_outbox.sql", "003_processed_jobs.sql"],
+        ["001_items.sql", "002_outbox.sql", "003_processed_jobs.sql", "004_processed_jobs_scope.sql"],
       );
       const tables = await env.admin.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
@@ -48,7 +48,7 @@ describe("migrations", { skip }, () => {
     try {
       const results = await Promise.all([1, 2, 3].map(() => migrateAll(fresh, testLogger())));
       const appliedPerShard = [0, 1].map((s) => results.flatMap((r) => r[s]?.applied ?? []));
-      for (const applied of appliedPerShard) assert.deepEqual(applied.sort(), ["001_items.sql", "002_outbox.sql", "003_processed_jobs.sql"]);
+      for (const applied of appliedPerShard) assert.deepEqual(applied.sort(), ["001_items.sql", "002_outbox.sql", "003_processed_jobs.sql", "004_processed_jobs_scope.sql"]);
     } finally {
       for (const i of [0, 1]) await env.admin.query(`DROP SCHEMA IF EXISTS "${env.runId}_fresh${i}" CASCADE`);
     }

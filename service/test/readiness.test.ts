@@ -80,6 +80,15 @@ describe("readiness cache (unit)", () => {
     assert.equal(deps.rounds(), 2, "a flood during an outage still costs no extra round");
   });
 
+  it("the cache down is not ready either: sessions, logins and writes need it", async () => {
+    const deps = fakeDependencies();
+    deps.failing.add("cache");
+    const report = await new Readiness(deps.router, deps.redis, { timeoutMs: 1000, cacheMs: 0 }).check();
+    assert.equal(report.status, "unavailable");
+    assert.equal(report.cache, "down");
+    assert.deepEqual(report.db, { "shard-0": "up", "shard-1": "up" });
+  });
+
   it("a probe that hangs costs one round bounded by the probe timeout, shared by every caller", async () => {
     const deps = fakeDependencies(1);
     deps.state.delayMs = 5000;

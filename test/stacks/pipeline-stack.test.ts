@@ -102,9 +102,9 @@ describe('the pipeline app (delivery.pipeline = true)', () => {
     // before the one before it (and its bake) ends. Everything before it runs earlier.
     const actions = actionsOf('Deploy');
     const primaryData = actions.findIndex((a) => a.Name === `blueprint-Data-${dataDeployOrder[0]}.Prepare`);
-    const runOrders = actions.slice(primaryData).map((a) => a.RunOrder);
+    const runOrders = actions.slice(primaryData).map((a) => a.RunOrder ?? 1);
     expect(new Set(runOrders).size).toBe(runOrders.length);
-    expect(Math.max(...actions.slice(0, primaryData).map((a) => a.RunOrder))).toBeLessThan(runOrders[0]);
+    expect(Math.max(...actions.slice(0, primaryData).map((a) => a.RunOrder ?? 1))).toBeLessThan(runOrders[0]);
   });
 
   test('turns on termination protection after each protected stack, which a pipeline deploy ignores', () => {

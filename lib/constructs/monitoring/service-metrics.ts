@@ -8,7 +8,7 @@ export type ServiceName = 'api' | 'worker';
 export const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
 
 /** Values of the `Outcome` dimension of `JobsProcessed` (service/src/jobs/processor.ts). */
-export const JOB_OUTCOMES = ['succeeded', 'duplicate', 'failed'] as const;
+export const JOB_OUTCOMES = ['succeeded', 'duplicate', 'failed', 'dead_lettered'] as const;
 
 /** Metric the error-log filters write, in the service namespace with the `Service` dimension. */
 export const ERROR_LOGS_METRIC = 'ErrorLogs';

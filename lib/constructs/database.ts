@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { keyByAliasInRegion } from './data-key';
 import { AuroraShardProps, ResolvedShardProps, resolveShardProps } from './database/props';
 import { SubnetGroup } from './network';
+import { companionRemovalPolicy } from './removal';
 
 export * from './database/props';
 
@@ -83,10 +84,7 @@ export class AuroraShard extends Construct {
     const resolved = resolveShardProps(props, Stack.of(this).region);
     const { names, role } = resolved;
     const isPrimary = role === 'primary';
-    const retainedOrDestroyed =
-      resolved.removalPolicy === RemovalPolicy.DESTROY
-        ? RemovalPolicy.DESTROY
-        : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    const retainedOrDestroyed = companionRemovalPolicy(resolved.removalPolicy);
     this.role = role;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

@@ -138,7 +138,7 @@ describe('RegionalCache with defaults', () => {
       DeletionPolicy: 'Snapshot',
       UpdateReplacePolicy: 'Snapshot',
     });
-    template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'RetainExceptOnCreate' });
   });
 
   test('has its own parameter group of the engine family: LRU eviction, cluster mode off', () => {
@@ -317,7 +317,7 @@ describe('RegionalCache in a global datastore', () => {
           },
         ],
       },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
     });
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: 'app-cache/auth-token',

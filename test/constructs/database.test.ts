@@ -45,6 +45,7 @@ describe('AuroraShard in the primary region', () => {
   beforeAll(() => {
     built = build({
       replicaRegions: ['eu-west-1', 'ap-northeast-2'],
+      replicaKeyAlias: 'alias/app/secrets',
       readerAutoScaling: { minReaders: 1, maxReaders: 5, targetCpuPercent: 60 },
     });
     template = built.template;
@@ -58,7 +59,7 @@ describe('AuroraShard in the primary region', () => {
         SourceDBClusterIdentifier: clusterRef,
         DeletionProtection: true,
       },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
     });
   });
 
@@ -105,7 +106,7 @@ describe('AuroraShard in the primary region', () => {
     });
   });
 
-  test('generates the master secret under the derived name, encrypted and replicated with each region alias', () => {
+  test('generates the master secret under the derived name, encrypted and replicated under the replica key alias', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.hasResource('AWS::SecretsManager::Secret', {
       Properties: {
@@ -117,12 +118,12 @@ describe('AuroraShard in the primary region', () => {
           KmsKeyId: {
             'Fn::Join': [
               '',
-              ['arn:', { Ref: 'AWS::Partition' }, `:kms:${region}:`, { Ref: 'AWS::AccountId' }, ':alias/app/data'],
+              ['arn:', { Ref: 'AWS::Partition' }, `:kms:${region}:`, { Ref: 'AWS::AccountId' }, ':alias/app/secrets'],
             ],
           },
         })),
       },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
     });
     template.hasResourceProperties('AWS::RDS::DBCluster', {
       MasterUsername: 'postgres',
@@ -202,7 +203,7 @@ describe('AuroraShard in the primary region', () => {
     template.hasResourceProperties('AWS::RDS::DBCluster', { EnableCloudwatchLogsExports: ['postgresql'] });
     template.hasResource('AWS::Logs::LogGroup', {
       Properties: { LogGroupName: '/aws/rds/cluster/app-shard-0/postgresql', KmsKeyId: keyArn, RetentionInDays: 90 },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       DependsOn: Match.absent(),
     });
     template.hasResource('AWS::RDS::DBCluster', {

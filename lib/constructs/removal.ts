@@ -1,0 +1,12 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+
+/**
+ * The policy for what must outlive a kept resource (its secret, log group, parameter group, global
+ * cluster): destroyed with it, retained when asked for `RETAIN`, and otherwise (`SNAPSHOT`,
+ * `RETAIN_ON_UPDATE_OR_DELETE`) retained on delete and replacement but removed when the create
+ * that made it rolls back, so a failed first deploy leaves no named resource behind.
+ */
+export function companionRemovalPolicy(policy: RemovalPolicy): RemovalPolicy {
+  if (policy === RemovalPolicy.DESTROY || policy === RemovalPolicy.RETAIN) return policy;
+  return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+}

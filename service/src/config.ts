@@ -34,6 +34,10 @@ const envSchema = z.object({
   SERVICE_NAME: z.string().min(1).default("sample-service"),
   PORT: int(8080, 0, 65535),
   HOST: z.string().min(1).default("0.0.0.0"),
+  // Above the ALB's idle timeout (60 s), so the ALB, not the task, closes idle connections.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(65000, 1),
+  HTTP_HEADERS_TIMEOUT_MS: int(10000, 1),
+  HTTP_REQUEST_TIMEOUT_MS: int(30000, 1),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   AWS_REGION: z.string().min(1, "required (ECS sets it)"),
   REGION: optionalString,
@@ -182,6 +186,12 @@ export function loadConfig(raw: Record<string, string | undefined>): Config {
   const env = parsed.data;
   if (env.DB_SSL === "verify-full" && !env.DB_SSL_CA_FILE) {
     throw new ConfigError("DB_SSL_CA_FILE: required when DB_SSL=verify-full");
+  }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    // node:http refuses a headers timeout above the request timeout (the headers are part of the request).
+    throw new ConfigError(
+      `HTTP_HEADERS_TIMEOUT_MS: ${env.HTTP_HEADERS_TIMEOUT_MS} must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
   }
   if (env.INVALIDATION_QUEUE_URL && !env.INVALIDATION_TOPIC_ARN) {
     // A region that consumes remote invalidations must also publish its own, or regions diverge.

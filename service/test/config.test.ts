@@ -31,6 +31,7 @@ describe("config", () => {
     assert.equal(c.METRICS_NAMESPACE, "Blueprint/Service");
     assert.equal(c.MIGRATE_ON_START, false);
     assert.equal(c.COOKIE_SECURE, true);
+    assert.deepEqual([c.HTTP_KEEP_ALIVE_TIMEOUT_MS, c.HTTP_HEADERS_TIMEOUT_MS, c.HTTP_REQUEST_TIMEOUT_MS], [65000, 10000, 30000]);
     assert.deepEqual(
       c.shards.map((s) => [s.index, s.name, s.writerHost, s.readerHost, s.port, s.credentials]),
       [
@@ -81,6 +82,8 @@ describe("config", () => {
     ["secret ARN of another service", { SHARD_0_SECRET_ARN: "arn:aws:ssm:eu-west-1:123456789012:parameter/db" }, /SHARD_0_SECRET_ARN: not a Secrets Manager secret ARN/],
     ["secret max age below 1 s", { DB_SECRET_MAX_AGE_MS: "10" }, /DB_SECRET_MAX_AGE_MS/],
     ["port out of range", { PORT: "70000" }, /PORT/],
+    ["headers timeout above the request timeout", { HTTP_HEADERS_TIMEOUT_MS: "40000" }, /^HTTP_HEADERS_TIMEOUT_MS: 40000 must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)$/],
+    ["zero keep-alive timeout", { HTTP_KEEP_ALIVE_TIMEOUT_MS: "0" }, /HTTP_KEEP_ALIVE_TIMEOUT_MS/],
     ["queue url without topic", { INVALIDATION_QUEUE_URL: "https://sqs.x/1/q" }, /INVALIDATION_TOPIC_ARN/],
     ["verify-full without CA", { DB_SSL: "verify-full" }, /DB_SSL_CA_FILE/],
   ];

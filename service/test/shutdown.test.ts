@@ -84,7 +84,7 @@ describe("graceful shutdown on SIGTERM", { skip }, () => {
     svc.child.kill("SIGTERM");
     const res = await inFlight;
     assert.equal(res.status, 404, "the in-flight request was answered normally");
-    assert.deepEqual(await res.json(), { error: "not_found" });
+    assert.deepEqual(await res.json(), { error: "not_found", message: "No item has this id." });
     assert.ok(performance.now() - started > 300, "it really was in flight during the signal");
 
     assert.equal(await svc.exited, 0);

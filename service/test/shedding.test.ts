@@ -39,7 +39,9 @@ describe("load shedding", { skip }, () => {
   }
 
   it("over MAX_IN_FLIGHT: excess requests get a fast 503 + Retry-After, admitted ones keep their latency", async () => {
-    const common = { SHARD_MAP: env.shardMap({ port: slowDb.port }), DB_POOL_MAX: "4" };
+    // A held query or connection must not time out into a 503 "unavailable" however long a
+    // busy machine takes to send the burst: both timeouts are far above the test's own.
+    const common = { SHARD_MAP: env.shardMap({ port: slowDb.port }), DB_POOL_MAX: "4", DB_STATEMENT_TIMEOUT_MS: "120000", DB_CONNECT_TIMEOUT_MS: "60000" };
     const shedding = await env.startApi("a", { ...common, MAX_IN_FLIGHT: "4" });
     const queueing = await env.startApi("a", { ...common, MAX_IN_FLIGHT: "10000" });
     try {
@@ -55,7 +57,8 @@ describe("load shedding", { skip }, () => {
       slowDb.hold();
       const answered: Timed[] = [];
       const shedding24 = Array.from({ length: 24 }, (_, i) => timedGet(`${shedding.url}/api/items/shed-${i}`).then((r) => (answered.push(r), r)));
-      await eventually(() => answered.length === 20, 30_000);
+      await eventually(() => answered.length >= 20, 60_000);
+      assert.equal(answered.length, 20);
       assert.equal(shedding.api.shedder.inFlight, 4, "exactly MAX_IN_FLIGHT admitted");
       // Rejections are answered while the admitted requests wait for the database: at once,
       // not queued behind them.

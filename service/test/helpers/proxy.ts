@@ -57,6 +57,11 @@ export class TcpProxy {
     this.held ??= [];
   }
 
+  /** Chunks held so far: > 0 once a query has reached the "database". */
+  get heldChunks(): number {
+    return this.held?.length ?? 0;
+  }
+
   /** Sends what was held, in order, and stops holding. */
   release(): void {
     const held = this.held ?? [];

@@ -34,6 +34,10 @@ const envSchema = z.object({
   SERVICE_NAME: z.string().min(1).default("sample-service"),
   PORT: int(8080, 0, 65535),
   HOST: z.string().min(1).default("0.0.0.0"),
+  // Above the ALB's idle timeout (60 s), so the ALB, not the task, closes idle connections.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(65000, 1),
+  HTTP_HEADERS_TIMEOUT_MS: int(10000, 1),
+  HTTP_REQUEST_TIMEOUT_MS: int(30000, 1),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   AWS_REGION: z.string().min(1, "required (ECS sets it)"),
   REGION: optionalString,
@@ -190,6 +194,12 @@ export function loadConfig(raw: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues));
   const env = parsed.data;
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    // node:http refuses a headers timeout above the request timeout (the headers are part of the request).
+    throw new ConfigError(
+      `HTTP_HEADERS_TIMEOUT_MS: ${env.HTTP_HEADERS_TIMEOUT_MS} must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
   if (env.INVALIDATION_QUEUE_URL && !env.INVALIDATION_TOPIC_ARN) {
     // A region that consumes remote invalidations must also publish its own, or regions diverge.
     throw new ConfigError("INVALIDATION_TOPIC_ARN: required when INVALIDATION_QUEUE_URL is set");

@@ -199,6 +199,7 @@ export class ApiService {
    */
   async stop(): Promise<void> {
     this.readiness.draining = true;
+    this.shedder.closing = true;
     const consumerStopped = this.consumer?.stop();
     const closing = this.app.close();
     // Keep-alive sockets that finish a request after close() began would otherwise stay open

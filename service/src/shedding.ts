@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import type { Metrics } from "./metrics.js";
 
@@ -19,7 +19,8 @@ const RESOLUTION_MS = 10;
  * take a healthy task or region out, and not counted in the request metrics (server.ts).
  */
 export const PROBE_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
-const OVERLOADED_BODY = JSON.stringify({ error: "overloaded" });
+const OVERLOADED_BODY = JSON.stringify({ error: "overloaded", message: "The server is overloaded; retry after the Retry-After delay." });
+const SHUTTING_DOWN_BODY = JSON.stringify({ error: "shutting_down", message: "The server is shutting down; retry, another task will answer." });
 
 function isExempt(url: string | undefined): boolean {
   if (url === undefined) return false;
@@ -35,10 +36,16 @@ function isExempt(url: string | undefined): boolean {
  */
 export class LoadShedder {
   inFlight = 0;
+  /**
+   * Set when shutdown starts: requests arriving on kept-alive connections get 503 +
+   * `Connection: close` (the load balancer retries elsewhere) instead of starting new work.
+   */
+  closing = false;
   // Plain counters on the rejection path, which must stay cheaper than serving; flushed as LoadShed.
   private shedInFlight = 0;
   private shedEventLoop = 0;
   private readonly rejectHeaders: Record<string, string | number>;
+  private readonly closingHeaders: Record<string, string | number>;
   /** Event-loop delay of the last sample window, in ms. */
   delayMs = 0;
   private sampler: NodeJS.Timeout | undefined;
@@ -60,6 +67,12 @@ export class LoadShedder {
       "retry-after": String(options.retryAfterSeconds),
       "cache-control": "no-store",
       "content-length": OVERLOADED_BODY.length,
+    };
+    this.closingHeaders = {
+      "content-type": "application/json",
+      "cache-control": "no-store",
+      connection: "close",
+      "content-length": SHUTTING_DOWN_BODY.length,
     };
     metrics.addCollector(() => {
       if (this.shedInFlight > 0) metrics.count("LoadShed", this.shedInFlight, { Reason: "in_flight" });
@@ -104,6 +117,11 @@ export class LoadShedder {
   /** Returns false after answering 503 itself; otherwise counts the request in flight until its response closes. */
   admit(req: IncomingMessage, res: ServerResponse): boolean {
     if (isExempt(req.url)) return true;
+    if (this.closing) {
+      res.writeHead(503, this.closingHeaders);
+      res.end(SHUTTING_DOWN_BODY);
+      return false;
+    }
     if (this.inFlight >= this.options.maxInFlight) {
       this.shedInFlight++;
       return this.reject(res);
@@ -123,10 +141,4 @@ export class LoadShedder {
     res.end(OVERLOADED_BODY);
     return false;
   }
-
-  /** Fastify serverFactory: the gate runs before Fastify sees the request. */
-  readonly serverFactory = (handler: RequestListener): Server =>
-    createServer((req, res) => {
-      if (this.admit(req, res)) handler(req, res);
-    });
 }

@@ -40,15 +40,19 @@ describe("cache-aside reads", { skip }, () => {
     assert.equal(items.dbReads, before + 1, "first read goes to the database");
 
     for (let i = 0; i < 20; i++) assert.equal((await fetch(`${a.url}/api/items/c1`)).status, 200);
-    assert.equal(items.dbReads, before + 1, "repeat reads are near-cache hits");
+    assert.equal(items.dbReads, before + 1, "repeat reads are cache hits");
 
     await sleep(350);
     assert.deepEqual(await (await fetch(`${a.url}/api/items/c1`)).json(), item);
     assert.equal(items.dbReads, before + 1, "after the near TTL the value comes from Redis, not the database");
 
     await a.api.core.metrics.flush();
-    assert.equal(metricSum(a.metricLines, "CacheHits", { Tier: "near" }), 20);
-    assert.equal(metricSum(a.metricLines, "CacheHits", { Tier: "redis" }), 1);
+    // On a busy machine some of the 20 repeats may come after the near TTL: they are then Redis
+    // hits. Either way none reaches the database, and the read after the sleep is a Redis hit.
+    const near = metricSum(a.metricLines, "CacheHits", { Tier: "near" });
+    const redis = metricSum(a.metricLines, "CacheHits", { Tier: "redis" });
+    assert.equal(near + redis, 21);
+    assert.ok(near >= 1 && redis >= 1, `near ${near}, redis ${redis}`);
     assert.equal(metricSum(a.metricLines, "CacheMisses"), 1);
     const ratio = metricSum(a.metricLines, "CacheHitRatio");
     assert.ok(Math.abs(ratio - (100 * 21) / 22) < 0.01, `hit ratio ${ratio}`);
@@ -59,7 +63,7 @@ describe("cache-aside reads", { skip }, () => {
     for (let i = 0; i < 5; i++) {
       const res = await fetch(`${a.url}/api/items/missing-1`);
       assert.equal(res.status, 404);
-      assert.deepEqual(await res.json(), { error: "not_found" });
+      assert.deepEqual(await res.json(), { error: "not_found", message: "No item has this id." });
     }
     assert.equal(a.api.core.items.dbReads, before + 1);
   });

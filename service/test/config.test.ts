@@ -32,6 +32,7 @@ describe("config", () => {
     assert.equal(c.METRICS_NAMESPACE, "Blueprint/Service");
     assert.equal(c.MIGRATE_ON_START, false);
     assert.equal(c.COOKIE_SECURE, true);
+    assert.deepEqual([c.HTTP_KEEP_ALIVE_TIMEOUT_MS, c.HTTP_HEADERS_TIMEOUT_MS, c.HTTP_REQUEST_TIMEOUT_MS], [65000, 10000, 30000]);
     assert.deepEqual(
       c.shards.map((s) => [s.index, s.name, s.writerHost, s.readerHost, s.port, s.login, s.migrationSecretArn]),
       [
@@ -92,6 +93,8 @@ describe("config", () => {
     ["migrating on start with IAM and no migration secret", { DB_IAM_USER: "app_service", MIGRATE_ON_START: "true" }, /SHARD_0_MIGRATION_SECRET_ARN: required when MIGRATE_ON_START=true and DB_IAM_USER is set/],
     ["unverified TLS (the former DB_SSL=require)", { DB_SSL: "require" }, /DB_SSL/],
     ["port out of range", { PORT: "70000" }, /PORT/],
+    ["headers timeout above the request timeout", { HTTP_HEADERS_TIMEOUT_MS: "40000" }, /^HTTP_HEADERS_TIMEOUT_MS: 40000 must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)$/],
+    ["zero keep-alive timeout", { HTTP_KEEP_ALIVE_TIMEOUT_MS: "0" }, /HTTP_KEEP_ALIVE_TIMEOUT_MS/],
     ["queue url without topic", { INVALIDATION_QUEUE_URL: "https://sqs.x/1/q" }, /INVALIDATION_TOPIC_ARN/],
   ];
   for (const [label, patch, pattern] of bad) {

@@ -84,7 +84,7 @@ describe("dependency faults", { skip }, () => {
       const cold = await fetch(`${noDb.url}/api/items/f-never-cached`);
       assert.equal(cold.status, 503);
       assert.equal(cold.headers.get("retry-after"), "1");
-      assert.deepEqual(await json(cold), { error: "unavailable", dependency: "db" });
+      assert.deepEqual(await json(cold), { error: "unavailable", message: "A dependency (db) is unavailable; retry later.", dependency: "db" });
 
       const write = await putItem(noDb.url, cookie, "f-5", { name: "x" });
       assert.equal(write.status, 503);

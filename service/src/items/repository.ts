@@ -1,12 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Queryable, Shard } from "../db/shards.js";
+import { storableObject, storableString } from "../validation.js";
 
-export const ITEM_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const ITEM_ID_MAX_LENGTH = 128;
+/** Item ids, the same for the item routes and POST /api/jobs. */
+export const ITEM_ID = new RegExp(`^[A-Za-z0-9_-]{1,${ITEM_ID_MAX_LENGTH}}$`);
 
+/** Rejects what PostgreSQL would refuse (a 500) or alter silently (src/validation.ts). */
 export const itemInput = z.object({
-  name: z.string().min(1).max(200),
-  data: z.record(z.string(), z.unknown()).default({}),
+  name: z.string().min(1).max(200).superRefine(storableString),
+  data: storableObject().default({}),
 });
 export type ItemInput = z.infer<typeof itemInput>;
 

@@ -147,6 +147,9 @@ export class TestEnv {
       HOST: "127.0.0.1",
       LOG_LEVEL: "silent",
       SHUTDOWN_TIMEOUT_MS: "10000",
+      // Functional tests must not depend on idle CPUs: event-loop shedding stays off unless a
+      // test turns it on (shedding.test.ts, with a stall it makes itself).
+      MAX_EVENT_LOOP_DELAY_MS: "0",
       ...overrides,
     };
   }

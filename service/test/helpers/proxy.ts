@@ -1,12 +1,14 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 
 /**
- * A TCP proxy a test can cut (every connection reset, new ones refused by reset) or slow down
- * (added latency on the client→server direction), to fault a real server without stopping it.
+ * A TCP proxy a test can cut (every connection reset, new ones refused by reset), slow down
+ * (added latency on the client→server direction) or hold (client→server data kept until
+ * release()), to fault a real server without stopping it.
  */
 export class TcpProxy {
   delayMs = 0;
   private isCut = false;
+  private held: Array<() => void> | undefined;
   private sockets = new Set<Socket>();
 
   private constructor(
@@ -34,7 +36,8 @@ export class TcpProxy {
         });
       }
       client.on("data", (chunk) => {
-        if (p.delayMs > 0) setTimeout(() => upstream.write(chunk), p.delayMs);
+        if (p.held) p.held.push(() => upstream.write(chunk));
+        else if (p.delayMs > 0) setTimeout(() => upstream.write(chunk), p.delayMs);
         else upstream.write(chunk);
       });
       upstream.on("data", (chunk) => client.write(chunk));
@@ -47,6 +50,23 @@ export class TcpProxy {
     proxy = new TcpProxy(server, address.port);
     proxy.sockets = sockets;
     return proxy;
+  }
+
+  /** Keeps client→server data (queries) until release(): a database that answers only when the test says so. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Chunks held so far: > 0 once a query has reached the "database". */
+  get heldChunks(): number {
+    return this.held?.length ?? 0;
+  }
+
+  /** Sends what was held, in order, and stops holding. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const send of held) send();
   }
 
   cut(): void {

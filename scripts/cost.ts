@@ -27,12 +27,19 @@ export const COST_DOC = join(ROOT, 'docs', 'cost.md');
 export const README = join(ROOT, 'README.md');
 
 /** The stacks of a synthesized assembly as the model reads them. */
-export function templatesOf(assembly: CloudAssembly): StackTemplate[] {
-  return allStacks(assembly).map((stack) => ({
-    stackId: stack.stackName,
-    region: stack.environment.region,
-    resources: stack.template.Resources ?? {},
-  }));
+/**
+ * The templates of `assembly`, those of the `regions` given first in that order (the assembly lists
+ * stacks in dependency order), so that reports list the serving regions as the config does.
+ */
+export function templatesOf(assembly: CloudAssembly, regions: readonly string[] = []): StackTemplate[] {
+  const rank = (region: string) => (regions.includes(region) ? regions.indexOf(region) : regions.length);
+  return allStacks(assembly)
+    .map((stack) => ({
+      stackId: stack.stackName,
+      region: stack.environment.region,
+      resources: stack.template.Resources ?? {},
+    }))
+    .sort((a, b) => rank(a.region) - rank(b.region));
 }
 
 /** Synthesizes the app for `context` (cdk.json context plus `-c` overrides) and estimates it. */
@@ -44,7 +51,8 @@ export function estimateProfile(
   const profiles = context.profiles && typeof context.profiles === 'object' ? context.profiles : {};
   return withSynthesizedApp(context, (assembly, { config }) => {
     const assumptions = assumptionsFor(config.profile, profiles as Record<string, unknown>);
-    const result = estimate(config.profile, templatesOf(assembly), assumptions, prices, metricSeries);
+    const templates = templatesOf(assembly, config.regions);
+    const result = estimate(config.profile, templates, assumptions, prices, metricSeries);
     if (!assumptions.from) return result;
     const note = `profile ${config.profile} has no traffic assumptions of its own, so those of ${assumptions.from}, which it extends, are used (add a block for it in scripts/cost/assumptions.ts)`;
     return { ...result, notes: [...result.notes, note] };

@@ -29,7 +29,7 @@ function estimateOf(overrides: Record<string, unknown>): Estimate & { configRegi
   const { app, config } = buildApp(overrides, { checks: false });
   const result = estimate(
     config.profile,
-    templatesOf(app.synth()),
+    templatesOf(app.synth(), config.regions),
     assumptionsFor(config.profile),
     prices,
     metricSeries,

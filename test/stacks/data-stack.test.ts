@@ -20,12 +20,20 @@ describe('Data stacks', () => {
     }
   });
 
-  test('prod: termination protection, and the key and flow logs survive deletion', () => {
+  test('prod: termination protection, and the key and flow logs survive deletion (all but a failed first create)', () => {
     for (const stack of prod.data.values()) {
       expect(stack.terminationProtection).toBe(true);
       const template = Template.fromStack(stack);
-      template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', Properties: { EnableKeyRotation: true } });
-      template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', Properties: { RetentionInDays: 365 } });
+      template.hasResource('AWS::KMS::Key', {
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
+        Properties: { EnableKeyRotation: true },
+      });
+      template.hasResource('AWS::Logs::LogGroup', {
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
+        Properties: { RetentionInDays: 365 },
+      });
     }
   });
 
@@ -172,7 +180,7 @@ describe('Data stacks', () => {
       );
       for (const type of ['AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::SecretsManager::Secret']) {
         for (const resource of Object.values(template.findResources(type)))
-          expect(resource.DeletionPolicy).toBe('Retain');
+          expect(resource.DeletionPolicy).toBe('RetainExceptOnCreate');
       }
     });
 

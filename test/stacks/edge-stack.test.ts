@@ -24,10 +24,11 @@ describe('Edge stack', () => {
     expect(prod.edge.stackName).toBe('blueprint-Edge');
   });
 
-  test('creates the hosted zone when none is given, retained in prod', () => {
+  test('creates the hosted zone when none is given, retained in prod once created', () => {
     Template.fromStack(prod.edge).hasResource('AWS::Route53::HostedZone', {
       Properties: { Name: 'example.com.' },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
     });
     Template.fromStack(dev.edge).hasResource('AWS::Route53::HostedZone', { DeletionPolicy: 'Delete' });
   });

@@ -291,13 +291,14 @@ describe('Service stacks', () => {
   test('are stateless: no termination protection, nothing retained in dev', () => {
     for (const stack of prod.service.values()) expect(stack.terminationProtection).toBe(false);
     const resources = Object.values(templateOf(dev, 'us-east-1').toJSON().Resources) as { DeletionPolicy?: string }[];
-    expect(resources.filter((r) => r.DeletionPolicy === 'Retain')).toEqual([]);
+    expect(resources.filter((r) => r.DeletionPolicy?.startsWith('Retain'))).toEqual([]);
   });
 
-  test("depend on their own region's Data stack, the Edge stack and the previous region's Service stack only", () => {
+  test("depend on their own region's Data and Keys stacks, the Edge stack and the previous region's Service stack only", () => {
     prod.config.regions.forEach((region, index) => {
       const previous = prod.config.regions[index - 1];
       const expected = ['blueprint-Edge', `blueprint-Data-${region}`];
+      if (region !== prod.config.primaryRegion) expected.push(`blueprint-Keys-${region}`);
       if (previous) expected.push(`blueprint-Service-${previous}`);
       const dependencies = prod.service.get(region)!.dependencies.map((d) => d.stackName);
       expect(dependencies.sort()).toEqual(expected.sort());

@@ -32,3 +32,17 @@ export function classifyDbError(err: unknown): unknown {
   // Not a server error: network failure, connect timeout, terminated connection.
   return new DependencyError("db", err);
 }
+
+/**
+ * A 4xx decided by this service: answered as `{"error": code, "message": message}`, never
+ * logged as an error.
+ */
+export class ClientError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

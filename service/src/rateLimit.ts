@@ -1,6 +1,7 @@
 import type { FastifyRateLimitOptions, RateLimitOptions as RouteRateLimit } from "@fastify/rate-limit";
 import type { FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
+import { ClientError } from "./errors.js";
 
 export interface RateLimitOptions {
   /** Redis key prefix (REDIS_KEY_PREFIX); the counters live under `<prefix>rl:`. */
@@ -12,10 +13,11 @@ export interface RateLimitOptions {
 }
 
 /** Answered as 429 `{"error":"rate_limited"}` by the error handler; the plugin has set `Retry-After`. */
-export class RateLimitedError extends Error {
+export class RateLimitedError extends ClientError {
   override name = "RateLimitedError";
-  readonly statusCode = 429;
-  readonly code = "rate_limited";
+  constructor(message: string) {
+    super(429, "rate_limited", message);
+  }
 }
 
 const WINDOW_MS = 60_000;

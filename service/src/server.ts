@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import secureJson from "secure-json-parse";
 import { z } from "zod";
 import type { Config } from "./config.js";
-import { DependencyError } from "./errors.js";
+import { ClientError, DependencyError } from "./errors.js";
 import type { Readiness } from "./health.js";
 import { ITEM_ID, ITEM_ID_MAX_LENGTH, itemInput } from "./items/repository.js";
 import type { ItemService } from "./items/service.js";
@@ -45,19 +45,6 @@ const MAX_PARAM_LENGTH = 4 * ITEM_ID_MAX_LENGTH;
 // What secure-json-parse throws for a "__proto__" or "constructor.prototype" key.
 const FORBIDDEN_KEY_MESSAGE = "Object contains forbidden prototype property";
 
-/**
- * A 4xx decided by this service: answered as `{"error": code, "message": message}`, never
- * logged as an error.
- */
-export class ClientError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** `error` code of a status without a more specific one: its reason phrase in snake case (413 → payload_too_large). */
 function statusCodeName(status: number): string {

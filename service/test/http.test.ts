@@ -226,6 +226,20 @@ describe("HTTP surface", { skip }, () => {
       assertErrorShape(await fetched(await fetch(`${url}/api/items/${"z".repeat(2000)}`)), 414, "uri_too_long");
     });
 
+    it("POST /api/jobs refuses an idempotency key PostgreSQL cannot store with 400, before it reaches the queue", async () => {
+      for (const idempotencyKey of ["nul\u0000key", "lone\ud800"]) {
+        const res = await fetch(`${url}/api/jobs`, {
+          method: "POST",
+          headers: { "content-type": "application/json", cookie },
+          body: JSON.stringify({ type: "item.increment", itemId: "job-key", idempotencyKey }),
+        });
+        const body = await json(res);
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.equal(body.error, "invalid_request");
+        assert.match(String(body.message), /idempotencyKey/);
+      }
+    });
+
     it("POST /api/jobs accepts exactly the ids the item routes serve", () => {
       for (const [id, ok] of [[id128, true], [id129, false], ["a b", false]] as const) {
         assert.equal(jobRequest.safeParse({ type: "item.increment", itemId: id }).success, ok, `${id.length} characters`);

@@ -3,6 +3,7 @@ import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { DependencyError } from "../errors.js";
 import { ITEM_ID } from "../items/repository.js";
+import { storableString } from "../validation.js";
 
 /** Request body of POST /api/jobs. */
 export const jobRequest = z.discriminatedUnion("type", [
@@ -14,7 +15,7 @@ export const jobRequest = z.discriminatedUnion("type", [
      * Client-chosen dedupe key: retried requests enqueue the same job id, processed once. Scoped
      * to the item and the user: the same key for another item, or from another user, is another job.
      */
-    idempotencyKey: z.string().min(1).max(128).optional(),
+    idempotencyKey: z.string().min(1).max(128).superRefine(storableString).optional(),
   }),
 ]);
 export type JobRequest = z.infer<typeof jobRequest>;

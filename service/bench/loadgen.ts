@@ -1,7 +1,7 @@
-import { Pool } from "undici";
+import { Pool } from 'undici';
 
 export interface RequestSpec {
-  method: "GET" | "PUT" | "POST";
+  method: 'GET' | 'PUT' | 'POST';
   path: string;
   headers?: Record<string, string>;
   body?: string;
@@ -52,16 +52,21 @@ export class LoadGenerator {
   }
 
   /** Opens every connection up front with a request load shedding never rejects. */
-  async warm(path = "/healthz"): Promise<void> {
+  async warm(path = '/healthz'): Promise<void> {
     const result = emptyResult(0);
-    await Promise.all(Array.from({ length: this.maxConnections }, () => this.fire({ method: "GET", path }, result)));
+    await Promise.all(Array.from({ length: this.maxConnections }, () => this.fire({ method: 'GET', path }, result)));
     if (result.errors > 0) throw new Error(`warm-up failed: ${result.firstError}`);
   }
 
   private async fire(spec: RequestSpec, result: LoadResult): Promise<void> {
     const startedAt = performance.now();
     try {
-      const res = await this.pool.request({ method: spec.method, path: spec.path, headers: spec.headers, body: spec.body });
+      const res = await this.pool.request({
+        method: spec.method,
+        path: spec.path,
+        headers: spec.headers,
+        body: spec.body,
+      });
       await res.body.dump();
       const ms = performance.now() - startedAt;
       let list = result.byStatus.get(res.statusCode);

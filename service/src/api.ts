@@ -1,7 +1,7 @@
-import { loadConfigOrExit } from "./config.js";
-import { createLogger } from "./log.js";
-import { ApiService } from "./runtime.js";
-import { exitOnSignal, exitOnStartFailure } from "./shutdown.js";
+import { loadConfigOrExit } from './config.js';
+import { createLogger } from './log.js';
+import { ApiService } from './runtime.js';
+import { exitOnSignal, exitOnStartFailure } from './shutdown.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, config.SERVICE_NAME);

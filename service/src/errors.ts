@@ -1,12 +1,12 @@
-import pg from "pg";
+import pg from 'pg';
 
 /** What a dependency failure is attributed to: the `Dependency` dimension of `DependencyErrors` and the 503 body. */
-export const DEPENDENCIES = ["db", "cache", "queue", "secrets"] as const;
+export const DEPENDENCIES = ['db', 'cache', 'queue', 'secrets'] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
 
 /** A dependency is unreachable or overloaded: answered with 503 + Retry-After, never a crash. */
 export class DependencyError extends Error {
-  override name = "DependencyError";
+  override name = 'DependencyError';
 
   constructor(
     readonly dependency: Dependency,
@@ -27,10 +27,10 @@ const TRANSIENT_SQLSTATE = /^(08|28|40|53|57)|^25006$/;
 export function classifyDbError(err: unknown): unknown {
   if (err instanceof DependencyError) return err;
   if (err instanceof pg.DatabaseError) {
-    return TRANSIENT_SQLSTATE.test(err.code ?? "") ? new DependencyError("db", err) : err;
+    return TRANSIENT_SQLSTATE.test(err.code ?? '') ? new DependencyError('db', err) : err;
   }
   // Not a server error: network failure, connect timeout, terminated connection.
-  return new DependencyError("db", err);
+  return new DependencyError('db', err);
 }
 
 /**

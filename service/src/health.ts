@@ -1,15 +1,15 @@
-import type { Redis } from "ioredis";
-import { performance } from "node:perf_hooks";
-import type { ShardRouter } from "./db/shards.js";
-import { ThrottledLog, type Logger } from "./log.js";
-import { withTimeout } from "./util.js";
+import type { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
+import type { ShardRouter } from './db/shards.js';
+import { ThrottledLog, type Logger } from './log.js';
+import { withTimeout } from './util.js';
 
-export type ReadinessStatus = "ok" | "unavailable" | "draining";
+export type ReadinessStatus = 'ok' | 'unavailable' | 'draining';
 
 export interface ReadinessReport {
   status: ReadinessStatus;
-  db: Record<string, "up" | "down">;
-  cache: "up" | "down";
+  db: Record<string, 'up' | 'down'>;
+  cache: 'up' | 'down';
   /**
    * Why a dependency is reported down, keyed like "shard-0.reader" or "cache". For the logs
    * only: raw errors name hosts and ports, and /readyz is public.
@@ -26,7 +26,7 @@ export interface ReadinessOptions {
   log?: Logger;
 }
 
-type DependencyReport = Omit<ReadinessReport, "status"> & { status: Exclude<ReadinessStatus, "draining"> };
+type DependencyReport = Omit<ReadinessReport, 'status'> & { status: Exclude<ReadinessStatus, 'draining'> };
 
 /**
  * Readiness: the task can serve its whole API. That needs every shard's writer and reader, and
@@ -56,7 +56,7 @@ export class Readiness {
 
   async check(): Promise<ReadinessReport> {
     const report = await this.dependencies();
-    return { ...report, status: this.draining ? "draining" : report.status };
+    return { ...report, status: this.draining ? 'draining' : report.status };
   }
 
   private dependencies(): Promise<DependencyReport> {
@@ -84,19 +84,20 @@ export class Readiness {
       }
     };
     const [cacheUp, ...shardsUp] = await Promise.all([
-      probe("cache", () => this.redis.ping()),
+      probe('cache', () => this.redis.ping()),
       ...this.router.shards.map(async (s) => {
         const [w, r] = await Promise.all([
-          probe(`${s.name}.writer`, () => s.ping("writer")),
-          probe(`${s.name}.reader`, () => s.ping("reader")),
+          probe(`${s.name}.writer`, () => s.ping('writer')),
+          probe(`${s.name}.reader`, () => s.ping('reader')),
         ]);
         return w && r;
       }),
     ]);
-    const db: Record<string, "up" | "down"> = {};
-    this.router.shards.forEach((s, i) => (db[s.name] = shardsUp[i] ? "up" : "down"));
-    const status = shardsUp.every(Boolean) && cacheUp ? "ok" : "unavailable";
-    if (status !== "ok") this.throttled?.warn("not-ready", undefined, "not ready: a dependency does not answer", { errors });
-    return { status, db, cache: cacheUp ? "up" : "down", errors };
+    const db: Record<string, 'up' | 'down'> = {};
+    this.router.shards.forEach((s, i) => (db[s.name] = shardsUp[i] ? 'up' : 'down'));
+    const status = shardsUp.every(Boolean) && cacheUp ? 'ok' : 'unavailable';
+    if (status !== 'ok')
+      this.throttled?.warn('not-ready', undefined, 'not ready: a dependency does not answer', { errors });
+    return { status, db, cache: cacheUp ? 'up' : 'down', errors };
   }
 }

@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -30,14 +30,20 @@ export class ThrottledLog {
   ) {}
 
   warn(key: string, err: unknown, msg: string, fields: Record<string, unknown> = {}): void {
-    this.write("warn", key, err, msg, fields);
+    this.write('warn', key, err, msg, fields);
   }
 
   error(key: string, err: unknown, msg: string, fields: Record<string, unknown> = {}): void {
-    this.write("error", key, err, msg, fields);
+    this.write('error', key, err, msg, fields);
   }
 
-  private write(level: "warn" | "error", key: string, err: unknown, msg: string, fields: Record<string, unknown>): void {
+  private write(
+    level: 'warn' | 'error',
+    key: string,
+    err: unknown,
+    msg: string,
+    fields: Record<string, unknown>,
+  ): void {
     const now = Date.now();
     const entry = this.last.get(key);
     if (entry && now - entry.at < this.intervalMs) {

@@ -4,23 +4,23 @@
  * task writes a handful of lines per interval instead of one per request.
  * The catalogue below is the contract the monitoring stack alarms on (see README).
  */
-import { DEPENDENCIES } from "./errors.js";
+import { DEPENDENCIES } from './errors.js';
 
-type Unit = "Count" | "Milliseconds" | "Seconds" | "Percent";
-type DimensionName = "Service" | "Route" | "StatusClass" | "Reason" | "Tier" | "Shard" | "Dependency" | "Outcome";
+type Unit = 'Count' | 'Milliseconds' | 'Seconds' | 'Percent';
+type DimensionName = 'Service' | 'Route' | 'StatusClass' | 'Reason' | 'Tier' | 'Shard' | 'Dependency' | 'Outcome';
 /** The process that writes a metric; its `Service` dimension is that process's SERVICE_NAME. */
-export type Emitter = "api" | "worker";
+export type Emitter = 'api' | 'worker';
 
 interface MetricDefinition {
   unit: Unit;
   /** Dimension sets CloudWatch materialises; every set includes Service. */
   dimensions: DimensionName[][];
-  kind: "counter" | "distribution" | "gauge";
+  kind: 'counter' | 'distribution' | 'gauge';
   /** Which processes have a call site for it (Core in runtime.ts runs in both). */
   emittedBy: readonly Emitter[];
 }
 
-const STATUS_CLASSES = ["2xx", "3xx", "4xx", "5xx"] as const;
+const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
 
 /**
  * Values of the dimensions that do not depend on the deployment; Dims admits no others.
@@ -28,59 +28,77 @@ const STATUS_CLASSES = ["2xx", "3xx", "4xx", "5xx"] as const;
  */
 export const DIMENSION_VALUES = {
   StatusClass: STATUS_CLASSES,
-  Reason: ["in_flight", "event_loop"],
-  Tier: ["near", "redis"],
+  Reason: ['in_flight', 'event_loop'],
+  Tier: ['near', 'redis'],
   Dependency: DEPENDENCIES,
-  Outcome: ["succeeded", "duplicate", "failed", "dead_lettered"],
+  Outcome: ['succeeded', 'duplicate', 'failed', 'dead_lettered'],
 } as const satisfies Partial<Record<DimensionName, readonly string[]>>;
 type FixedDimension = keyof typeof DIMENSION_VALUES;
 
-const API = ["api"] as const;
-const WORKER = ["worker"] as const;
-const BOTH = ["api", "worker"] as const;
+const API = ['api'] as const;
+const WORKER = ['worker'] as const;
+const BOTH = ['api', 'worker'] as const;
 
 export const METRIC_CATALOGUE = {
-  Requests: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service", "Route", "StatusClass"], ["Service", "StatusClass"]] },
-  RequestLatency: { unit: "Milliseconds", kind: "distribution", emittedBy: API, dimensions: [["Service", "Route"]] },
-  LoadShed: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service", "Reason"], ["Service"]] },
-  EventLoopDelay: { unit: "Milliseconds", kind: "gauge", emittedBy: API, dimensions: [["Service"]] },
+  Requests: {
+    unit: 'Count',
+    kind: 'counter',
+    emittedBy: API,
+    dimensions: [
+      ['Service', 'Route', 'StatusClass'],
+      ['Service', 'StatusClass'],
+    ],
+  },
+  RequestLatency: { unit: 'Milliseconds', kind: 'distribution', emittedBy: API, dimensions: [['Service', 'Route']] },
+  LoadShed: { unit: 'Count', kind: 'counter', emittedBy: API, dimensions: [['Service', 'Reason'], ['Service']] },
+  EventLoopDelay: { unit: 'Milliseconds', kind: 'gauge', emittedBy: API, dimensions: [['Service']] },
   // The worker's ItemCache only invalidates: it never reads through the cache.
-  CacheHits: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service", "Tier"], ["Service"]] },
-  CacheMisses: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service"]] },
-  CacheHitRatio: { unit: "Percent", kind: "gauge", emittedBy: API, dimensions: [["Service"]] },
-  DbQueries: { unit: "Count", kind: "counter", emittedBy: BOTH, dimensions: [["Service", "Shard"], ["Service"]] },
-  DependencyErrors: { unit: "Count", kind: "counter", emittedBy: BOTH, dimensions: [["Service", "Dependency"]] },
+  CacheHits: { unit: 'Count', kind: 'counter', emittedBy: API, dimensions: [['Service', 'Tier'], ['Service']] },
+  CacheMisses: { unit: 'Count', kind: 'counter', emittedBy: API, dimensions: [['Service']] },
+  CacheHitRatio: { unit: 'Percent', kind: 'gauge', emittedBy: API, dimensions: [['Service']] },
+  DbQueries: { unit: 'Count', kind: 'counter', emittedBy: BOTH, dimensions: [['Service', 'Shard'], ['Service']] },
+  DependencyErrors: { unit: 'Count', kind: 'counter', emittedBy: BOTH, dimensions: [['Service', 'Dependency']] },
   // Counted by ItemService.write (PUT); a job's increment is counted as JobsProcessed instead.
-  ItemsWritten: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service"]] },
-  DailyActiveUsers: { unit: "Count", kind: "gauge", emittedBy: API, dimensions: [["Service"]] },
-  JobsEnqueued: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service"]] },
-  JobsProcessed: { unit: "Count", kind: "counter", emittedBy: WORKER, dimensions: [["Service", "Outcome"], ["Service"]] },
-  JobDuration: { unit: "Milliseconds", kind: "distribution", emittedBy: WORKER, dimensions: [["Service"]] },
-  InvalidationsPublished: { unit: "Count", kind: "counter", emittedBy: BOTH, dimensions: [["Service"]] },
-  InvalidationPublishFailures: { unit: "Count", kind: "counter", emittedBy: BOTH, dimensions: [["Service"]] },
-  OutboxOldestAge: { unit: "Seconds", kind: "gauge", emittedBy: BOTH, dimensions: [["Service"]] },
-  InvalidationsApplied: { unit: "Count", kind: "counter", emittedBy: API, dimensions: [["Service"]] },
-  InvalidationLag: { unit: "Milliseconds", kind: "distribution", emittedBy: API, dimensions: [["Service"]] },
+  ItemsWritten: { unit: 'Count', kind: 'counter', emittedBy: API, dimensions: [['Service']] },
+  DailyActiveUsers: { unit: 'Count', kind: 'gauge', emittedBy: API, dimensions: [['Service']] },
+  JobsEnqueued: { unit: 'Count', kind: 'counter', emittedBy: API, dimensions: [['Service']] },
+  JobsProcessed: {
+    unit: 'Count',
+    kind: 'counter',
+    emittedBy: WORKER,
+    dimensions: [['Service', 'Outcome'], ['Service']],
+  },
+  JobDuration: { unit: 'Milliseconds', kind: 'distribution', emittedBy: WORKER, dimensions: [['Service']] },
+  InvalidationsPublished: { unit: 'Count', kind: 'counter', emittedBy: BOTH, dimensions: [['Service']] },
+  InvalidationPublishFailures: { unit: 'Count', kind: 'counter', emittedBy: BOTH, dimensions: [['Service']] },
+  OutboxOldestAge: { unit: 'Seconds', kind: 'gauge', emittedBy: BOTH, dimensions: [['Service']] },
+  InvalidationsApplied: { unit: 'Count', kind: 'counter', emittedBy: API, dimensions: [['Service']] },
+  InvalidationLag: { unit: 'Milliseconds', kind: 'distribution', emittedBy: API, dimensions: [['Service']] },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRIC_CATALOGUE;
-type Dims = { [D in Exclude<DimensionName, "Service">]?: D extends FixedDimension ? (typeof DIMENSION_VALUES)[D][number] : string };
+type Dims = {
+  [D in Exclude<DimensionName, 'Service'>]?: D extends FixedDimension ? (typeof DIMENSION_VALUES)[D][number] : string;
+};
 
 /**
  * Every series (metric name + dimension values; CloudWatch bills each as one custom metric)
  * the catalogue lets `emitter` write, given the deployment's routes and shard names. Keys are
  * `Name` for a Service-only set, else `Name Dim=value ...` in the order of the dimension set.
  */
-export function possibleSeries(emitter: Emitter, domains: { routes: readonly string[]; shards: readonly string[] }): string[] {
-  const valuesOf = (d: Exclude<DimensionName, "Service">): readonly string[] =>
-    d === "Route" ? domains.routes : d === "Shard" ? domains.shards : DIMENSION_VALUES[d];
+export function possibleSeries(
+  emitter: Emitter,
+  domains: { routes: readonly string[]; shards: readonly string[] },
+): string[] {
+  const valuesOf = (d: Exclude<DimensionName, 'Service'>): readonly string[] =>
+    d === 'Route' ? domains.routes : d === 'Shard' ? domains.shards : DIMENSION_VALUES[d];
   const keys: string[] = [];
   for (const [name, def] of Object.entries(METRIC_CATALOGUE)) {
     if (!(def.emittedBy as readonly Emitter[]).includes(emitter)) continue;
     for (const set of def.dimensions) {
       let partial = [name];
       for (const d of set) {
-        if (d === "Service") continue;
+        if (d === 'Service') continue;
         partial = partial.flatMap((k) => valuesOf(d).map((v) => `${k} ${d}=${v}`));
       }
       keys.push(...partial);
@@ -111,7 +129,7 @@ interface Series {
 export type MetricsSink = (line: string) => void;
 
 export const stdoutSink: MetricsSink = (line) => {
-  process.stdout.write(line + "\n");
+  process.stdout.write(line + '\n');
 };
 
 /** Per-route request counters, kept apart from the generic series because they are hit on every request. */
@@ -134,7 +152,7 @@ export class Metrics {
 
   private get(name: MetricName, dims: Dims | undefined): Series {
     let key: string = name;
-    if (dims) for (const k in dims) key += "|" + k + "=" + dims[k as keyof Dims];
+    if (dims) for (const k in dims) key += '|' + k + '=' + dims[k as keyof Dims];
     let s = this.series.get(key);
     if (!s) {
       s = { name, dims: dims ?? {}, sum: 0, gauge: 0, hist: undefined };
@@ -191,12 +209,12 @@ export class Metrics {
   /** Writes one EMF line per (dimension sets, dimension values) group, then resets. */
   async flush(): Promise<void> {
     const results = await Promise.allSettled(this.collectors.map(async (c) => c()));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     for (const [route, r] of this.routes) {
       r.byClass.forEach((n, i) => {
-        if (n > 0) this.count("Requests", n, { Route: route, StatusClass: STATUS_CLASSES[i] });
+        if (n > 0) this.count('Requests', n, { Route: route, StatusClass: STATUS_CLASSES[i] });
       });
-      if (r.latency.size > 0) this.get("RequestLatency", { Route: route }).hist = r.latency;
+      if (r.latency.size > 0) this.get('RequestLatency', { Route: route }).hist = r.latency;
     }
     this.routes.clear();
     const series = [...this.series.values()];
@@ -223,7 +241,7 @@ export class Metrics {
     const scalarMetrics: Array<{ Name: string; Unit: string }> = [];
     for (const s of group) {
       const def: MetricDefinition = METRIC_CATALOGUE[s.name];
-      if (def.kind === "distribution") {
+      if (def.kind === 'distribution') {
         // Split large distributions across lines to respect the 100-value limit.
         const entries = [...(s.hist ?? new Map<number, number>())];
         for (let i = 0; i < entries.length; i += MAX_VALUES_PER_LINE) {
@@ -234,7 +252,7 @@ export class Metrics {
           });
         }
       } else {
-        scalar[s.name] = def.kind === "gauge" ? s.gauge : s.sum;
+        scalar[s.name] = def.kind === 'gauge' ? s.gauge : s.sum;
         scalarMetrics.push({ Name: s.name, Unit: def.unit });
       }
     }

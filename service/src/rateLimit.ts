@@ -1,7 +1,7 @@
-import type { FastifyRateLimitOptions, RateLimitOptions as RouteRateLimit } from "@fastify/rate-limit";
-import type { FastifyRequest } from "fastify";
-import type { Redis } from "ioredis";
-import { ClientError } from "./errors.js";
+import type { FastifyRateLimitOptions, RateLimitOptions as RouteRateLimit } from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { ClientError } from './errors.js';
 
 export interface RateLimitOptions {
   /** Redis key prefix (REDIS_KEY_PREFIX); the counters live under `<prefix>rl:`. */
@@ -14,15 +14,15 @@ export interface RateLimitOptions {
 
 /** Answered as 429 `{"error":"rate_limited"}` by the error handler; the plugin has set `Retry-After`. */
 export class RateLimitedError extends ClientError {
-  override name = "RateLimitedError";
+  override name = 'RateLimitedError';
   constructor(message: string) {
-    super(429, "rate_limited", message);
+    super(429, 'rate_limited', message);
   }
 }
 
 const WINDOW_MS = 60_000;
 
-const errorResponseBuilder: RouteRateLimit["errorResponseBuilder"] = (_request, context) =>
+const errorResponseBuilder: RouteRateLimit['errorResponseBuilder'] = (_request, context) =>
   new RateLimitedError(`too many requests from this client; retry in ${context.after}`);
 
 /**
@@ -40,17 +40,25 @@ const errorResponseBuilder: RouteRateLimit["errorResponseBuilder"] = (_request, 
 export function rateLimits(redis: Redis, options: RateLimitOptions) {
   return {
     /** Options to register @fastify/rate-limit with: no global limit, only the routes below. */
-    plugin: { global: false, redis, nameSpace: `${options.prefix}rl:`, skipOnError: true } satisfies FastifyRateLimitOptions,
+    plugin: {
+      global: false,
+      redis,
+      nameSpace: `${options.prefix}rl:`,
+      skipOnError: true,
+    } satisfies FastifyRateLimitOptions,
     /** Route config of POST /api/login: counted before the body is read. */
-    login: options.loginPerMinute > 0 ? { max: options.loginPerMinute, timeWindow: WINDOW_MS, errorResponseBuilder } : (false as const),
+    login:
+      options.loginPerMinute > 0
+        ? { max: options.loginPerMinute, timeWindow: WINDOW_MS, errorResponseBuilder }
+        : (false as const),
     /** Route config of POST /api/jobs, whose preHandler authenticates: counted per `userOf(request)`, after that hook. */
     jobs: (userOf: (request: FastifyRequest) => string | undefined) =>
       options.jobsPerMinute > 0
         ? {
             max: options.jobsPerMinute,
             timeWindow: WINDOW_MS,
-            hook: "preHandler" as const,
-            keyGenerator: (request: FastifyRequest) => `user:${userOf(request) ?? ""}`,
+            hook: 'preHandler' as const,
+            keyGenerator: (request: FastifyRequest) => `user:${userOf(request) ?? ''}`,
             errorResponseBuilder,
           }
         : (false as const),

@@ -1,25 +1,25 @@
-import type { SNSClient } from "@aws-sdk/client-sns";
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Redis } from "ioredis";
-import { setTimeout as sleep } from "node:timers/promises";
-import { ItemCache } from "./cache/itemCache.js";
-import { closeRedis, createRedis, waitReady } from "./cache/redis.js";
-import type { Config } from "./config.js";
-import { migrateAll } from "./db/migrate.js";
-import { ShardRouter } from "./db/shards.js";
-import { Readiness } from "./health.js";
-import { LocalInvalidationBus } from "./invalidation/bus.js";
-import { createInvalidationConsumer } from "./invalidation/consumer.js";
-import { OutboxRelay } from "./invalidation/outboxRelay.js";
-import { ItemService } from "./items/service.js";
-import { createJobHandler, pruneProcessedJobs } from "./jobs/processor.js";
-import { createLogger, type Logger } from "./log.js";
-import { Metrics, stdoutSink, type MetricsSink } from "./metrics.js";
-import { createSnsClient, createSqsClient } from "./queue/aws.js";
-import { QueuePoller } from "./queue/poller.js";
-import { buildServer, type ApiServer } from "./server.js";
-import { ActiveUsers, SessionStore } from "./sessions.js";
-import { LoadShedder } from "./shedding.js";
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ItemCache } from './cache/itemCache.js';
+import { closeRedis, createRedis, waitReady } from './cache/redis.js';
+import type { Config } from './config.js';
+import { migrateAll } from './db/migrate.js';
+import { ShardRouter } from './db/shards.js';
+import { Readiness } from './health.js';
+import { LocalInvalidationBus } from './invalidation/bus.js';
+import { createInvalidationConsumer } from './invalidation/consumer.js';
+import { OutboxRelay } from './invalidation/outboxRelay.js';
+import { ItemService } from './items/service.js';
+import { createJobHandler, pruneProcessedJobs } from './jobs/processor.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics, stdoutSink, type MetricsSink } from './metrics.js';
+import { createSnsClient, createSqsClient } from './queue/aws.js';
+import { QueuePoller } from './queue/poller.js';
+import { buildServer, type ApiServer } from './server.js';
+import { ActiveUsers, SessionStore } from './sessions.js';
+import { LoadShedder } from './shedding.js';
 
 export interface RuntimeOptions {
   log?: Logger;
@@ -51,8 +51,8 @@ class Core {
     this.log = options.log ?? createLogger(config.LOG_LEVEL, config.SERVICE_NAME);
     this.metrics = new Metrics(config.METRICS_NAMESPACE, config.SERVICE_NAME, options.metricsSink ?? stdoutSink);
     this.router = new ShardRouter(config, this.log, this.metrics);
-    this.redis = createRedis(config, this.log, "commands");
-    this.subscriber = createRedis(config, this.log, "subscriber");
+    this.redis = createRedis(config, this.log, 'commands');
+    this.subscriber = createRedis(config, this.log, 'subscriber');
     this.cache = new ItemCache(
       this.redis,
       {
@@ -93,7 +93,14 @@ class Core {
         this.metrics,
       );
     }
-    this.items = new ItemService(this.router, this.cache, this.bus, this.relay, topicArn ? { region: config.REGION } : undefined, this.metrics);
+    this.items = new ItemService(
+      this.router,
+      this.cache,
+      this.bus,
+      this.relay,
+      topicArn ? { region: config.REGION } : undefined,
+      this.metrics,
+    );
   }
 
   async prepare(): Promise<void> {
@@ -104,18 +111,21 @@ class Core {
       waitReady(this.redis, this.config.REDIS_CONNECT_TIMEOUT_MS),
       this.options.subscribe ? this.bus.start(this.config.REDIS_CONNECT_TIMEOUT_MS) : true,
     ]);
-    if (!ready || !subscribed) this.log.warn("redis not reachable at start-up; serving reads from the database, not ready until it is back");
+    if (!ready || !subscribed)
+      this.log.warn('redis not reachable at start-up; serving reads from the database, not ready until it is back');
   }
 
   startBackground(): void {
     this.relay?.start();
-    this.metrics.start(this.config.METRICS_FLUSH_INTERVAL_MS, (err) => this.log.warn({ err }, "metrics flush incomplete"));
+    this.metrics.start(this.config.METRICS_FLUSH_INTERVAL_MS, (err) =>
+      this.log.warn({ err }, 'metrics flush incomplete'),
+    );
   }
 
   async close(): Promise<void> {
     await this.relay?.stop();
     this.bus.stop();
-    await this.metrics.stop().catch((err: unknown) => this.log.warn({ err }, "final metrics flush incomplete"));
+    await this.metrics.stop().catch((err: unknown) => this.log.warn({ err }, 'final metrics flush incomplete'));
     await Promise.all([closeRedis(this.redis), closeRedis(this.subscriber), this.router.close()]);
     this.sns?.destroy();
   }
@@ -144,12 +154,19 @@ export class ApiService {
       },
       metrics,
     );
-    this.readiness = new Readiness(this.core.router, this.core.redis, { timeoutMs: config.READY_TIMEOUT_MS, cacheMs: config.READINESS_CACHE_MS, log });
+    this.readiness = new Readiness(this.core.router, this.core.redis, {
+      timeoutMs: config.READY_TIMEOUT_MS,
+      cacheMs: config.READINESS_CACHE_MS,
+      log,
+    });
     const activeUsers = new ActiveUsers(this.core.redis, config.REDIS_KEY_PREFIX, metrics, log);
-    metrics.addCollector(async () => metrics.gauge("DailyActiveUsers", await activeUsers.count()));
+    metrics.addCollector(async () => metrics.gauge('DailyActiveUsers', await activeUsers.count()));
     if (config.INVALIDATION_QUEUE_URL) {
       // Long polls need a request timeout above the wait time.
-      this.pollSqs = createSqsClient(config, { requestTimeoutMs: (config.INVALIDATION_WAIT_SECONDS + 5) * 1000, maxAttempts: 1 });
+      this.pollSqs = createSqsClient(config, {
+        requestTimeoutMs: (config.INVALIDATION_WAIT_SECONDS + 5) * 1000,
+        maxAttempts: 1,
+      });
       this.consumer = createInvalidationConsumer(
         this.pollSqs,
         {
@@ -167,7 +184,12 @@ export class ApiService {
       log,
       metrics,
       items: this.core.items,
-      sessions: new SessionStore(this.core.redis, config.REDIS_KEY_PREFIX, config.SESSION_TTL_SECONDS, config.SESSION_MAX_PER_USER),
+      sessions: new SessionStore(
+        this.core.redis,
+        config.REDIS_KEY_PREFIX,
+        config.SESSION_TTL_SECONDS,
+        config.SESSION_MAX_PER_USER,
+      ),
       redis: this.core.redis,
       activeUsers,
       sqs: this.sqs,
@@ -188,8 +210,8 @@ export class ApiService {
     this.core.startBackground();
     this.consumer?.start();
     const address = this.app.server.address();
-    const port = typeof address === "object" && address ? address.port : this.config.PORT;
-    this.core.log.info({ port, region: this.config.REGION, shards: this.core.router.shards.length }, "api listening");
+    const port = typeof address === 'object' && address ? address.port : this.config.PORT;
+    this.core.log.info({ port, region: this.config.REGION, shards: this.core.router.shards.length }, 'api listening');
     return port;
   }
 
@@ -212,7 +234,7 @@ export class ApiService {
     await this.core.close();
     this.sqs.destroy();
     this.pollSqs?.destroy();
-    this.core.log.info("api stopped");
+    this.core.log.info('api stopped');
   }
 }
 
@@ -229,13 +251,14 @@ export class WorkerService {
     this.poller = new QueuePoller(
       this.sqs,
       {
-        name: "work",
+        name: 'work',
         queueUrl: config.WORK_QUEUE_URL,
         waitSeconds: config.WORKER_WAIT_SECONDS,
         batchSize: config.WORKER_BATCH_SIZE,
         handle: createJobHandler(this.core.items, this.core.log, this.core.metrics),
         deadLetterQueueUrl: config.WORK_DLQ_URL,
-        onPoison: (_message, deadLettered) => this.core.metrics.count("JobsProcessed", 1, { Outcome: deadLettered ? "dead_lettered" : "failed" }),
+        onPoison: (_message, deadLettered) =>
+          this.core.metrics.count('JobsProcessed', 1, { Outcome: deadLettered ? 'dead_lettered' : 'failed' }),
       },
       this.core.log,
       this.core.metrics,
@@ -249,15 +272,15 @@ export class WorkerService {
     this.pruneTimer = setInterval(() => void this.prune(), 3600_000);
     this.pruneTimer.unref();
     void this.prune();
-    this.core.log.info({ queue: this.core.config.WORK_QUEUE_URL }, "worker polling");
+    this.core.log.info({ queue: this.core.config.WORK_QUEUE_URL }, 'worker polling');
   }
 
   private async prune(): Promise<void> {
     try {
       const removed = await pruneProcessedJobs(this.core.items, this.core.config.JOB_DEDUPE_RETENTION_DAYS);
-      if (removed > 0) this.core.log.info({ removed }, "pruned old job dedupe keys");
+      if (removed > 0) this.core.log.info({ removed }, 'pruned old job dedupe keys');
     } catch (err) {
-      this.core.log.warn({ err }, "pruning job dedupe keys failed; will retry in an hour");
+      this.core.log.warn({ err }, 'pruning job dedupe keys failed; will retry in an hour');
     }
   }
 
@@ -267,6 +290,6 @@ export class WorkerService {
     await this.poller.stop();
     await this.core.close();
     this.sqs.destroy();
-    this.core.log.info("worker stopped");
+    this.core.log.info('worker stopped');
   }
 }

@@ -1,23 +1,23 @@
-import cookie from "@fastify/cookie";
-import rateLimit from "@fastify/rate-limit";
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Redis } from "ioredis";
-import Fastify, { LogController, type FastifyReply, type FastifyRequest } from "fastify";
-import { createServer, STATUS_CODES, type RequestListener, type Server, type ServerOptions } from "node:http";
-import type { Socket } from "node:net";
-import secureJson from "secure-json-parse";
-import { z } from "zod";
-import type { Config } from "./config.js";
-import { ClientError, DependencyError } from "./errors.js";
-import type { Readiness } from "./health.js";
-import { ITEM_ID, ITEM_ID_MAX_LENGTH, itemInput } from "./items/repository.js";
-import type { ItemService } from "./items/service.js";
-import { enqueueJob, jobRequest } from "./jobs/jobs.js";
-import { ThrottledLog, type Logger } from "./log.js";
-import type { Metrics } from "./metrics.js";
-import { rateLimits } from "./rateLimit.js";
-import type { ActiveUsers, Session, SessionStore } from "./sessions.js";
-import { PROBE_PATHS, type LoadShedder } from "./shedding.js";
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Redis } from 'ioredis';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createServer, STATUS_CODES, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
+import secureJson from 'secure-json-parse';
+import { z } from 'zod';
+import type { Config } from './config.js';
+import { ClientError, DependencyError } from './errors.js';
+import type { Readiness } from './health.js';
+import { ITEM_ID, ITEM_ID_MAX_LENGTH, itemInput } from './items/repository.js';
+import type { ItemService } from './items/service.js';
+import { enqueueJob, jobRequest } from './jobs/jobs.js';
+import { ThrottledLog, type Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import { rateLimits } from './rateLimit.js';
+import type { ActiveUsers, Session, SessionStore } from './sessions.js';
+import { PROBE_PATHS, type LoadShedder } from './shedding.js';
 
 export interface ServerDeps {
   config: Config;
@@ -34,28 +34,30 @@ export interface ServerDeps {
 }
 
 const loginBody = z.object({ userId: z.string().regex(/^[A-Za-z0-9_.@-]{1,128}$/) });
-const JSON_TYPE = "application/json; charset=utf-8";
-const UNAUTHENTICATED = { error: "unauthenticated", message: "Log in first (POST /api/login): this needs a session." };
-const NOT_FOUND = JSON.stringify({ error: "not_found", message: "No item has this id." });
+const JSON_TYPE = 'application/json; charset=utf-8';
+const UNAUTHENTICATED = { error: 'unauthenticated', message: 'Log in first (POST /api/login): this needs a session.' };
+const NOT_FOUND = JSON.stringify({ error: 'not_found', message: 'No item has this id.' });
 /**
  * Path parameters longer than this are refused by the router (414) before any handler runs;
  * below it, an id that is not a valid item id gets a 400 that says what is allowed.
  */
 const MAX_PARAM_LENGTH = 4 * ITEM_ID_MAX_LENGTH;
 // What secure-json-parse throws for a "__proto__" or "constructor.prototype" key.
-const FORBIDDEN_KEY_MESSAGE = "Object contains forbidden prototype property";
-
+const FORBIDDEN_KEY_MESSAGE = 'Object contains forbidden prototype property';
 
 /** `error` code of a status without a more specific one: its reason phrase in snake case (413 → payload_too_large). */
 function statusCodeName(status: number): string {
-  return (STATUS_CODES[status] ?? "error").toLowerCase().replace(/[^a-z0-9]+/g, "_");
+  return (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_');
 }
 
 // Fastify's own client errors whose status alone says too little, or whose message echoes the request.
 const FASTIFY_ERRORS: Record<string, { code: string; message?: string }> = {
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: "invalid_json", message: "The body is empty; send a JSON object." },
-  FST_ERR_BAD_URL: { code: "bad_url", message: "The path is not valid percent-encoded UTF-8." },
-  FST_ERR_MAX_PARAM_LENGTH: { code: "uri_too_long", message: `A path segment is longer than ${MAX_PARAM_LENGTH} characters (item ids have at most ${ITEM_ID_MAX_LENGTH}).` },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', message: 'The body is empty; send a JSON object.' },
+  FST_ERR_BAD_URL: { code: 'bad_url', message: 'The path is not valid percent-encoded UTF-8.' },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: 'uri_too_long',
+    message: `A path segment is longer than ${MAX_PARAM_LENGTH} characters (item ids have at most ${ITEM_ID_MAX_LENGTH}).`,
+  },
 };
 
 /**
@@ -65,16 +67,18 @@ const FASTIFY_ERRORS: Record<string, { code: string; message?: string }> = {
  */
 function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   // A reset connection has nobody left to answer.
-  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, message] =
-    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
-      ? [408, "request_timeout", "The request was not received in time."]
-      : err.code === "HPE_HEADER_OVERFLOW"
-        ? [431, "headers_too_large", "The request headers are too large."]
-        : [400, "bad_request", "The request is not valid HTTP/1.1."];
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request was not received in time.']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request headers are too large.']
+        : [400, 'bad_request', 'The request is not valid HTTP/1.1.'];
   const body = JSON.stringify({ error: code, message });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }
@@ -88,9 +92,12 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
  */
 function serverFactory(shedder: LoadShedder) {
   return (handler: RequestListener, opts: Record<string, unknown>): Server => {
-    const server = createServer({ ...(opts.http as ServerOptions | undefined), requestTimeout: opts.requestTimeout as number }, (req, res) => {
-      if (shedder.admit(req, res)) handler(req, res);
-    });
+    const server = createServer(
+      { ...(opts.http as ServerOptions | undefined), requestTimeout: opts.requestTimeout as number },
+      (req, res) => {
+        if (shedder.admit(req, res)) handler(req, res);
+      },
+    );
     server.keepAliveTimeout = opts.keepAliveTimeout as number;
     server.setTimeout(opts.connectionTimeout as number);
     if ((opts.maxRequestsPerSocket as number) > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket as number;
@@ -135,7 +142,9 @@ export function buildServer(deps: ServerDeps) {
 
   app.register(cookie, {
     // The first secret signs; the previous one still verifies during a rotation.
-    secret: config.SESSION_SECRET_PREVIOUS ? [config.SESSION_SECRET, config.SESSION_SECRET_PREVIOUS] : config.SESSION_SECRET,
+    secret: config.SESSION_SECRET_PREVIOUS
+      ? [config.SESSION_SECRET, config.SESSION_SECRET_PREVIOUS]
+      : config.SESSION_SECRET,
     // Parsed only by the routes that use the session, not on every request.
     hook: false,
   });
@@ -149,11 +158,12 @@ export function buildServer(deps: ServerDeps) {
   // The session a preHandler authenticated, for the handler and the per-user rate limit after it.
   const authenticated = new WeakMap<FastifyRequest, { sid: string; session: Session }>();
 
-  app.addHook("onResponse", (request, reply, done) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url;
     // Probes are not user traffic: Route 53's many checkers alone can send more than one a second,
     // which would dilute the 5xx rate, and a 503 from /readyz is not a user-facing error.
-    if (route === undefined || !PROBE_PATHS.has(route)) metrics.request(route ?? "unmatched", reply.statusCode, reply.elapsedTime);
+    if (route === undefined || !PROBE_PATHS.has(route))
+      metrics.request(route ?? 'unmatched', reply.statusCode, reply.elapsedTime);
     done();
   });
 
@@ -164,35 +174,46 @@ export function buildServer(deps: ServerDeps) {
       throttled.warn(`dep:${err.dependency}`, err.cause, `${err.dependency} unavailable; answering 503`);
       return reply
         .code(503)
-        .header("retry-after", String(config.SHED_RETRY_AFTER_SECONDS || 1))
-        .send({ error: "unavailable", message: `A dependency (${err.dependency}) is unavailable; retry later.`, dependency: err.dependency });
+        .header('retry-after', String(config.SHED_RETRY_AFTER_SECONDS || 1))
+        .send({
+          error: 'unavailable',
+          message: `A dependency (${err.dependency}) is unavailable; retry later.`,
+          dependency: err.dependency,
+        });
     }
     if (err instanceof z.ZodError) {
-      const issues = err.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
-      return reply.code(400).send({ error: "invalid_request", message: issues.join("; "), issues });
+      const issues = err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+      return reply.code(400).send({ error: 'invalid_request', message: issues.join('; '), issues });
     }
     if (err instanceof ClientError) return reply.code(err.statusCode).send({ error: err.code, message: err.message });
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       const known = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
-      return reply.code(err.statusCode).send({ error: known?.code ?? statusCodeName(err.statusCode), message: known?.message ?? err.message });
+      return reply
+        .code(err.statusCode)
+        .send({ error: known?.code ?? statusCodeName(err.statusCode), message: known?.message ?? err.message });
     }
-    reply.log.error({ err, reqId: reply.request.id, url: reply.request.url }, "request failed");
-    return reply.code(500).send({ error: "internal", message: "Internal error; it has been logged." });
+    reply.log.error({ err, reqId: reply.request.id, url: reply.request.url }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'Internal error; it has been logged.' });
   }
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _request, reply) => sendError(reply, err));
 
   // JSON only (anything else is a 415); the default JSON parser answers a "__proto__" key as
   // "Body is not valid JSON": the same library, clearer answers.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
-    if (body.length === 0) return done(new ClientError(400, "invalid_json", "The body is empty; send a JSON object."), undefined);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body.length === 0)
+      return done(new ClientError(400, 'invalid_json', 'The body is empty; send a JSON object.'), undefined);
     try {
-      done(null, secureJson.parse(body as string, undefined, { protoAction: "error", constructorAction: "error" }));
+      done(null, secureJson.parse(body as string, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch (err) {
       done(
         (err as Error).message === FORBIDDEN_KEY_MESSAGE
-          ? new ClientError(400, "invalid_request", 'The body has a "__proto__" or "constructor.prototype" key, which is not accepted.')
-          : new ClientError(400, "invalid_json", `The body is not valid JSON: ${(err as Error).message}`),
+          ? new ClientError(
+              400,
+              'invalid_request',
+              'The body has a "__proto__" or "constructor.prototype" key, which is not accepted.',
+            )
+          : new ClientError(400, 'invalid_json', `The body is not valid JSON: ${(err as Error).message}`),
         undefined,
       );
     }
@@ -200,33 +221,39 @@ export function buildServer(deps: ServerDeps) {
 
   // Methods per route pattern, to answer a known path with the wrong method 405 rather than 404.
   const routes = new Map<string, { pattern: RegExp; methods: Set<string> }>();
-  app.addHook("onRoute", (route) => {
+  app.addHook('onRoute', (route) => {
     let entry = routes.get(route.url);
     if (!entry) {
       const source = route.url
-        .split("/")
-        .map((part) => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
-        .join("/");
+        .split('/')
+        .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/');
       routes.set(route.url, (entry = { pattern: new RegExp(`^${source}$`), methods: new Set() }));
     }
     for (const method of [route.method].flat()) entry.methods.add(method);
   });
   app.setNotFoundHandler((request, reply) => {
-    const q = request.url.indexOf("?");
+    const q = request.url.indexOf('?');
     const path = q === -1 ? request.url : request.url.slice(0, q);
     const allowed = new Set<string>();
     for (const { pattern, methods } of routes.values()) if (pattern.test(path)) for (const m of methods) allowed.add(m);
     if (allowed.size > 0) {
       return reply
         .code(405)
-        .header("allow", [...allowed].sort().join(", "))
-        .send({ error: "method_not_allowed", message: `${request.method} is not allowed here; use ${[...allowed].sort().join(" or ")}.` });
+        .header('allow', [...allowed].sort().join(', '))
+        .send({
+          error: 'method_not_allowed',
+          message: `${request.method} is not allowed here; use ${[...allowed].sort().join(' or ')}.`,
+        });
     }
-    return reply.code(404).send({ error: "not_found", message: "No route matches this path." });
+    return reply.code(404).send({ error: 'not_found', message: 'No route matches this path.' });
   });
 
-  async function currentSession(request: FastifyRequest, reply: FastifyReply): Promise<{ sid: string; session: Session } | null> {
-    const raw = app.parseCookie(request.headers.cookie ?? "")[config.SESSION_COOKIE_NAME];
+  async function currentSession(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ sid: string; session: Session } | null> {
+    const raw = app.parseCookie(request.headers.cookie ?? '')[config.SESSION_COOKIE_NAME];
     if (!raw) return null;
     const unsigned = request.unsignCookie(raw);
     if (!unsigned.valid || !unsigned.value) return null;
@@ -241,13 +268,13 @@ export function buildServer(deps: ServerDeps) {
   /** preHandler of routes that need a session: 401 without one. */
   async function requireSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const current = await currentSession(request, reply);
-    if (!current) return reply.code(401).send({ error: "unauthenticated" });
+    if (!current) return reply.code(401).send({ error: 'unauthenticated' });
     authenticated.set(request, current);
   }
 
   /** The id of the session a valid signed cookie names, without reading Redis. */
   function cookieSessionId(request: FastifyRequest): string | null {
-    const raw = app.parseCookie(request.headers.cookie ?? "")[config.SESSION_COOKIE_NAME];
+    const raw = app.parseCookie(request.headers.cookie ?? '')[config.SESSION_COOKIE_NAME];
     if (!raw) return null;
     const unsigned = request.unsignCookie(raw);
     return unsigned.valid && unsigned.value ? unsigned.value : null;
@@ -258,27 +285,28 @@ export function buildServer(deps: ServerDeps) {
       signed: true,
       httpOnly: true,
       secure: config.COOKIE_SECURE,
-      sameSite: "lax",
-      path: "/",
+      sameSite: 'lax',
+      path: '/',
       maxAge: config.SESSION_TTL_SECONDS,
     });
   }
 
   function itemId(request: FastifyRequest): string {
     const { id } = request.params as { id: string };
-    if (!ITEM_ID.test(id)) throw new ClientError(400, "invalid_id", `The id must match [A-Za-z0-9_-]{1,${ITEM_ID_MAX_LENGTH}}.`);
+    if (!ITEM_ID.test(id))
+      throw new ClientError(400, 'invalid_id', `The id must match [A-Za-z0-9_-]{1,${ITEM_ID_MAX_LENGTH}}.`);
     return id;
   }
 
-  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get('/healthz', async () => ({ status: 'ok' }));
 
-  app.get("/readyz", async (_request, reply) => {
+  app.get('/readyz', async (_request, reply) => {
     // The errors go to the log (Readiness): they name hosts and ports, and this path is public.
     const { errors: _errors, ...report } = await deps.readiness.check();
-    return reply.code(report.status === "ok" ? 200 : 503).send(report);
+    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
   });
 
-  app.get("/api/items/:id", (request, reply) => {
+  app.get('/api/items/:id', (request, reply) => {
     const id = itemId(request);
     // A near-cache hit is answered synchronously: no promise, no extra tick.
     const near = items.peek(id);
@@ -286,7 +314,7 @@ export function buildServer(deps: ServerDeps) {
     return items.read(id).then((body) => sendItem(reply, body));
   });
 
-  app.put("/api/items/:id", async (request, reply) => {
+  app.put('/api/items/:id', async (request, reply) => {
     const id = itemId(request);
     const current = await currentSession(request, reply);
     if (!current) return reply.code(401).send(UNAUTHENTICATED);
@@ -297,7 +325,7 @@ export function buildServer(deps: ServerDeps) {
   // Rate-limited routes are declared in plugins registered after @fastify/rate-limit: it adds
   // its hooks to the routes declared once it has loaded (onRoute).
   app.register(async (limited) => {
-    limited.post("/api/login", { config: { rateLimit: limits.login } }, async (request, reply) => {
+    limited.post('/api/login', { config: { rateLimit: limits.login } }, async (request, reply) => {
       // Identity is taken as given: put your IdP check (OIDC, Cognito, ALB auth headers) here.
       const { userId } = loginBody.parse(request.body);
       // A login replaces the session this client already holds (whoever it belonged to): no
@@ -311,15 +339,20 @@ export function buildServer(deps: ServerDeps) {
     });
   });
 
-  app.post("/api/logout", async (request, reply) => {
+  app.post('/api/logout', async (request, reply) => {
     const current = await currentSession(request, reply);
     if (current) await sessions.destroy(current.sid);
     // The same attributes as when set: a browser may ignore a clearing cookie that lacks them.
-    reply.clearCookie(config.SESSION_COOKIE_NAME, { httpOnly: true, secure: config.COOKIE_SECURE, sameSite: "lax", path: "/" });
+    reply.clearCookie(config.SESSION_COOKIE_NAME, {
+      httpOnly: true,
+      secure: config.COOKIE_SECURE,
+      sameSite: 'lax',
+      path: '/',
+    });
     return reply.code(204).send();
   });
 
-  app.get("/api/me", async (request, reply) => {
+  app.get('/api/me', async (request, reply) => {
     const current = await currentSession(request, reply);
     if (!current) return reply.code(401).send(UNAUTHENTICATED);
     return current.session;
@@ -327,13 +360,21 @@ export function buildServer(deps: ServerDeps) {
 
   app.register(async (limited) => {
     limited.post(
-      "/api/jobs",
-      { preHandler: requireSession, config: { rateLimit: limits.jobs((request) => authenticated.get(request)?.session.userId) } },
+      '/api/jobs',
+      {
+        preHandler: requireSession,
+        config: { rateLimit: limits.jobs((request) => authenticated.get(request)?.session.userId) },
+      },
       async (request, reply) => {
         const current = authenticated.get(request);
-        if (!current) return reply.code(401).send({ error: "unauthenticated" });
-        const job = await enqueueJob(deps.sqs, config.WORK_QUEUE_URL, jobRequest.parse(request.body), current.session.userId);
-        metrics.count("JobsEnqueued");
+        if (!current) return reply.code(401).send({ error: 'unauthenticated' });
+        const job = await enqueueJob(
+          deps.sqs,
+          config.WORK_QUEUE_URL,
+          jobRequest.parse(request.body),
+          current.session.userId,
+        );
+        metrics.count('JobsEnqueued');
         return reply.code(202).send({ jobId: job.id });
       },
     );

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
-import { DependencyError } from "./errors.js";
-import { ThrottledLog, type Logger } from "./log.js";
-import type { Metrics } from "./metrics.js";
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { DependencyError } from './errors.js';
+import { ThrottledLog, type Logger } from './log.js';
+import type { Metrics } from './metrics.js';
 
 export interface Session {
   userId: string;
@@ -35,13 +35,13 @@ export class SessionStore {
 
   /** Creates a session; the user's oldest live sessions beyond `maxPerUser` end. */
   async create(userId: string): Promise<string> {
-    const sid = randomBytes(32).toString("base64url");
+    const sid = randomBytes(32).toString('base64url');
     const session: Session = { userId, createdAt: new Date().toISOString() };
     const index = this.userKey(userId);
     try {
       const results = await this.redis
         .multi()
-        .set(this.key(sid), JSON.stringify(session), "EX", this.ttlSeconds)
+        .set(this.key(sid), JSON.stringify(session), 'EX', this.ttlSeconds)
         .zadd(index, Date.now(), sid)
         .expire(index, this.ttlSeconds)
         .zcard(index)
@@ -49,7 +49,7 @@ export class SessionStore {
       const count = Number(results?.[3]?.[1] ?? 0);
       if (count > this.maxPerUser) await this.enforceCap(index, sid);
     } catch (err) {
-      throw new DependencyError("cache", err);
+      throw new DependencyError('cache', err);
     }
     return sid;
   }
@@ -76,12 +76,12 @@ export class SessionStore {
   async get(sid: string): Promise<Session | null> {
     let session: Session;
     try {
-      const raw = await this.redis.getex(this.key(sid), "EX", this.ttlSeconds);
+      const raw = await this.redis.getex(this.key(sid), 'EX', this.ttlSeconds);
       if (raw === null) return null;
       session = JSON.parse(raw) as Session;
       await this.redis.expire(this.userKey(session.userId), this.ttlSeconds);
     } catch (err) {
-      throw new DependencyError("cache", err);
+      throw new DependencyError('cache', err);
     }
     return session;
   }
@@ -92,7 +92,7 @@ export class SessionStore {
       const raw = await this.redis.getdel(this.key(sid));
       if (raw !== null) await this.redis.zrem(this.userKey((JSON.parse(raw) as Session).userId), sid);
     } catch (err) {
-      throw new DependencyError("cache", err);
+      throw new DependencyError('cache', err);
     }
   }
 }
@@ -106,7 +106,7 @@ const SEEN_MAX = 50_000;
 export class ActiveUsers {
   private throttled: ThrottledLog;
   // Only saves Redis round trips (a user is added once per day per task); losing it loses nothing.
-  private seenDay = "";
+  private seenDay = '';
   private seen = new Set<string>();
 
   constructor(
@@ -135,8 +135,8 @@ export class ActiveUsers {
       if ((await this.redis.pfadd(key, userId)) === 1) await this.redis.expire(key, DAY_KEY_TTL_SECONDS);
       this.seen.add(userId);
     } catch (err) {
-      this.metrics.count("DependencyErrors", 1, { Dependency: "cache" });
-      this.throttled.warn("dau", err, "recording daily active user failed");
+      this.metrics.count('DependencyErrors', 1, { Dependency: 'cache' });
+      this.throttled.warn('dau', err, 'recording daily active user failed');
     }
   }
 

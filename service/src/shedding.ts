@@ -1,6 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
-import type { Metrics } from "./metrics.js";
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { Metrics } from './metrics.js';
 
 /** The event-loop delay histogram (IntervalHistogram in @types/node 20, ELDHistogram in 24). */
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
@@ -18,13 +18,19 @@ const RESOLUTION_MS = 10;
  * The health probes (ALB target checks, Route 53 checks): never shed, since a shed probe would
  * take a healthy task or region out, and not counted in the request metrics (server.ts).
  */
-export const PROBE_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
-const OVERLOADED_BODY = JSON.stringify({ error: "overloaded", message: "The server is overloaded; retry after the Retry-After delay." });
-const SHUTTING_DOWN_BODY = JSON.stringify({ error: "shutting_down", message: "The server is shutting down; retry, another task will answer." });
+export const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+const OVERLOADED_BODY = JSON.stringify({
+  error: 'overloaded',
+  message: 'The server is overloaded; retry after the Retry-After delay.',
+});
+const SHUTTING_DOWN_BODY = JSON.stringify({
+  error: 'shutting_down',
+  message: 'The server is shutting down; retry, another task will answer.',
+});
 
 function isExempt(url: string | undefined): boolean {
   if (url === undefined) return false;
-  const q = url.indexOf("?");
+  const q = url.indexOf('?');
   return PROBE_PATHS.has(q === -1 ? url : url.slice(0, q));
 }
 
@@ -63,24 +69,24 @@ export class LoadShedder {
     metrics: Metrics,
   ) {
     this.rejectHeaders = {
-      "content-type": "application/json",
-      "retry-after": String(options.retryAfterSeconds),
-      "cache-control": "no-store",
-      "content-length": OVERLOADED_BODY.length,
+      'content-type': 'application/json',
+      'retry-after': String(options.retryAfterSeconds),
+      'cache-control': 'no-store',
+      'content-length': OVERLOADED_BODY.length,
     };
     this.closingHeaders = {
-      "content-type": "application/json",
-      "cache-control": "no-store",
-      connection: "close",
-      "content-length": SHUTTING_DOWN_BODY.length,
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      connection: 'close',
+      'content-length': SHUTTING_DOWN_BODY.length,
     };
     metrics.addCollector(() => {
-      if (this.shedInFlight > 0) metrics.count("LoadShed", this.shedInFlight, { Reason: "in_flight" });
-      if (this.shedEventLoop > 0) metrics.count("LoadShed", this.shedEventLoop, { Reason: "event_loop" });
+      if (this.shedInFlight > 0) metrics.count('LoadShed', this.shedInFlight, { Reason: 'in_flight' });
+      if (this.shedEventLoop > 0) metrics.count('LoadShed', this.shedEventLoop, { Reason: 'event_loop' });
       this.shedInFlight = 0;
       this.shedEventLoop = 0;
       if (!this.reportHistogram) return;
-      metrics.gauge("EventLoopDelay", Math.max(0, this.reportHistogram.percentile(99) / 1e6 - RESOLUTION_MS));
+      metrics.gauge('EventLoopDelay', Math.max(0, this.reportHistogram.percentile(99) / 1e6 - RESOLUTION_MS));
       this.reportHistogram.reset();
     });
   }
@@ -132,7 +138,7 @@ export class LoadShedder {
     }
     this.inFlight++;
     // 'close' fires exactly once per response (finished or aborted); on() avoids once()'s wrapper.
-    res.on("close", this.release);
+    res.on('close', this.release);
     return true;
   }
 

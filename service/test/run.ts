@@ -3,33 +3,33 @@
  * node's test runner. Missing servers fail the run when CI=true; locally the integration
  * suites are skipped after one loud line (unit suites still run).
  */
-import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { missingServers } from "./helpers/servers.js";
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { missingServers } from './helpers/servers.js';
 
-const dir = fileURLToPath(new URL(".", import.meta.url));
+const dir = fileURLToPath(new URL('.', import.meta.url));
 // Test files spawn entrypoints by relative path (src/api.ts): run from the package root.
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const files = readdirSync(dir)
-  .filter((f) => f.endsWith(".test.ts"))
+  .filter((f) => f.endsWith('.test.ts'))
   .sort()
   .map((f) => `test/${f}`);
 
 const missing = await missingServers();
 if (missing) {
-  if (process.env.CI === "true") {
+  if (process.env.CI === 'true') {
     process.stderr.write(`FAIL: CI=true but the test servers are ${missing}\n`);
     process.exit(1);
   }
   process.stderr.write(`\n!!! SKIPPING service integration tests: ${missing} (set CI=true to make this fail) !!!\n\n`);
 }
 
-const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   cwd: root,
-  stdio: "inherit",
-  env: { ...process.env, SERVICE_TESTS_SKIP: missing ?? "", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  stdio: 'inherit',
+  env: { ...process.env, SERVICE_TESTS_SKIP: missing ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
 });
 // An interrupted run must not leave the test processes (and their servers) behind.
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

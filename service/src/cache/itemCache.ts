@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
-import { ThrottledLog, type Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
-import { LuaScript } from "./luaScript.js";
-import { NearCache } from "./nearCache.js";
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { ThrottledLog, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { LuaScript } from './luaScript.js';
+import { NearCache } from './nearCache.js';
 
 /** A database read: the item's JSON (sent as is) or null for "not found", and its version (0 if none). */
 export interface Loaded {
@@ -55,7 +55,7 @@ const POLL_MS = 20;
 
 /** Redis value: "<expiresAtMs>|<json>", an empty json meaning "not found" (negative cache). */
 function encode(expiresAt: number, body: string | null): string {
-  return `${expiresAt}|${body ?? ""}`;
+  return `${expiresAt}|${body ?? ''}`;
 }
 
 interface Entry {
@@ -64,9 +64,9 @@ interface Entry {
 }
 
 function decode(raw: string): Entry {
-  const sep = raw.indexOf("|");
+  const sep = raw.indexOf('|');
   const body = raw.slice(sep + 1);
-  return { expiresAt: Number(raw.slice(0, sep)), body: body === "" ? null : body };
+  return { expiresAt: Number(raw.slice(0, sep)), body: body === '' ? null : body };
 }
 
 /**
@@ -93,10 +93,10 @@ export class ItemCache {
     this.throttled = new ThrottledLog(log);
     metrics.addCollector(() => {
       const hits = this.nearHits + this.redisHits;
-      if (this.nearHits > 0) metrics.count("CacheHits", this.nearHits, { Tier: "near" });
-      if (this.redisHits > 0) metrics.count("CacheHits", this.redisHits, { Tier: "redis" });
-      if (this.misses > 0) metrics.count("CacheMisses", this.misses);
-      if (hits + this.misses > 0) metrics.gauge("CacheHitRatio", (100 * hits) / (hits + this.misses));
+      if (this.nearHits > 0) metrics.count('CacheHits', this.nearHits, { Tier: 'near' });
+      if (this.redisHits > 0) metrics.count('CacheHits', this.redisHits, { Tier: 'redis' });
+      if (this.misses > 0) metrics.count('CacheMisses', this.misses);
+      if (hits + this.misses > 0) metrics.gauge('CacheHitRatio', (100 * hits) / (hits + this.misses));
       this.nearHits = 0;
       this.redisHits = 0;
       this.misses = 0;
@@ -110,7 +110,7 @@ export class ItemCache {
   }
 
   private redisFailed(err: unknown, op: string): void {
-    this.metrics.count("DependencyErrors", 1, { Dependency: "cache" });
+    this.metrics.count('DependencyErrors', 1, { Dependency: 'cache' });
     this.throttled.warn(`cache:${op}`, err, `cache ${op} failed; serving from the database`);
   }
 
@@ -143,7 +143,7 @@ export class ItemCache {
       if (entry !== null && entry.expiresAt <= Date.now()) return { ok: true, entry: null };
       return { ok: true, entry };
     } catch (err) {
-      this.redisFailed(err, "read");
+      this.redisFailed(err, 'read');
       return { ok: false, entry: null };
     }
   }
@@ -162,12 +162,12 @@ export class ItemCache {
     this.misses++;
     if (!first.ok) return this.loadUncached(id, load, epoch);
 
-    const token = randomBytes(12).toString("base64url");
+    const token = randomBytes(12).toString('base64url');
     let locked = false;
     try {
-      locked = (await this.redis.set(lockKey, token, "PX", this.options.lockTtlMs, "NX")) === "OK";
+      locked = (await this.redis.set(lockKey, token, 'PX', this.options.lockTtlMs, 'NX')) === 'OK';
     } catch (err) {
-      this.redisFailed(err, "lock");
+      this.redisFailed(err, 'lock');
       return this.loadUncached(id, load, epoch);
     }
     if (locked) return this.loadAndFill(id, load, [key, lockKey, fenceKey], token, epoch);
@@ -183,12 +183,18 @@ export class ItemCache {
     return this.loadUncached(id, load, epoch);
   }
 
-  private async loadAndFill(id: string, load: () => Promise<Loaded>, keys: [string, string, string], token: string, epoch: number): Promise<string | null> {
+  private async loadAndFill(
+    id: string,
+    load: () => Promise<Loaded>,
+    keys: [string, string, string],
+    token: string,
+    epoch: number,
+  ): Promise<string | null> {
     let loaded: Loaded;
     try {
       loaded = await load();
     } catch (err) {
-      RELEASE.run(this.redis, keys[1], token).catch((e: unknown) => this.redisFailed(e, "unlock"));
+      RELEASE.run(this.redis, keys[1], token).catch((e: unknown) => this.redisFailed(e, 'unlock'));
       throw err;
     }
     const now = Date.now();
@@ -200,7 +206,7 @@ export class ItemCache {
       // way the value may be stale, so it is returned to this request but cached nowhere.
       if (filled === 1) this.near.set(id, loaded.body, now, expiresAt, epoch);
     } catch (err) {
-      this.redisFailed(err, "fill");
+      this.redisFailed(err, 'fill');
       this.near.set(id, loaded.body, now, Infinity, epoch);
     }
     return loaded.body;
@@ -224,7 +230,7 @@ export class ItemCache {
       await INVALIDATE.run(this.redis, ...this.keys(id), version, this.options.ttlSeconds * 1000);
       return true;
     } catch (err) {
-      this.redisFailed(err, "invalidate");
+      this.redisFailed(err, 'invalidate');
       return false;
     }
   }

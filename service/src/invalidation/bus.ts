@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
-import { waitReady } from "../cache/redis.js";
-import { ThrottledLog, type Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
+import type { Redis } from 'ioredis';
+import { waitReady } from '../cache/redis.js';
+import { ThrottledLog, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 
 /**
  * Region-local fan-out over Redis pub/sub: every task of the region evicts its near-cache
@@ -31,11 +31,11 @@ export class LocalInvalidationBus {
    * false if Redis is not reachable within `timeoutMs` (the subscription then happens later).
    */
   async start(timeoutMs: number): Promise<boolean> {
-    this.subscriber.on("message", this.onMessage);
+    this.subscriber.on('message', this.onMessage);
     const subscribe = () => this.subscriber.subscribe(this.channel);
     if (!(await waitReady(this.subscriber, timeoutMs))) {
-      this.subscriber.once("ready", () => {
-        subscribe().catch((err: unknown) => this.failed(err, "subscribe"));
+      this.subscriber.once('ready', () => {
+        subscribe().catch((err: unknown) => this.failed(err, 'subscribe'));
       });
       return false;
     }
@@ -43,7 +43,7 @@ export class LocalInvalidationBus {
       await subscribe();
       return true;
     } catch (err) {
-      this.failed(err, "subscribe");
+      this.failed(err, 'subscribe');
       return false;
     }
   }
@@ -52,16 +52,16 @@ export class LocalInvalidationBus {
     try {
       await this.publisher.publish(this.channel, key);
     } catch (err) {
-      this.failed(err, "publish");
+      this.failed(err, 'publish');
     }
   }
 
   private failed(err: unknown, op: string): void {
-    this.metrics.count("DependencyErrors", 1, { Dependency: "cache" });
+    this.metrics.count('DependencyErrors', 1, { Dependency: 'cache' });
     this.throttled.warn(`bus:${op}`, err, `near-cache invalidation ${op} failed`);
   }
 
   stop(): void {
-    this.subscriber.off("message", this.onMessage);
+    this.subscriber.off('message', this.onMessage);
   }
 }

@@ -1,15 +1,15 @@
-import { z } from "zod";
-import type { InvalidationEvent } from "../items/repository.js";
+import { z } from 'zod';
+import type { InvalidationEvent } from '../items/repository.js';
 
 const eventSchema = z.object({
-  type: z.literal("item.changed"),
+  type: z.literal('item.changed'),
   key: z.string().min(1),
   version: z.number().int().nonnegative(),
   originRegion: z.string().min(1),
   at: z.string().min(1),
 });
 
-const snsEnvelope = z.object({ Type: z.literal("Notification"), Message: z.string() });
+const snsEnvelope = z.object({ Type: z.literal('Notification'), Message: z.string() });
 
 /**
  * Parses an invalidation from an SQS body: the SNS envelope (default subscription) or the raw

@@ -1,8 +1,8 @@
-import { PublishBatchCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { setTimeout as sleep } from "node:timers/promises";
-import type { Shard } from "../db/shards.js";
-import { ThrottledLog, type Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
+import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Shard } from '../db/shards.js';
+import { ThrottledLog, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 
 export interface RelayOptions {
   topicArn: string;
@@ -74,7 +74,7 @@ export class OutboxRelay {
       try {
         claimed = await this.relayOnce(shard, !kicked);
       } catch (err) {
-        this.throttled.warn(`relay:${shard.name}`, err, "outbox relay pass failed");
+        this.throttled.warn(`relay:${shard.name}`, err, 'outbox relay pass failed');
       }
       // stop() during the pass found no waker to call: do not start a poll wait it cannot end.
       if (this.stopping) break;
@@ -101,7 +101,10 @@ export class OutboxRelay {
     if (peek) {
       // Timer passes are mostly idle: one read on the local reader instead of a locking
       // transaction on the writer (which write forwarding would send across regions).
-      const due = await shard.read("SELECT 1 FROM outbox WHERE origin_region = $1 AND next_attempt_at <= now() LIMIT 1", [this.options.region]);
+      const due = await shard.read(
+        'SELECT 1 FROM outbox WHERE origin_region = $1 AND next_attempt_at <= now() LIMIT 1',
+        [this.options.region],
+      );
       if (due.rowCount === 0) return 0;
     }
     // Claim with a lease instead of holding a transaction open across the SNS call: rows of a
@@ -116,7 +119,7 @@ export class OutboxRelay {
     if (rows.length === 0) return 0;
     const { sent, failed } = await this.publish(rows);
     await Promise.all([
-      sent.length > 0 ? shard.write("DELETE FROM outbox WHERE id = ANY($1::uuid[])", [sent]) : undefined,
+      sent.length > 0 ? shard.write('DELETE FROM outbox WHERE id = ANY($1::uuid[])', [sent]) : undefined,
       failed.length > 0
         ? shard.write(
             `UPDATE outbox SET last_error = $2,
@@ -144,16 +147,17 @@ export class OutboxRelay {
             }),
           );
           for (const ok of res.Successful ?? []) sent.push((chunk[Number(ok.Id)] as OutboxRow).id);
-          for (const f of res.Failed ?? []) failed.push({ id: (chunk[Number(f.Id)] as OutboxRow).id, error: `${f.Code}: ${f.Message}` });
+          for (const f of res.Failed ?? [])
+            failed.push({ id: (chunk[Number(f.Id)] as OutboxRow).id, error: `${f.Code}: ${f.Message}` });
         } catch (err) {
-          this.metrics.count("DependencyErrors", 1, { Dependency: "queue" });
-          this.throttled.warn("relay:publish", err, "invalidation publish failed; will retry");
+          this.metrics.count('DependencyErrors', 1, { Dependency: 'queue' });
+          this.throttled.warn('relay:publish', err, 'invalidation publish failed; will retry');
           for (const r of chunk) failed.push({ id: r.id, error: (err as Error).message });
         }
       }),
     );
-    if (sent.length > 0) this.metrics.count("InvalidationsPublished", sent.length);
-    if (failed.length > 0) this.metrics.count("InvalidationPublishFailures", failed.length);
+    if (sent.length > 0) this.metrics.count('InvalidationsPublished', sent.length);
+    if (failed.length > 0) this.metrics.count('InvalidationPublishFailures', failed.length);
     return { sent, failed };
   }
 
@@ -161,12 +165,12 @@ export class OutboxRelay {
     const ages = await Promise.all(
       this.shards.map(async (shard) => {
         const { rows } = await shard.read<{ age: number | null }>(
-          "SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM outbox WHERE origin_region = $1",
+          'SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM outbox WHERE origin_region = $1',
           [this.options.region],
         );
         return rows[0]?.age ?? 0;
       }),
     );
-    this.metrics.gauge("OutboxOldestAge", Math.max(0, ...ages));
+    this.metrics.gauge('OutboxOldestAge', Math.max(0, ...ages));
   }
 }

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
-import { z } from "zod";
-import type { Queryable, Shard } from "../db/shards.js";
-import { storableObject, storableString } from "../validation.js";
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Queryable, Shard } from '../db/shards.js';
+import { storableObject, storableString } from '../validation.js';
 
 export const ITEM_ID_MAX_LENGTH = 128;
 /** Item ids, the same for the item routes and POST /api/jobs. */
@@ -34,7 +34,7 @@ interface ItemRow {
   updated_at: Date;
 }
 
-const COLUMNS = "id, name, data, counter, version, updated_by, updated_at";
+const COLUMNS = 'id, name, data, counter, version, updated_by, updated_at';
 
 function toItem(row: ItemRow): Item {
   return {
@@ -51,7 +51,7 @@ function toItem(row: ItemRow): Item {
 
 /** Cross-region cache invalidation event, stored in the outbox and published to SNS. */
 export interface InvalidationEvent {
-  type: "item.changed";
+  type: 'item.changed';
   key: string;
   version: number;
   originRegion: string;
@@ -71,7 +71,13 @@ export async function getItem(shard: Shard, id: string): Promise<Item | null> {
  * Upserts an item and, in the same statement (hence the same transaction), appends its
  * invalidation event to the outbox: either both commit or neither does.
  */
-export async function upsertItem(shard: Shard, id: string, input: ItemInput, userId: string, outbox: OutboxTarget): Promise<Item> {
+export async function upsertItem(
+  shard: Shard,
+  id: string,
+  input: ItemInput,
+  userId: string,
+  outbox: OutboxTarget,
+): Promise<Item> {
   const res = await shard.write<ItemRow>(
     `WITH item AS (
        INSERT INTO items (id, name, data, updated_by) VALUES ($1, $2, $3, $4)
@@ -86,7 +92,16 @@ export async function upsertItem(shard: Shard, id: string, input: ItemInput, use
        FROM item WHERE $8::boolean
      )
      SELECT ${COLUMNS} FROM item`,
-    [id, input.name, JSON.stringify(input.data), userId, randomUUID(), outbox?.region ?? "", new Date().toISOString(), outbox !== undefined],
+    [
+      id,
+      input.name,
+      JSON.stringify(input.data),
+      userId,
+      randomUUID(),
+      outbox?.region ?? '',
+      new Date().toISOString(),
+      outbox !== undefined,
+    ],
   );
   return toItem(res.rows[0] as ItemRow);
 }
@@ -103,7 +118,7 @@ export async function incrementCounter(tx: Queryable, id: string, by: number): P
 }
 
 export async function appendOutbox(tx: Queryable, event: InvalidationEvent): Promise<void> {
-  await tx.query("INSERT INTO outbox (id, origin_region, payload) VALUES ($1, $2, $3)", [
+  await tx.query('INSERT INTO outbox (id, origin_region, payload) VALUES ($1, $2, $3)', [
     randomUUID(),
     event.originRegion,
     JSON.stringify(event),

@@ -1,9 +1,16 @@
-import type { ItemCache } from "../cache/itemCache.js";
-import type { Shard, ShardRouter } from "../db/shards.js";
-import type { LocalInvalidationBus } from "../invalidation/bus.js";
-import type { OutboxRelay } from "../invalidation/outboxRelay.js";
-import type { Metrics } from "../metrics.js";
-import { getItem, upsertItem, type InvalidationEvent, type Item, type ItemInput, type OutboxTarget } from "./repository.js";
+import type { ItemCache } from '../cache/itemCache.js';
+import type { Shard, ShardRouter } from '../db/shards.js';
+import type { LocalInvalidationBus } from '../invalidation/bus.js';
+import type { OutboxRelay } from '../invalidation/outboxRelay.js';
+import type { Metrics } from '../metrics.js';
+import {
+  getItem,
+  upsertItem,
+  type InvalidationEvent,
+  type Item,
+  type ItemInput,
+  type OutboxTarget,
+} from './repository.js';
 
 /** Item reads and writes with their cache and invalidation duties; shared by the api and the worker. */
 export class ItemService {
@@ -37,7 +44,7 @@ export class ItemService {
   async write(id: string, input: ItemInput, userId: string): Promise<Item> {
     const shard = this.router.shardFor(id);
     const item = await upsertItem(shard, id, input, userId, this.outbox);
-    this.metrics.count("ItemsWritten");
+    this.metrics.count('ItemsWritten');
     await this.afterCommit(shard, item);
     return item;
   }

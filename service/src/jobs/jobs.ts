@@ -1,14 +1,14 @@
-import { randomUUID } from "node:crypto";
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { z } from "zod";
-import { DependencyError } from "../errors.js";
-import { ITEM_ID } from "../items/repository.js";
-import { storableString } from "../validation.js";
+import { randomUUID } from 'node:crypto';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { DependencyError } from '../errors.js';
+import { ITEM_ID } from '../items/repository.js';
+import { storableString } from '../validation.js';
 
 /** Request body of POST /api/jobs. */
-export const jobRequest = z.discriminatedUnion("type", [
+export const jobRequest = z.discriminatedUnion('type', [
   z.object({
-    type: z.literal("item.increment"),
+    type: z.literal('item.increment'),
     itemId: z.string().regex(ITEM_ID),
     by: z.number().int().min(-1_000_000).max(1_000_000).default(1),
     /**
@@ -23,7 +23,7 @@ export type JobRequest = z.infer<typeof jobRequest>;
 /** Message body on the work queue. The dedupe key is (`itemId`, `userId`, `id`). */
 export const jobMessage = z.object({
   id: z.string().min(1).max(128),
-  type: z.literal("item.increment"),
+  type: z.literal('item.increment'),
   itemId: z.string().regex(ITEM_ID),
   by: z.number().int(),
   /** Who enqueued it; absent in messages enqueued before the key was scoped (and without a session). */
@@ -32,13 +32,23 @@ export const jobMessage = z.object({
 });
 export type JobMessage = z.infer<typeof jobMessage>;
 
-export async function enqueueJob(sqs: SQSClient, queueUrl: string, request: JobRequest, userId?: string): Promise<JobMessage> {
+export async function enqueueJob(
+  sqs: SQSClient,
+  queueUrl: string,
+  request: JobRequest,
+  userId?: string,
+): Promise<JobMessage> {
   const { idempotencyKey, ...job } = request;
-  const message: JobMessage = { id: idempotencyKey ?? randomUUID(), ...job, userId, enqueuedAt: new Date().toISOString() };
+  const message: JobMessage = {
+    id: idempotencyKey ?? randomUUID(),
+    ...job,
+    userId,
+    enqueuedAt: new Date().toISOString(),
+  };
   try {
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
   } catch (err) {
-    throw new DependencyError("queue", err);
+    throw new DependencyError('queue', err);
   }
   return message;
 }

@@ -1,6 +1,6 @@
-import { SNSClient } from "@aws-sdk/client-sns";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import type { Config } from "../config.js";
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from '../config.js';
 
 interface ClientOptions {
   /** Must exceed the long-poll wait for receive clients. */

@@ -4,21 +4,21 @@ import {
   SendMessageBatchCommand,
   type Message,
   type SQSClient,
-} from "@aws-sdk/client-sqs";
-import { setTimeout as sleep } from "node:timers/promises";
-import { DependencyError } from "../errors.js";
-import { ThrottledLog, type Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
+} from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DependencyError } from '../errors.js';
+import { ThrottledLog, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 
 /** What to do with a message once handled: delete it, or leave it to reappear (and reach the DLQ). */
-export type Disposition = "delete" | "keep";
+export type Disposition = 'delete' | 'keep';
 
 /**
  * Thrown by a handler for a message that can never succeed (not JSON, wrong shape): retrying
  * it only delays its arrival in the dead-letter queue, so the poller moves it there at once.
  */
 export class PoisonMessageError extends Error {
-  override name = "PoisonMessageError";
+  override name = 'PoisonMessageError';
 }
 
 export interface PollerOptions {
@@ -93,7 +93,7 @@ export class QueuePoller {
             QueueUrl: this.options.queueUrl,
             WaitTimeSeconds: this.options.waitSeconds,
             MaxNumberOfMessages: this.options.batchSize,
-            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
           { abortSignal: this.abort.signal },
         );
@@ -102,7 +102,7 @@ export class QueuePoller {
       } catch (err) {
         if (this.stopping) break;
         failures++;
-        this.metrics.count("DependencyErrors", 1, { Dependency: "queue" });
+        this.metrics.count('DependencyErrors', 1, { Dependency: 'queue' });
         this.throttled.warn(`receive:${this.options.name}`, err, `${this.options.name}: receive failed, backing off`);
         const backoff = Math.min(500 * 2 ** (failures - 1), MAX_BACKOFF_MS);
         // stop() aborts the wait: the loop condition then ends the loop.
@@ -127,11 +127,21 @@ export class QueuePoller {
           const fields = { messageId: m.MessageId, receiveCount: m.Attributes?.ApproximateReceiveCount, queue: name };
           // One line per cause and interval: during an outage every message fails the same way.
           if (err instanceof DependencyError) {
-            this.throttled.warn(`handle:${name}:${err.dependency}`, err, "message handling failed; it will be retried", fields);
+            this.throttled.warn(
+              `handle:${name}:${err.dependency}`,
+              err,
+              'message handling failed; it will be retried',
+              fields,
+            );
           } else {
-            this.throttled.error(`handle:${name}:${(err as Error)?.name ?? "error"}`, err, "message handling failed; it will be retried", fields);
+            this.throttled.error(
+              `handle:${name}:${(err as Error)?.name ?? 'error'}`,
+              err,
+              'message handling failed; it will be retried',
+              fields,
+            );
           }
-          return "keep" as const;
+          return 'keep' as const;
         } finally {
           this.handling--;
         }
@@ -143,7 +153,9 @@ export class QueuePoller {
     });
     const deadLettered = poison.length > 0 ? await this.deadLetter(poison) : [];
     for (const { message } of poison) this.options.onPoison?.(message, deadLettered.includes(message));
-    const toDelete = [...messages.filter((_m, i) => outcomes[i] === "delete"), ...deadLettered].filter((m) => m.ReceiptHandle);
+    const toDelete = [...messages.filter((_m, i) => outcomes[i] === 'delete'), ...deadLettered].filter(
+      (m) => m.ReceiptHandle,
+    );
     if (toDelete.length === 0) return;
     try {
       const res = await this.sqs.send(
@@ -153,12 +165,17 @@ export class QueuePoller {
         }),
       );
       for (const f of res.Failed ?? []) {
-        this.throttled.warn(`delete:${name}`, undefined, "delete failed; the message will be redelivered", { id: f.Id, code: f.Code, reason: f.Message, queue: name });
+        this.throttled.warn(`delete:${name}`, undefined, 'delete failed; the message will be redelivered', {
+          id: f.Id,
+          code: f.Code,
+          reason: f.Message,
+          queue: name,
+        });
       }
     } catch (err) {
       // Redelivery is safe: handlers are idempotent.
-      this.metrics.count("DependencyErrors", 1, { Dependency: "queue" });
-      this.throttled.warn(`delete:${name}`, err, "delete batch failed; messages will be redelivered", { queue: name });
+      this.metrics.count('DependencyErrors', 1, { Dependency: 'queue' });
+      this.throttled.warn(`delete:${name}`, err, 'delete batch failed; messages will be redelivered', { queue: name });
     }
   }
 
@@ -170,10 +187,17 @@ export class QueuePoller {
   private async deadLetter(poison: Array<{ message: Message; reason: Error }>): Promise<Message[]> {
     const { name, deadLetterQueueUrl } = this.options;
     for (const { message, reason } of poison) {
-      this.throttled.warn(`poison:${name}`, reason, deadLetterQueueUrl ? "message can never succeed; moving it to the dead-letter queue" : "message can never succeed; no dead-letter queue configured, the redrive policy will move it", {
-        messageId: message.MessageId,
-        queue: name,
-      });
+      this.throttled.warn(
+        `poison:${name}`,
+        reason,
+        deadLetterQueueUrl
+          ? 'message can never succeed; moving it to the dead-letter queue'
+          : 'message can never succeed; no dead-letter queue configured, the redrive policy will move it',
+        {
+          messageId: message.MessageId,
+          queue: name,
+        },
+      );
     }
     if (!deadLetterQueueUrl) return [];
     try {
@@ -182,21 +206,36 @@ export class QueuePoller {
           QueueUrl: deadLetterQueueUrl,
           Entries: poison.map(({ message, reason }, i) => ({
             Id: String(i),
-            MessageBody: message.Body ?? "",
+            MessageBody: message.Body ?? '',
             MessageAttributes: {
-              DeadLetterReason: { DataType: "String", StringValue: reason.message.slice(0, MAX_REASON_LENGTH) || reason.name },
-              SourceMessageId: { DataType: "String", StringValue: message.MessageId ?? "unknown" },
+              DeadLetterReason: {
+                DataType: 'String',
+                StringValue: reason.message.slice(0, MAX_REASON_LENGTH) || reason.name,
+              },
+              SourceMessageId: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
             },
           })),
         }),
       );
       for (const f of res.Failed ?? []) {
-        this.throttled.warn(`dead-letter:${name}`, undefined, "sending to the dead-letter queue failed; the message stays in the queue", { id: f.Id, code: f.Code, reason: f.Message, queue: name });
+        this.throttled.warn(
+          `dead-letter:${name}`,
+          undefined,
+          'sending to the dead-letter queue failed; the message stays in the queue',
+          { id: f.Id, code: f.Code, reason: f.Message, queue: name },
+        );
       }
-      return (res.Successful ?? []).map((s) => poison[Number(s.Id)]?.message).filter((m): m is Message => m !== undefined);
+      return (res.Successful ?? [])
+        .map((s) => poison[Number(s.Id)]?.message)
+        .filter((m): m is Message => m !== undefined);
     } catch (err) {
-      this.metrics.count("DependencyErrors", 1, { Dependency: "queue" });
-      this.throttled.warn(`dead-letter:${name}`, err, "sending to the dead-letter queue failed; the messages stay in the queue", { queue: name });
+      this.metrics.count('DependencyErrors', 1, { Dependency: 'queue' });
+      this.throttled.warn(
+        `dead-letter:${name}`,
+        err,
+        'sending to the dead-letter queue failed; the messages stay in the queue',
+        { queue: name },
+      );
       return [];
     }
   }

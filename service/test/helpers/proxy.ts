@@ -1,4 +1,4 @@
-import { createServer, connect, type Server, type Socket } from "node:net";
+import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy a test can cut (every connection reset, new ones refused by reset), slow down
@@ -28,25 +28,25 @@ export class TcpProxy {
       const upstream = connect(targetPort, targetHost);
       for (const s of [client, upstream]) {
         sockets.add(s);
-        s.on("close", () => sockets.delete(s));
-        s.on("error", () => {
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => {
           // A reset on one side is propagated by destroying the other; nothing else to do.
           client.destroy();
           upstream.destroy();
         });
       }
-      client.on("data", (chunk) => {
+      client.on('data', (chunk) => {
         if (p.held) p.held.push(() => upstream.write(chunk));
         else if (p.delayMs > 0) setTimeout(() => upstream.write(chunk), p.delayMs);
         else upstream.write(chunk);
       });
-      upstream.on("data", (chunk) => client.write(chunk));
-      client.on("end", () => upstream.end());
-      upstream.on("end", () => client.end());
+      upstream.on('data', (chunk) => client.write(chunk));
+      client.on('end', () => upstream.end());
+      upstream.on('end', () => client.end());
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
-    if (!address || typeof address === "string") throw new Error("proxy has no port");
+    if (!address || typeof address === 'string') throw new Error('proxy has no port');
     proxy = new TcpProxy(server, address.port);
     proxy.sockets = sockets;
     return proxy;
@@ -87,9 +87,9 @@ export class TcpProxy {
 /** A loopback port with nothing listening: connections are refused. */
 export async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  if (!address || typeof address === "string") throw new Error("no port");
+  if (!address || typeof address === 'string') throw new Error('no port');
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return address.port;
 }

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, so that Node's compile cache covers every module below.
+import './compile-cache';
 import { App } from 'aws-cdk-lib';
 import { buildBlueprint } from '../lib/app';
 import { ConfigError, loadConfig } from '../lib/config';

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { ConfigError } from '../config';
 import { fargateMemoryChoices } from '../config/fargate';
 
-/** CPU architectures a Fargate Linux task can run on; arm64 (Graviton) costs about 20% less. */
+/** CPU architectures a Fargate Linux task can run on; arm64 (Graviton) costs less (prices/). */
 export type TaskArchitecture = 'arm64' | 'x86_64';
 
 const RUNTIME_ARCHITECTURE: Record<TaskArchitecture, ecs.CpuArchitecture> = {

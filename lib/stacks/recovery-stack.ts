@@ -19,8 +19,8 @@ export interface RecoveryStackProps extends StackProps {
  * written to an SSM parameter in its serving region, where that region's Service stack reads it;
  * no stack references this one. Deploys after the Data stacks and before the Service stacks.
  *
- * Cost: the cluster is billed per hour whether used or not, about US$2.50 an hour (~US$1,800 a
- * month) at the time of writing; see docs/decisions/0008 for the source and the runbook.
+ * Cost: the cluster is billed per hour whether used or not; docs/decisions/0008 has the price,
+ * its source and the runbook.
  *
  * To evacuate a region, through any of the cluster's endpoints
  * (`aws route53-recovery-control-config describe-cluster --cluster-arn <ClusterArn> --region us-west-2`):

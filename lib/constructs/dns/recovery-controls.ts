@@ -72,8 +72,7 @@ const SAFETY_RULE_WAIT_MS = 5000;
  * its routing control (see `EvacuationSwitch`).
  *
  * Must be created in us-west-2, ARC's control plane. A cluster is billed per hour whether used
- * or not (about US$2.50 an hour, ~US$1,800 a month, at the time of writing; see
- * docs/decisions/0008), and an account may have two.
+ * or not (docs/decisions/0008 has the price), and an account may have two.
  *
  * ARC creates routing controls Off, and a region whose control is Off is out of DNS: unless
  * `turnOnNewControls` is false, each control is turned On once, when created, before the safety

@@ -1,7 +1,7 @@
 /**
  * The offline deploy-order check: over a synthesized assembly, finds every reference a stack makes
  * to a thing that some stack of the app creates - a KMS alias, a secret (or its replica), an SSM
- * parameter, a stack output, a hosted zone - and reports each one whose producer does not deploy
+ * parameter, a stack output, a hosted zone, a certificate's DNS validation record - and reports each one whose producer does not deploy
  * before its consumer in the manifest's dependency order. CloudFormation only orders what a
  * template says with `Ref`/`GetAtt`; a name, an alias or an ARN pointing into another stack or
  * region is resolved by the service at deploy time, and fails (sometimes silently) when the thing
@@ -176,6 +176,9 @@ function scan(stack: StackFacts): ScanResult {
       case 'AWS::Route53::HostedZone':
         result.produces.push(`hosted-zone ${text(properties.Name).replace(/\.$/, '')}`);
         break;
+      case 'AWS::CertificateManager::Certificate':
+        scanCertificate(id, properties, stack, result, refer);
+        break;
       case 'Custom::AWS':
         scanSdkCalls(id, properties, stack, result, refer);
         break;
@@ -211,6 +214,30 @@ function scan(stack: StackFacts): ScanResult {
     });
   }
   return result;
+}
+
+/**
+ * DNS-validated certificates: CloudFormation writes the validation record of each name given a
+ * `HostedZoneId`; a name without one waits until some other stack has written its record (ACM's
+ * record for a name is the same in every region of an account, decision 5).
+ */
+function scanCertificate(
+  id: string,
+  properties: Record<string, unknown>,
+  stack: StackFacts,
+  result: ScanResult,
+  refer: (thing: Thing, at: string) => void,
+): void {
+  if (properties.ValidationMethod !== 'DNS') return;
+  const options = (properties.DomainValidationOptions ?? []) as { DomainName: unknown; HostedZoneId?: unknown }[];
+  const written = new Set(
+    options.filter((option) => option.HostedZoneId !== undefined).map((option) => render(option.DomainName, stack)),
+  );
+  for (const name of written) result.produces.push(`acm-validation-record ${name}`);
+  const names = [properties.DomainName, ...((properties.SubjectAlternativeNames ?? []) as unknown[])];
+  for (const name of names.map((value) => render(value, stack))) {
+    if (!written.has(name)) refer(`acm-validation-record ${name}`, `${id}.DomainName`);
+  }
 }
 
 /** AwsCustomResource calls: a zone found by name, SSM parameters written into (other) regions. */

@@ -112,6 +112,46 @@ describe('the deploy-order check', () => {
     expect(report.external).toEqual([thing]);
   });
 
+  test('a certificate validated through a record another stack writes needs that stack first', () => {
+    const edge = {
+      Resources: {
+        Certificate: {
+          Type: 'AWS::CertificateManager::Certificate',
+          Properties: {
+            DomainName: 'example.com',
+            SubjectAlternativeNames: ['origin.example.com'],
+            ValidationMethod: 'DNS',
+            DomainValidationOptions: [
+              { DomainName: 'example.com', HostedZoneId: 'Z1' },
+              { DomainName: 'origin.example.com', HostedZoneId: 'Z1' },
+            ],
+          },
+        },
+      },
+    };
+    const origin = {
+      Resources: {
+        OriginCertificate: {
+          Type: 'AWS::CertificateManager::Certificate',
+          Properties: { DomainName: 'origin.example.com', ValidationMethod: 'DNS' },
+        },
+      },
+    };
+    expect(
+      checkDeployOrder([stack('Edge', 'us-east-1', edge), stack('Service', 'eu-west-1', origin, ['Edge'])]).hazards,
+    ).toEqual([]);
+    expect(checkDeployOrder([stack('Edge', 'us-east-1', edge), stack('Service', 'eu-west-1', origin)]).hazards).toEqual(
+      [
+        expect.stringMatching(
+          /^Service OriginCertificate.DomainName needs acm-validation-record origin.example.com, which Edge/,
+        ),
+      ],
+    );
+    expect(checkDeployOrder([stack('Service', 'eu-west-1', origin)]).external).toEqual([
+      'acm-validation-record origin.example.com',
+    ]);
+  });
+
   test('ignores what policies name: a policy may allow a resource that does not exist yet', () => {
     const policy = {
       Resources: {
@@ -199,6 +239,12 @@ describe.each(CONFIGURATIONS)('this app, %s', (_name, overrides) => {
 
   test('names no resource of another region that the check cannot place', () => {
     expect(report.unknownCrossRegion).toEqual([]);
+  });
+
+  test("checks each region's origin certificate against the validation record the Edge stack writes", () => {
+    const certificates = report.checked.filter((reference) => reference.thing.startsWith('acm-validation-record '));
+    expect(certificates.length).toBeGreaterThan(0);
+    for (const reference of certificates) expect(reference.producers).toEqual(['blueprint-Edge']);
   });
 
   test("checks the replicas of the primary's secrets against the Keys stacks", () => {

@@ -1,6 +1,6 @@
 import { App, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AppConfig, AwsRegion } from './config';
+import { AppConfig, AwsRegion, loadConfig } from './config';
 import { AccountStack } from './stacks/account-stack';
 import { DataStack } from './stacks/data-stack';
 import { EdgeStack, EdgeZoneStack } from './stacks/edge-stack';
@@ -176,4 +176,39 @@ export function buildZoneOnly(root: App, config: AppConfig, options: BuildOption
   });
   if (options.nag ?? true) Validations.of(root).addPlugins(new AwsSolutionsChecks(root));
   return edge;
+}
+
+export interface CreateAppOptions {
+  /**
+   * Context as `cdk synth` gives it (cdk.json, cdk.context.json, `-c`).
+   * @default what the CDK CLI passes the app through its environment
+   */
+  readonly context?: Record<string, unknown>;
+  /**
+   * Where the app synthesizes to.
+   * @default the CLI's output directory, or a temporary one outside the CLI
+   */
+  readonly outdir?: string;
+  /**
+   * CDK's built-in CloudFormation template lint at synth: its fixed start-up cost is more than the
+   * rest of synth together, so only `npm test` and CDK_VALIDATION=true turn it on (decision 2).
+   * @default false
+   */
+  readonly templateLint?: boolean;
+}
+
+/**
+ * The one place an App of this blueprint is made: bin/app.ts, the scripts and the tests all start
+ * here, then build the stacks with `buildBlueprint` (or `buildZoneOnly`). Throws the config's
+ * `ConfigError` on a bad value.
+ */
+export function createApp(options: CreateAppOptions = {}): { app: App; config: AppConfig } {
+  const app = new App({
+    outdir: options.outdir,
+    builtinCloudFormationValidation: options.templateLint ?? false,
+    // CDK records where every resource was created, a stack trace each; construct paths already
+    // name each resource in nag findings and deploy errors (CDK_DEBUG=true records them).
+    context: { 'aws:cdk:disable-creation-stack-traces': true, ...options.context },
+  });
+  return { app, config: loadConfig(app.node.getAllContext()) };
 }

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { BlueprintStacks, buildBlueprint } from '../lib/app';
-import { AppConfig, loadConfig } from '../lib/config';
+import { BlueprintStacks, buildBlueprint, createApp } from '../lib/app';
+import { AppConfig } from '../lib/config';
 
 const ROOT = join(__dirname, '..');
 
@@ -24,8 +24,7 @@ export function buildApp(
   context: Record<string, unknown>,
   outdir?: string,
 ): { app: App; config: AppConfig; stacks: BlueprintStacks } {
-  const app = new App({ context, outdir, builtinCloudFormationValidation: false });
-  const config = loadConfig(app.node.getAllContext());
+  const { app, config } = createApp({ context, outdir });
   return { app, config, stacks: buildBlueprint(app, config, { nag: false }) };
 }
 

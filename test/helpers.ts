@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { BlueprintStacks, buildBlueprint } from '../lib/app';
+import { BlueprintStacks, buildBlueprint, createApp } from '../lib/app';
 import { AppConfig, loadConfig } from '../lib/config';
 import { DataKey } from '../lib/constructs/data-key';
 import { Network, SubnetGroup } from '../lib/constructs/network';
@@ -48,8 +48,7 @@ export interface BuildAppOptions {
 /** Builds the whole app as bin/app.ts does. Call once per file, in beforeAll. */
 export function buildApp(overrides: Record<string, unknown> = {}, options: BuildAppOptions = {}): BuiltBlueprint {
   const checks = options.checks ?? true;
-  const app = new App({ context: contextWith(overrides), builtinCloudFormationValidation: checks });
-  const config = loadConfig(app.node.getAllContext());
+  const { app, config } = createApp({ context: contextWith(overrides), templateLint: checks });
   return { app, config, ...buildBlueprint(app, config, { nag: checks }) };
 }
 

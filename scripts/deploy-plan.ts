@@ -14,7 +14,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import { AppConfig, ConfigError } from '../lib/config';
-import { regionHealthAlarmName } from '../lib/stacks/service-stack';
+import { regionHealthAlarmName } from '../lib/stacks/names';
 import type { ServiceStack } from '../lib/stacks/service-stack';
 import { buildApp, cdkContext } from './synth-app';
 

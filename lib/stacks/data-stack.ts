@@ -7,7 +7,6 @@ import { cacheAuthSecretName, RegionalCache } from '../constructs/cache';
 import { SecretReplicas } from '../constructs/secret-replicas';
 import { SharedSecrets, sharedSecretNames } from '../constructs/shared-secrets';
 import { StaticReplica } from '../constructs/static-replica';
-import { staticReplicaRegion } from './edge-stack';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { tagCacheForDrills } from '../constructs/chaos';
@@ -15,7 +14,7 @@ import { AuroraShard, ShardEndpoint, shardNames } from '../constructs/database';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';
-import { dataKeyAlias, replicaKeyAlias } from './names';
+import { dataKeyAlias, replicaKeyAlias, staticReplicaRegion } from './names';
 import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** What a region's Service stack receives from its Data stack (same region only). */

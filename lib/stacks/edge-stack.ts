@@ -10,24 +10,11 @@ import { ValidationRecordCleanup } from '../constructs/dns/validation-record-cle
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
 import { staticReplicaBucketName } from '../constructs/static-replica';
 import { EdgeFirewall } from '../constructs/waf';
+import { originDomainName, staticReplicaRegion } from './names';
 import { removalPolicyFor } from './regional-stack';
 
 /** The static site CloudFront serves from S3. */
 const SITE_DIR = path.join(__dirname, '..', '..', 'web');
-
-/** The latency-routed name CloudFront sends dynamic requests to; each region's ALB answers it. */
-export function originDomainName(config: AppConfig): string {
-  return `origin.${config.domainName}`;
-}
-
-/**
- * Region of the static site's failover bucket: the first Data region in deploy order that is
- * not us-east-1 (a replica beside the primary bucket would not survive its region). None when
- * the app serves from us-east-1 alone.
- */
-export function staticReplicaRegion(config: AppConfig): AwsRegion | undefined {
-  return config.dataDeployOrder.find((region) => region !== EDGE_REGION);
-}
 
 export interface EdgeStackProps extends StackProps {
   readonly config: AppConfig;

@@ -1,3 +1,5 @@
+import { AppConfig, AwsRegion, EDGE_REGION } from '../config';
+
 /**
  * Names one stack creates and another finds by name, derived from the app name alone (decision 1):
  * each is created by a stack that deploys before every stack that names it, which
@@ -15,4 +17,26 @@ export function dataKeyAlias(appName: string): string {
  */
 export function replicaKeyAlias(appName: string): string {
   return `alias/${appName}/secrets`;
+}
+
+/**
+ * Name of a region's "region unhealthy" composite alarm: deploy bake gates (the pipeline's and
+ * GitHub Actions') look it up by this name. Alarm names are per account and region.
+ */
+export function regionHealthAlarmName(appName: string, region: string): string {
+  return `${appName}-${region}-region-unhealthy`;
+}
+
+/** The latency-routed name CloudFront sends dynamic requests to; each region's ALB answers it. */
+export function originDomainName(config: AppConfig): string {
+  return `origin.${config.domainName}`;
+}
+
+/**
+ * Region of the static site's failover bucket: the first Data region in deploy order that is
+ * not us-east-1 (a replica beside the primary bucket would not survive its region). None when
+ * the app serves from us-east-1 alone.
+ */
+export function staticReplicaRegion(config: AppConfig): AwsRegion | undefined {
+  return config.dataDeployOrder.find((region) => region !== EDGE_REGION);
 }

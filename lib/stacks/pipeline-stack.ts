@@ -5,7 +5,8 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { AppConfig } from '../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
-import { ServiceStack, regionHealthAlarmName } from './service-stack';
+import { regionHealthAlarmName } from './names';
+import { ServiceStack } from './service-stack';
 
 const DEV_DEPENDENCIES: Record<string, string> = JSON.parse(
   readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf-8'),

@@ -19,19 +19,11 @@ import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../c
 import { ServiceTask } from '../constructs/service-task';
 import { WorkerService } from '../constructs/worker-service';
 import { DataOutputs } from './data-stack';
-import { originDomainName } from './edge-stack';
+import { originDomainName, regionHealthAlarmName } from './names';
 import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
 const SERVICE_DIR = path.join(__dirname, '..', '..', 'service');
-
-/**
- * Name of a region's "region unhealthy" composite alarm: deploy bake gates (the pipeline's and
- * GitHub Actions') look it up by this name. Alarm names are per account and region.
- */
-export function regionHealthAlarmName(appName: string, region: string): string {
-  return `${appName}-${region}-region-unhealthy`;
-}
 
 /**
  * The database role the tasks log in as, with IAM authentication (docs/decisions/0011): the

@@ -3,7 +3,7 @@ import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, StackProps } from 'aws-c
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { AppConfig, AwsRegion, EDGE_REGION } from '../config';
+import { AppConfig, EDGE_REGION } from '../config';
 import { Cdn } from '../constructs/cdn';
 import { SiteRecords } from '../constructs/dns';
 import { ValidationRecordCleanup } from '../constructs/dns/validation-record-cleanup';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DeleteMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { after, before, describe, it } from 'node:test';
 import {
   eventually,
@@ -173,10 +173,7 @@ describe('work queue and worker', { skip }, () => {
       'received once, not retried',
     );
     // Purge the DLQ copies: the next case counts what reaches it.
-    for (const m of dead)
-      await env.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: env.queues.workDlq.queueUrl, ReceiptHandle: m.ReceiptHandle as string }),
-      );
+    await env.remove(env.queues.workDlq.queueUrl, dead);
   });
 
   it('dead-letters at once a job the database refuses for good (a counter beyond the bigint range)', async () => {
@@ -203,10 +200,7 @@ describe('work queue and worker', { skip }, () => {
       0,
       'not retried',
     );
-    for (const m of dead)
-      await env.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: env.queues.workDlq.queueUrl, ReceiptHandle: m.ReceiptHandle as string }),
-      );
+    await env.remove(env.queues.workDlq.queueUrl, dead);
   });
 
   it('retries a job that may still succeed (its item is missing) and leaves it to the redrive policy after maxReceiveCount attempts', async () => {

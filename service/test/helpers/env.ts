@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SQSClient, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, SQSClient, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -205,6 +205,12 @@ export class TestEnv {
       }),
     );
     return res.Messages ?? [];
+  }
+  /** Deletes `messages`, received from `queueUrl`, so that a later case counts only its own. */
+  async remove(queueUrl: string, messages: readonly Message[]): Promise<void> {
+    for (const m of messages) {
+      await this.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle as string }));
+    }
   }
 
   async cleanup(): Promise<void> {

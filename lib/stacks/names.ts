@@ -40,3 +40,14 @@ export function originDomainName(config: AppConfig): string {
 export function staticReplicaRegion(config: AppConfig): AwsRegion | undefined {
   return config.dataDeployOrder.find((region) => region !== EDGE_REGION);
 }
+
+/** The stacks of the app by kind; Keys, Data and Service stacks are one per region. */
+export type StackKind = 'Account' | 'Keys' | 'Data' | 'Service' | 'Edge' | 'Recovery' | 'GitHubOidc' | 'Pipeline';
+
+/**
+ * A stack's name, which is also its construct id (`blueprint-Data-eu-west-1`): the scripts find a
+ * stack in the synthesized assembly by it.
+ */
+export function stackName(appName: string, kind: StackKind, region?: string): string {
+  return region === undefined ? `${appName}-${kind}` : `${appName}-${kind}-${region}`;
+}

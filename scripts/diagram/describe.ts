@@ -1,7 +1,8 @@
 import { describeEdge } from './edge';
 import { ArchitectureModel, Lane } from './model';
 import { MeshCounts, RegionStacks, describeRegion, describeRouting } from './region';
-import { TemplateView, arnRegion, literalText, plural, refTarget } from './template';
+import { refTarget } from '../common/assembly';
+import { TemplateView, arnRegion, literalText, plural } from './template';
 
 /** The synthesized stacks the diagram is drawn from. */
 export interface DiagramSource {

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COST_DOC, README, failureLine, parseArgs, templatesOf } from '../../scripts/cost';
+import { stackTemplate } from '../../scripts/common/assembly';
+import { failureLine } from '../../scripts/common/cli';
+import { COST_DOC, README, parseArgs, templatesOf } from '../../scripts/cost';
 import { ASSUMPTIONS, assumptionsFor } from '../../scripts/cost/assumptions';
 import { Estimate, LineItem, StackTemplate, estimate, linesFor } from '../../scripts/cost/model';
 import { METRIC_SERIES_FILE, MetricSeries } from '../../scripts/cost/metric-series';
@@ -254,8 +256,7 @@ describe('prices and profiles the table lacks', () => {
     note: 'test',
   };
   const stack = (region: string, resources: StackTemplate['resources']): StackTemplate => ({
-    stackId: 'Test',
-    region,
+    ...stackTemplate('Test', region, {}),
     resources,
   });
 
@@ -474,7 +475,7 @@ describe('npm run cost', () => {
       overrides: { profile: 'dev', 'compute.api.minTasks': '4' },
       write: true,
     });
-    expect(() => parseArgs(['--profile', 'dev'])).toThrow(/argument = "--profile" is not understood/);
+    expect(() => parseArgs(['--profile', 'dev'])).toThrow(/^unknown option --profile \(usage: npm run cost -- /);
   });
 
   test('an expected failure is one line that says what to do; a bug keeps its stack trace', () => {
@@ -484,11 +485,9 @@ describe('npm run cost', () => {
     } catch (error) {
       parseError = error;
     }
-    expect(failureLine(parseError)).toMatch(
-      /^cost error: argument = "--profile" is not understood \(allowed: -c key=value[^\n]*\)$/,
-    );
-    expect(failureLine(missingPrices([{ key: 'x.hour', region: 'us-east-1' }], prices))).toMatch(
-      /^cost error: prices\/aws-prices\.json has no price for 1 item: x\.hour \(in us-east-1\): add each entry/,
+    expect(failureLine('cost', parseError)).toMatch(/^cost: unknown option --profile \(usage: [^\n]*\)$/);
+    expect(failureLine('cost', missingPrices([{ key: 'x.hour', region: 'us-east-1' }], prices))).toMatch(
+      /^cost: prices\/aws-prices\.json has no price for 1 item: x\.hour \(in us-east-1\): add each entry/,
     );
     let noMarkers: unknown;
     try {
@@ -496,10 +495,10 @@ describe('npm run cost', () => {
     } catch (error) {
       noMarkers = error;
     }
-    expect(failureLine(noMarkers)).toBe(
-      'cost error: README.md has no <!-- cost-summary:start --> line followed by a <!-- cost-summary:end --> line: add the two lines where the estimate goes, then run again',
+    expect(failureLine('cost', noMarkers)).toBe(
+      'cost: README.md has no <!-- cost-summary:start --> line followed by a <!-- cost-summary:end --> line: add the two lines where the estimate goes, then run again',
     );
-    expect(failureLine(new TypeError('x is undefined'))).toBeUndefined();
+    expect(failureLine('cost', new TypeError('x is undefined'))).toBeUndefined();
   });
 
   test.each([

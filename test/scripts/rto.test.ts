@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { RESILIENCE_DOC, parseArgs } from '../../scripts/rto';
-import { RecoveryRow, RowId, modelRecovery } from '../../scripts/rto-model';
-import { docsBlockOf, renderDocsBlock, renderMarkdown } from '../../scripts/rto-render';
-import { PUBLISHED, TARGETS } from '../../scripts/rto-sources';
-import { CfnResource, StackTemplate, stacksOf } from '../../scripts/rto-templates';
+import { CfnResource, StackTemplate, stacksOf } from '../../scripts/common/assembly';
+import { RecoveryRow, RowId, modelRecovery } from '../../scripts/rto/model';
+import { docsBlockOf, renderDocsBlock, renderMarkdown } from '../../scripts/rto/render';
+import { PUBLISHED, TARGETS } from '../../scripts/rto/sources';
 import { buildApp } from '../helpers';
 
 /** nag and the template lint run over the whole app in test/app.test.ts. */
@@ -26,7 +26,7 @@ function editServiceTemplates(
 ): StackTemplate[] {
   return stacks.map((stack) => {
     const copy: StackTemplate = structuredClone(stack);
-    if (/-Service-/.test(copy.stackName)) edit(copy.template.Resources as never);
+    if (/-Service-/.test(copy.stackName)) edit(copy.resources as never);
     return copy;
   });
 }
@@ -222,8 +222,8 @@ describe('modeled RTO/RPO (npm run rto)', () => {
       context: { profile: 'dev', 'a.b': 'c=d', x: '1' },
       write: true,
     });
-    expect(() => parseArgs(['-c'])).toThrow(/-c needs key=value/);
-    expect(() => parseArgs(['-c', '=x'])).toThrow(/-c needs key=value/);
-    expect(() => parseArgs(['--profile', 'dev'])).toThrow(/unknown argument --profile/);
+    expect(() => parseArgs(['-c'])).toThrow(/argument missing/);
+    expect(() => parseArgs(['-c', '=x'])).toThrow(/-c =x: expected key=value/);
+    expect(() => parseArgs(['--profile', 'dev'])).toThrow(/^unknown option --profile \(usage: npm run rto -- /);
   });
 });

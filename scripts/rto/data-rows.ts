@@ -2,7 +2,7 @@
  * The data tier's rows: a cache node, a database writer, and the loss of the primary region
  * (Aurora global database failover), plus the in-region failover facts the AZ row shares.
  */
-import { detectRegionLoss } from './rto-dns';
+import { detectRegionLoss } from './dns';
 import {
   Estimate,
   RecoveryRow,
@@ -15,9 +15,10 @@ import {
   secs,
   tpl,
   verdict,
-} from './rto-common';
-import { ASSUMED, PUBLISHED, PublishedKey, TARGETS } from './rto-sources';
-import { DataView, ServiceView, Templates } from './rto-templates';
+} from './common';
+import { ASSUMED, PUBLISHED, PublishedKey, TARGETS } from './sources';
+import { Templates } from '../common/assembly';
+import { DataView, ServiceView } from './views';
 
 /** The slowest in-region writer failover among this region's clusters. */
 export function slowestWriterFailover(d: DataView) {

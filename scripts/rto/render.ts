@@ -2,9 +2,10 @@
  * The recovery table as Markdown, and the generated block of docs/resilience.md it is kept in.
  * Pure: rows in, text out.
  */
-import type { ModelInput, RecoveryRow, Verdict } from './rto-model';
-import { secs } from './rto-model';
-import { ASSUMED, CITED_ON, PUBLISHED, PublishedKey } from './rto-sources';
+import { ScriptError } from '../common/cli';
+import type { ModelInput, RecoveryRow, Verdict } from './model';
+import { secs } from './model';
+import { ASSUMED, CITED_ON, PUBLISHED, PublishedKey } from './sources';
 
 export const START_MARKER = '<!-- rto:start -->';
 export const END_MARKER = '<!-- rto:end -->';
@@ -76,7 +77,7 @@ export function replaceDocsBlock(document: string, block: string): string {
   const start = document.indexOf(START_MARKER);
   const end = document.indexOf(END_MARKER);
   if (start < 0 || end < start) {
-    throw new Error(`the document has no ${START_MARKER} … ${END_MARKER} block`);
+    throw new ScriptError(`the document has no ${START_MARKER} … ${END_MARKER} block`);
   }
   return document.slice(0, start) + block + document.slice(end + END_MARKER.length);
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as markdownPlugin from 'prettier/plugins/markdown';
 import * as prettier from 'prettier/standalone';
 import { z } from 'zod';
-import { writeOrCheck } from './common/cli';
+import { writeOrCheck } from './common/generated';
 import { configSchema, regionSchema } from '../lib/config/schema';
 
 const REPOSITORY_ROOT = join(__dirname, '..');

@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { REPOSITORY_ROOT, StackTemplate, cdkContext, stacksOf, withSynthesizedApp } from './common/assembly';
 import { ScriptError, commandLine, run } from './common/cli';
+import { replaceSection } from './common/generated';
 import { assumptionsFor } from './cost/assumptions';
 import { Estimate, estimate } from './cost/model';
 import { MetricSeries } from './cost/metric-series';
 import { MissingPrice, MissingPricesError, PriceTable } from './cost/prices';
-import { SUMMARY_MARKERS, renderReport, renderSummary, replaceSection } from './cost/report';
+import { REPORT_MARKERS, SUMMARY_MARKERS, renderReport, renderSummary } from './cost/report';
 
 export const COST_DOC = join(REPOSITORY_ROOT, 'docs', 'cost.md');
 export const README = join(REPOSITORY_ROOT, 'README.md');
@@ -98,14 +99,14 @@ async function main(argv: readonly string[]): Promise<void> {
   process.stdout.write(await formatMarkdown(report, join(REPOSITORY_ROOT, 'cost-report.md')));
   if (write) {
     const doc = await formatMarkdown(
-      replaceSection(readFileSync(COST_DOC, 'utf-8'), report, undefined, 'docs/cost.md'),
+      replaceSection(readFileSync(COST_DOC, 'utf-8'), REPORT_MARKERS, `\n\n${report}\n\n`, 'docs/cost.md'),
       COST_DOC,
     );
     writeFileSync(COST_DOC, doc);
     const readme = replaceSection(
       readFileSync(README, 'utf-8'),
-      renderSummary(estimates),
       SUMMARY_MARKERS,
+      `\n\n${renderSummary(estimates)}\n\n`,
       'README.md',
     );
     writeFileSync(README, await formatMarkdown(readme, README));

@@ -10,7 +10,8 @@
  */
 import { relative, resolve } from 'node:path';
 import { REPOSITORY_ROOT } from './common/assembly';
-import { commandLine, run, writeOrCheck } from './common/cli';
+import { commandLine, run } from './common/cli';
+import { writeOrCheck } from './common/generated';
 import { DIAGRAM_PATH, renderArchitecture } from './diagram/index';
 
 run('diagram', () => {

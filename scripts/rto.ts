@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { REPOSITORY_ROOT, cdkContext, stacksOf, withSynthesizedApp } from './common/assembly';
 import { ScriptError, commandLine, run } from './common/cli';
 import { modelRecovery } from './rto/model';
-import { renderDocsBlock, renderMarkdown, replaceDocsBlock } from './rto/render';
+import { replaceSection } from './common/generated';
+import { RTO_MARKERS, renderDocsBlock, renderMarkdown } from './rto/render';
 
 export const RESILIENCE_DOC = join(REPOSITORY_ROOT, 'docs', 'resilience.md');
 
@@ -30,7 +31,7 @@ function main(argv: readonly string[]): void {
     return;
   }
   const before = readFileSync(RESILIENCE_DOC, 'utf-8');
-  const after = replaceDocsBlock(before, renderDocsBlock(rows));
+  const after = replaceSection(before, RTO_MARKERS, renderDocsBlock(rows), 'docs/resilience.md');
   if (after === before) {
     console.log('docs/resilience.md: the table is up to date');
   } else {

@@ -1,9 +1,7 @@
 /**
  * What every script shares at its edge: the command line (`node:util` `parseArgs`, with cdk's
- * `-c key=value`), the one-line error of an expected failure, and writing or checking a generated
- * file.
+ * `-c key=value`) and the one-line error of an expected failure.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/config';
 
@@ -75,25 +73,4 @@ export function run(tool: string, main: () => void | Promise<void>): void {
       console.error(line);
       process.exitCode = 1;
     });
-}
-
-/**
- * Writes a generated file, or with `check` fails when the committed copy differs from `contents`.
- * `shown` names the file in messages; `command` is what regenerates it.
- */
-export function writeOrCheck(
-  path: string,
-  contents: string,
-  options: { check: boolean; shown: string; command: string },
-): void {
-  const { check, shown, command } = options;
-  if (!check) {
-    writeFileSync(path, contents);
-    console.log(`wrote ${shown}`);
-    return;
-  }
-  if (!existsSync(path) || readFileSync(path, 'utf-8') !== contents) {
-    throw new ScriptError(`${shown} is stale: run \`${command}\` and commit the result`);
-  }
-  console.log(`${shown} is up to date`);
 }

@@ -1,7 +1,7 @@
+import { refTarget } from '../common/assembly';
 import { describeEdge } from './edge';
 import { ArchitectureModel, Lane } from './model';
 import { MeshCounts, RegionStacks, describeRegion, describeRouting } from './region';
-import { refTarget } from '../common/assembly';
 import { TemplateView, arnRegion, literalText, plural } from './template';
 
 /** The synthesized stacks the diagram is drawn from. */

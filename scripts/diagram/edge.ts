@@ -1,5 +1,5 @@
-import { Card, EdgeTier } from './model';
 import { refTarget } from '../common/assembly';
+import { Card, EdgeTier } from './model';
 import { Props, TemplateView, literalText, plural, thousands } from './template';
 
 /** The Edge stack's hosted zone, firewall, distribution and static site, read from its template. */

@@ -1,5 +1,5 @@
-import { Card, RegionColumn } from './model';
 import { refTarget } from '../common/assembly';
+import { Card, RegionColumn } from './model';
 import { Props, Resource, TemplateView, literalText, mentions, naturalCompare, plural, thousands } from './template';
 
 /** A region's two stacks: the stateful Data stack and the stateless Service stack. */

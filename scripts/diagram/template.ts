@@ -66,15 +66,7 @@ export function arnRegion(value: unknown, service: string): string | undefined {
 
 /** `['shard-10', 'shard-2']` sorts as `shard-2, shard-10`. */
 export function naturalCompare(a: string, b: string): number {
-  const split = (text: string) => text.split(/(\d+)/).filter(Boolean);
-  const [left, right] = [split(a), split(b)];
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    const [l, r] = [left[i], right[i]];
-    const numeric = /^\d+$/.test(l) && /^\d+$/.test(r);
-    const order = numeric ? Number(l) - Number(r) : l < r ? -1 : l > r ? 1 : 0;
-    if (order !== 0) return order;
-  }
-  return left.length - right.length;
+  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 /** `1` → `1`, `2` → `2s`, as in `plural(2, 'shard')` → `2 shards`. */
@@ -84,5 +76,5 @@ export function plural(count: number, noun: string): string {
 
 /** `2000` → `2,000`, independent of the machine's locale. */
 export function thousands(value: number): string {
-  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return value.toLocaleString('en-US');
 }

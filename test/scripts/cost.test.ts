@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stackTemplate } from '../../scripts/common/assembly';
 import { failureLine } from '../../scripts/common/cli';
+import { replaceSection, sectionOf } from '../../scripts/common/generated';
 import { COST_DOC, README, parseArgs, templatesOf } from '../../scripts/cost';
 import { ASSUMPTIONS, assumptionsFor } from '../../scripts/cost/assumptions';
 import { Estimate, LineItem, StackTemplate, estimate, linesFor } from '../../scripts/cost/model';
@@ -11,12 +12,11 @@ import { nearestPricedRegion } from '../../scripts/cost/nearest-region';
 import { PRICES_FILE, PriceTable, missingPrices } from '../../scripts/cost/prices';
 import { REGION_NAMES } from '../../lib/config/regions';
 import {
+  REPORT_MARKERS,
   SUMMARY_MARKERS,
   normalizeMarkdown,
   renderReport,
   renderSummary,
-  replaceSection,
-  sectionOf,
 } from '../../scripts/cost/report';
 import { buildApp } from '../helpers';
 
@@ -491,12 +491,12 @@ describe('npm run cost', () => {
     );
     let noMarkers: unknown;
     try {
-      replaceSection('# Cost\n', 'table', SUMMARY_MARKERS, 'README.md');
+      replaceSection('# Cost\n', SUMMARY_MARKERS, 'table', 'README.md');
     } catch (error) {
       noMarkers = error;
     }
     expect(failureLine('cost', noMarkers)).toBe(
-      'cost: README.md has no <!-- cost-summary:start --> line followed by a <!-- cost-summary:end --> line: add the two lines where the estimate goes, then run again',
+      'cost: README.md has no <!-- cost-summary:start --> line followed by a <!-- cost-summary:end --> line: add the two lines where the generated text goes, then run again',
     );
     expect(failureLine('cost', new TypeError('x is undefined'))).toBeUndefined();
   });
@@ -511,12 +511,12 @@ describe('npm run cost', () => {
   });
 
   test('docs/cost.md shows the estimate of the committed config (run `npm run cost -- --write`)', () => {
-    const committed = sectionOf(readFileSync(COST_DOC, 'utf-8'));
+    const committed = sectionOf(readFileSync(COST_DOC, 'utf-8'), REPORT_MARKERS) ?? '';
     expect(normalizeMarkdown(committed)).toBe(normalizeMarkdown(renderReport([prod, dev])));
   });
 
   test("README.md's cost summary is the same estimate (run `npm run cost -- --write`)", () => {
-    const committed = sectionOf(readFileSync(README, 'utf-8'), SUMMARY_MARKERS);
+    const committed = sectionOf(readFileSync(README, 'utf-8'), SUMMARY_MARKERS) ?? '';
     expect(normalizeMarkdown(committed)).toBe(normalizeMarkdown(renderSummary([prod, dev])));
     expect(committed).toMatch(/\| prod +\|.*\| dev +\|/s);
   });

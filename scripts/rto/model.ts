@@ -1,8 +1,8 @@
 /**
  * The modeled recovery table: for each failure mode, how it is detected and recovered, its RTO
  * and RPO, and whether they meet the targets. A pure function of the synthesized templates; the
- * only other numbers are AWS's published figures and our assumptions, both in rto-sources.ts.
- * This file holds the compute tier's rows; rto-data-rows.ts the data tier's.
+ * only other numbers are AWS's published figures and our assumptions, both in sources.ts.
+ * This file holds the compute tier's rows; data-rows.ts the data tier's.
  */
 import { Estimate, RecoveryRow, RegionRow, apiChecks, assumed, qualitative, range, secs, tpl, verdict } from './common';
 import { cacheFailsOver, cacheNode, dbWriter, regionData, slowestWriterFailover } from './data-rows';

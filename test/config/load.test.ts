@@ -1,3 +1,4 @@
+import { loadConfig } from '../../lib/config';
 import { CDK_JSON_CONTEXT, configWith } from '../helpers';
 
 describe('profiles', () => {
@@ -98,5 +99,70 @@ describe('overrides', () => {
     const before = JSON.stringify(CDK_JSON_CONTEXT);
     configWith({ 'tags.team': 'platform', 'compute.api.maxTasks': '40' });
     expect(JSON.stringify(CDK_JSON_CONTEXT)).toBe(before);
+  });
+});
+
+describe('defaults and profiles', () => {
+  /** A cdk.json context of its own, as a fork might write it. */
+  const context = {
+    profile: 'prod',
+    profiles: {
+      prod: { appName: 'shop', domainName: 'example.com', tags: { team: 'web' } },
+      dev: {
+        extends: 'prod',
+        regions: ['eu-west-1'],
+        compute: { api: { minTasks: 1 } },
+        dns: { recordTtlSeconds: null },
+      },
+      staging: { extends: 'dev', appName: 'shop-staging', database: { readerAutoScaling: null } },
+    },
+  };
+
+  test('a profile of only the required keys gets the production defaults', () => {
+    // GIVEN prod with no sizes at all WHEN loaded THEN every key is the schema default: today's prod
+    const config = loadConfig(context);
+    const { appName: _a, domainName: _d, tags: _t, ...defaults } = config;
+    const { appName: _a2, domainName: _d2, tags: _t2, ...blueprint } = configWith();
+    expect(defaults).toEqual(blueprint);
+  });
+
+  test('extends takes the parent profile first; objects merge key by key', () => {
+    const config = loadConfig({ ...context, profile: 'dev' });
+    expect(config.regions).toEqual(['eu-west-1']);
+    expect(config.compute.api).toMatchObject({ minTasks: 1, maxTasks: 20, cpu: 512 });
+    expect(config.tags).toEqual({ team: 'web' });
+  });
+
+  test("a profile's own appName wins over the one it extends, so its stacks do not collide", () => {
+    const config = loadConfig({ ...context, profile: 'staging' });
+    expect(config.appName).toBe('shop-staging');
+    expect(config.regions).toEqual(['eu-west-1']);
+  });
+
+  test('null turns off a key that is on by default', () => {
+    expect(loadConfig(context).database.readerAutoScaling).toEqual({
+      minReaders: 1,
+      maxReaders: 5,
+      targetCpuPercent: 70,
+    });
+    expect(loadConfig(context).dns.recordTtlSeconds).toBe(10);
+    const staging = loadConfig({ ...context, profile: 'staging' });
+    expect(staging.database.readerAutoScaling).toBeUndefined();
+    expect(staging.dns.recordTtlSeconds).toBeUndefined();
+    expect(loadConfig({ ...context, 'dns.recordTtlSeconds': 'null' }).dns.recordTtlSeconds).toBeUndefined();
+  });
+
+  test('top-level context keys and -c overrides win over the profile', () => {
+    const config = loadConfig({ ...context, profile: 'staging', appName: 'shop-test', 'compute.api.minTasks': '3' });
+    expect(config.appName).toBe('shop-test');
+    expect(config.compute.api.minTasks).toBe(3);
+  });
+
+  test('dev in cdk.json lists only what differs, and keeps what it does not list from the defaults', () => {
+    const dev = configWith({ profile: 'dev' });
+    expect(dev.database.readerAutoScaling).toBeUndefined();
+    expect(dev.dns.recordTtlSeconds).toBeUndefined();
+    expect(dev.compute.worker).toMatchObject({ cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 });
+    expect(dev.appName).toBe(configWith().appName);
   });
 });

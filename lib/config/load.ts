@@ -73,7 +73,7 @@ export function configInput(context: Record<string, unknown>, profile = context.
       );
     }
     profileChain(profiles, name);
-    mergeInto({}, withoutExtends(preset), configSchema, key, false);
+    mergeInto({}, withoutExtends(preset), configSchema, key);
   }
   if (typeof profile !== 'string' || !isPlainObject(profiles[profile])) {
     throw new ConfigError('profile', profile, Object.keys(profiles).join(', '), 'is not a profile');
@@ -86,7 +86,6 @@ export function configInput(context: Record<string, unknown>, profile = context.
       withoutExtends(profiles[name] as Record<string, unknown>),
       configSchema,
       `${PROFILES_KEY}.${name}`,
-      false,
     );
   }
   merged.profile = profile;
@@ -134,16 +133,14 @@ function withoutExtends(preset: Record<string, unknown>): Record<string, unknown
 }
 
 /**
- * Merges `source` into `target` key by key, descending into sections and maps; a key the schema
- * does not have is an error named `<keyPrefix>.<key>`. Strings are coerced (as `-c` gives them)
- * only when `coerceStrings`.
+ * Merges `source` into `target` key by key, descending into sections and maps; any other value
+ * replaces what was there. A key the schema does not have is an error named `<keyPrefix>.<key>`.
  */
 function mergeInto(
   target: Record<string, unknown>,
   source: Record<string, unknown>,
   schema: z.core.$ZodType,
   keyPrefix: string,
-  coerceStrings: boolean,
 ): void {
   for (const [key, value] of Object.entries(source)) {
     const dotted = keyPrefix ? `${keyPrefix}.${key}` : key;
@@ -160,9 +157,10 @@ function mergeInto(
     const kind = unwrap(child)._zod.def.type;
     if (isPlainObject(value) && (kind === 'object' || kind === 'record')) {
       if (!isPlainObject(target[key])) target[key] = {};
-      mergeInto(target[key] as Record<string, unknown>, value, child, dotted, coerceStrings);
+      mergeInto(target[key] as Record<string, unknown>, value, child, dotted);
     } else {
-      target[key] = structuredClone(coerceStrings ? coerce(dotted, value, child) : value);
+      // Cloned: later keys merge into it, and the context must stay as given.
+      target[key] = structuredClone(value);
     }
   }
 }
@@ -187,7 +185,7 @@ function setOverride(target: Record<string, unknown>, dottedKey: string, value: 
     const parent = schema;
     schema = child;
     if (index === path.length - 1) {
-      mergeInto(node, { [segment]: coerce(dottedKey, value, schema) }, parent, path.slice(0, -1).join('.'), true);
+      mergeInto(node, { [segment]: coerce(dottedKey, value, schema) }, parent, path.slice(0, -1).join('.'));
       return;
     }
     if (!isPlainObject(node[segment])) node[segment] = {};

@@ -636,7 +636,7 @@ export const configSchema = configShape.superRefine(
   ),
 );
 
-/** The configuration as written: what the schema accepts. */
+/** The configuration the schema gives: defaults filled in, every rule kept. */
 export type ConfigInput = z.infer<typeof configSchema>;
 export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
 export type NatKind = (typeof NAT_KINDS)[number];

@@ -11,8 +11,9 @@ import { regionalRules } from './regional-rules';
  * and `-c key=value` overrides over that. A failed check becomes one line:
  * `config error: <key> = <value> <problem> (allowed: <what>)`.
  *
- * Adding a key: give it `.default(<production value>)` (or `.optional()` when unset means "off")
- * and a `.describe()`; docs/config.md and cdk.schema.json follow with `npm run config-reference`.
+ * Adding a key: give it `.default(<production value>)`, or make an optional feature that is off
+ * unless a profile turns it on `switchable(...)`, and a `.describe()` that says why one would change
+ * it; `npm run regen` then rewrites docs/config.md and cdk.schema.json.
  */
 
 /** A leaf whose failures all report `allowed` as what would have been accepted. */
@@ -31,13 +32,12 @@ const int = (min: number, max: number) => {
 };
 
 /**
- * A key that is on by default and that `null` turns off (what its description calls "unset"),
- * e.g. dev's `"readerAutoScaling": null`. The app sees `undefined` for off.
+ * An optional feature: off unless a profile gives it, and `null` turns it off again in a profile
+ * that extends one that turned it on (dev's `"readerAutoScaling": null`). The app sees `undefined`.
  */
-const unsettable = <T extends z.ZodType>(schema: T, byDefault: z.input<T>) =>
+const switchable = <T extends z.ZodType>(schema: T) =>
   schema
     .nullable()
-    .prefault(byDefault as never)
     .transform((value): z.output<T> | undefined => value ?? undefined)
     .optional();
 
@@ -338,8 +338,8 @@ const configShape = section({
       .union([z.literal(10), z.literal(30)], allowed('10 or 30'))
       .default(10)
       .describe('Seconds between Route53 health checks; 10 (fast) costs more than 30.'),
-    recordTtlSeconds: unsettable(int(1, 300), 10).describe(
-      "TTL of each region's origin record, made a CNAME to the region's load balancer. null: an alias record (free queries, 60 s fixed TTL). Region failover takes about interval x threshold + this TTL.",
+    recordTtlSeconds: switchable(int(1, 300)).describe(
+      "TTL of each region's origin record, made a CNAME to the region's load balancer. Unset or null: an alias record (free queries, 60 s fixed TTL). Region failover takes about interval x threshold + this TTL.",
     ),
     healthCheckFailureThreshold: int(1, 10)
       .default(2)
@@ -396,7 +396,7 @@ const configShape = section({
       .default(16)
       .describe('Serverless v2 ceiling in Aurora capacity units (0.5 steps); at least `minCapacityAcu`.'),
     readers: int(0, 15).default(1).describe('Reader replicas per cluster in every region (Aurora allows 15).'),
-    readerAutoScaling: unsettable(
+    readerAutoScaling: switchable(
       section(
         {
           minReaders: int(0, 15).default(1).describe('Fewest readers the primary region scales in to.'),
@@ -416,9 +416,8 @@ const configShape = section({
               ),
         ),
       ),
-      {},
     ).describe(
-      'Reader autoscaling in the primary region (Application Auto Scaling on ReadReplicaCount). null: a fixed `readers`.',
+      'Reader autoscaling in the primary region (Application Auto Scaling on ReadReplicaCount); `{}` takes the defaults below. Unset or null: a fixed `readers`.',
     ),
     readConsistency: z
       .enum(['session', 'eventual', 'global'], allowed('session, eventual, global'))

@@ -92,6 +92,16 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     /^availabilityZones\.us-west-2 = \["us-west-2a","us-west-2b"\] names a region that is not served/,
   ],
   [
+    'a VPC range for a region not served',
+    { 'network.vpcCidrs.us-west-2': '10.99.0.0/16' },
+    /^network\.vpcCidrs\.us-west-2 = "10\.99\.0\.0\/16" names a region that is not served \(allowed: one of regions: us-east-1, eu-west-1, ap-northeast-2\)$/,
+  ],
+  [
+    'a zone-only synth of an existing zone',
+    { zoneOnly: 'true', hostedZoneId: 'Z0123456789ABCDEFGHIJ' },
+    /^zoneOnly = true has no zone to create: hostedZoneId names an existing one \(allowed: false when hostedZoneId is set\)$/,
+  ],
+  [
     'AZ map keyed by a non-region',
     { availabilityZones: '{"us-east-9": ["us-east-9a"]}' },
     /^availabilityZones\.us-east-9 = \["us-east-9a"\] is not a config key \(allowed: us-east-1, /,

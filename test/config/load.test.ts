@@ -107,23 +107,32 @@ describe('defaults and profiles', () => {
   const context = {
     profile: 'prod',
     profiles: {
-      prod: { appName: 'shop', domainName: 'example.com', tags: { team: 'web' } },
+      prod: { appName: 'shop', domainName: 'example.com', tags: { team: 'web' }, dns: { recordTtlSeconds: 20 } },
       dev: {
         extends: 'prod',
         regions: ['eu-west-1'],
         compute: { api: { minTasks: 1 } },
         dns: { recordTtlSeconds: null },
       },
-      staging: { extends: 'dev', appName: 'shop-staging', database: { readerAutoScaling: null } },
+      staging: { extends: 'dev', appName: 'shop-staging', database: { readerAutoScaling: { maxReaders: 3 } } },
     },
   };
 
-  test('a profile of only the required keys gets the production defaults', () => {
-    // GIVEN prod with no sizes at all WHEN loaded THEN every key is the schema default: today's prod
-    const config = loadConfig(context);
-    const { appName: _a, domainName: _d, tags: _t, ...defaults } = config;
-    const { appName: _a2, domainName: _d2, tags: _t2, ...blueprint } = configWith();
-    expect(defaults).toEqual(blueprint);
+  test('a key a profile leaves out takes the default: the production values', () => {
+    // GIVEN a profile of only the keys without a default WHEN loaded THEN sizes are prod's
+    const config = loadConfig({ profile: 'p', profiles: { p: { appName: 'shop', domainName: 'example.com' } } });
+    const prod = configWith();
+    expect(config.regions).toEqual(prod.regions);
+    expect(config.compute).toEqual(prod.compute);
+    expect(config.network).toEqual(prod.network);
+    expect(config.retainData).toBe(true);
+  });
+
+  test('optional features are off unless a profile turns them on', () => {
+    const config = loadConfig({ profile: 'p', profiles: { p: { appName: 'shop', domainName: 'example.com' } } });
+    expect(config.database.readerAutoScaling).toBeUndefined();
+    expect(config.dns.recordTtlSeconds).toBeUndefined();
+    expect(config.cache.globalDatastoreId).toBeUndefined();
   });
 
   test('extends takes the parent profile first; objects merge key by key', () => {
@@ -139,16 +148,11 @@ describe('defaults and profiles', () => {
     expect(config.regions).toEqual(['eu-west-1']);
   });
 
-  test('null turns off a key that is on by default', () => {
-    expect(loadConfig(context).database.readerAutoScaling).toEqual({
-      minReaders: 1,
-      maxReaders: 5,
-      targetCpuPercent: 70,
-    });
-    expect(loadConfig(context).dns.recordTtlSeconds).toBe(10);
+  test('null turns off what an extended profile turned on; a partial object takes the inner defaults', () => {
+    expect(loadConfig(context).dns.recordTtlSeconds).toBe(20);
     const staging = loadConfig({ ...context, profile: 'staging' });
-    expect(staging.database.readerAutoScaling).toBeUndefined();
     expect(staging.dns.recordTtlSeconds).toBeUndefined();
+    expect(staging.database.readerAutoScaling).toEqual({ minReaders: 1, maxReaders: 3, targetCpuPercent: 70 });
     expect(loadConfig({ ...context, 'dns.recordTtlSeconds': 'null' }).dns.recordTtlSeconds).toBeUndefined();
   });
 
@@ -158,11 +162,13 @@ describe('defaults and profiles', () => {
     expect(config.compute.api.minTasks).toBe(3);
   });
 
-  test('dev in cdk.json lists only what differs, and keeps what it does not list from the defaults', () => {
-    const dev = configWith({ profile: 'dev' });
+  test('dev in cdk.json lists only what differs from prod, which it extends', () => {
+    const [prod, dev] = [configWith(), configWith({ profile: 'dev' })];
+    expect(prod.database.readerAutoScaling).toEqual({ minReaders: 1, maxReaders: 5, targetCpuPercent: 70 });
+    expect(prod.dns.recordTtlSeconds).toBe(10);
     expect(dev.database.readerAutoScaling).toBeUndefined();
     expect(dev.dns.recordTtlSeconds).toBeUndefined();
     expect(dev.compute.worker).toMatchObject({ cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 });
-    expect(dev.appName).toBe(configWith().appName);
+    expect(dev.appName).toBe(prod.appName);
   });
 });

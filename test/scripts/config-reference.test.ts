@@ -68,10 +68,10 @@ describe('config reference (docs/config.md) and cdk.json schema (cdk.schema.json
     expect([byDefault, prod, dev]).toEqual(['—', '—', '—']);
   });
 
-  test('a key that null turns off says so, and shows off where a profile turns it off', () => {
+  test('an optional feature says null turns it off, and shows where a profile turns it on', () => {
     const [, , , allowed, byDefault, prod, dev] = rowOf(fresh, 'dns.recordTtlSeconds');
-    expect(allowed).toMatch(/, or null$/);
-    expect([byDefault, prod, dev]).toEqual(['`10`', '`10`', '—']);
+    expect(allowed).toMatch(/, or null \(optional\)$/);
+    expect([byDefault, prod, dev]).toEqual(['—', '`10`', '—']);
   });
 
   test('enums list their choices', () => {

@@ -191,6 +191,10 @@ export function cdkJsonSchema(): Record<string, unknown> {
         type: 'object',
         properties: {
           profile: { type: 'string', description: profile.description },
+          'acknowledged-issue-numbers': {
+            type: 'array',
+            description: 'CDK notices acknowledged with `cdk acknowledge`.',
+          },
           profiles: {
             type: 'object',
             description:
@@ -199,7 +203,10 @@ export function cdkJsonSchema(): Record<string, unknown> {
           },
           ...keys,
         },
-        patternProperties: { '^@|:': { description: "A CDK feature flag or another of the CDK's own context keys." } },
+        patternProperties: {
+          '^@|:': { description: "A CDK feature flag or another of the CDK's own context keys." },
+          '^[a-zA-Z]+\\.': { description: 'A nested config key as `-c` takes it, e.g. `compute.api.maxTasks`.' },
+        },
         additionalProperties: false,
       },
     },

@@ -37,11 +37,11 @@ export function availabilityZonesOf(input: RegionalInput, region: AwsRegion): re
 export const vpcCidrOf = (input: RegionalInput, region: AwsRegion): string =>
   input.network.vpcCidrs[region] ?? AWS_REGIONS[region].cidr;
 
-const perRegionMaps = (input: RegionalInput) =>
-  [
-    ['availabilityZones', input.availabilityZones],
-    ['network', 'vpcCidrs', input.network.vpcCidrs],
-  ].map((entry) => ({ path: entry.slice(0, -1) as string[], map: entry[entry.length - 1] as object }));
+/** The keys that name regions, with where they sit in the config. */
+const perRegionMaps = (input: RegionalInput): Array<{ path: string[]; map: Partial<Record<string, unknown>> }> => [
+  { path: ['availabilityZones'], map: input.availabilityZones },
+  { path: ['network', 'vpcCidrs'], map: input.network.vpcCidrs },
+];
 
 /** Rules over `regions` and what is given per region, in the order they are reported. */
 export const regionalRules: Rule<RegionalInput>[] = [
@@ -50,10 +50,9 @@ export const regionalRules: Rule<RegionalInput>[] = [
     for (const { path, map } of perRegionMaps(input)) {
       const region = Object.keys(map).find((key) => !input.regions.includes(key as AwsRegion));
       if (region) {
-        const value = (map as Record<string, unknown>)[region];
         return violation(
           [...path, region],
-          value,
+          map[region],
           'names a region that is not served',
           `one of regions: ${input.regions.join(', ')}`,
         );

@@ -1,6 +1,7 @@
 import { App, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppConfig, AwsRegion, loadConfig } from './config';
+import { BASELINE_FEATURE_FLAGS } from './feature-flags';
 import { AccountStack } from './stacks/account-stack';
 import { DataStack } from './stacks/data-stack';
 import { EdgeStack, EdgeZoneStack } from './stacks/edge-stack';
@@ -209,7 +210,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; config: A
     builtinCloudFormationValidation: options.templateLint ?? false,
     // CDK records where every resource was created, a stack trace each; construct paths already
     // name each resource in nag findings and deploy errors (CDK_DEBUG=true records them).
-    context: { 'aws:cdk:disable-creation-stack-traces': true, ...options.context },
+    context: { ...BASELINE_FEATURE_FLAGS, 'aws:cdk:disable-creation-stack-traces': true, ...options.context },
   });
   return { app, config: loadConfig(app.node.getAllContext()) };
 }

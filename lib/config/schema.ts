@@ -538,7 +538,7 @@ const configShape = section({
       .boolean(allowed('true or false'))
       .default(false)
       .describe(
-        'Region evacuation through Route53 Application Recovery Controller routing controls (a cluster costs about US$1,800/month). Off: a Route53 health check per region that an operator inverts.',
+        'Region evacuation through Route53 Application Recovery Controller routing controls (a cluster is billed by the hour: see decision 0008 and docs/cost.md). Off: a Route53 health check per region that an operator inverts.',
       ),
     zonalShift: z
       .boolean(allowed('true or false'))

@@ -385,6 +385,17 @@ function resolve(input: ConfigInput): AppConfig {
     );
   }
 
+  const { backup } = input;
+  const shortestRetention = Math.min(backup.continuousRetentionDays, backup.dailyRetentionDays);
+  if (backup.enabled && backup.vaultLock !== 'off' && backup.vaultLockMinRetentionDays > shortestRetention) {
+    throw new ConfigError(
+      'backup.vaultLockMinRetentionDays',
+      backup.vaultLockMinRetentionDays,
+      `at most ${shortestRetention} (the shorter of backup.continuousRetentionDays and backup.dailyRetentionDays)`,
+      'would make the locked vault refuse every backup',
+    );
+  }
+
   const { delivery } = input;
   if (delivery.pipeline && input.account === undefined) {
     throw new ConfigError(

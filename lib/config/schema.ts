@@ -276,6 +276,33 @@ export const configSchema = section({
     ),
     backupRetentionDays: int(1, 35).describe('Days of automated backups (point-in-time recovery window).'),
   }),
+  backup: section({
+    enabled: z
+      .boolean(allowed('true or false'))
+      .default(true)
+      .describe(
+        'AWS Backup of every shard cluster in the primary region: continuous backup (point-in-time restore) and a daily snapshot copied to a vault in the second serving region (decision 14). Off for throwaway stacks (dev): a vault that refuses deletes outlives `cdk destroy`.',
+      ),
+    continuousRetentionDays: int(1, 35)
+      .default(14)
+      .describe('Days of point-in-time restore that AWS Backup keeps (continuous backup; at most 35).'),
+    dailyRetentionDays: int(1, 3650)
+      .default(35)
+      .describe('Days a daily snapshot, and its copy in the second region, is kept.'),
+    vaultLock: z
+      .enum(['off', 'governance', 'compliance'], allowed('off, governance, compliance'))
+      .default('off')
+      .describe(
+        'AWS Backup Vault Lock on both vaults. `governance` can be removed by a principal allowed to; `compliance` is IRREVERSIBLE 3 days after the deploy that sets it: nobody, not even the account root or AWS, can then delete the vaults or shorten a retention until every recovery point expires.',
+      ),
+    vaultLockMinRetentionDays: int(1, 3650)
+      .default(7)
+      .describe(
+        'Shortest retention a locked vault accepts; at most `continuousRetentionDays` and `dailyRetentionDays`.',
+      ),
+  })
+    .prefault({})
+    .describe('AWS Backup of the database shards (decision 14).'),
   cache: section({
     nodeType: z
       .string(allowed('an ElastiCache node type such as cache.r7g.large'))

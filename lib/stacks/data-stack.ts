@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -10,11 +10,12 @@ import { StaticReplica } from '../constructs/static-replica';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { tagCacheForDrills } from '../constructs/chaos';
+import { ProtectedVault, ShardBackup } from '../constructs/backup';
 import { AuroraShard, ShardEndpoint, shardNames } from '../constructs/database';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';
-import { dataKeyAlias, replicaKeyAlias, staticReplicaRegion } from './names';
+import { backupCopyRegion, backupVaultName, dataKeyAlias, replicaKeyAlias, staticReplicaRegion } from './names';
 import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** What a region's Service stack receives from its Data stack (same region only). */
@@ -32,6 +33,8 @@ export interface DataOutputs {
   readonly invalidation: InvalidationMesh;
   /** The session-signing secret in this region (the primary's, or its replica), by complete ARN. */
   readonly sessionSecret: secretsmanager.ISecret;
+  /** The shards' AWS Backup plan: in the primary region with `backup.enabled`. */
+  readonly backup?: ShardBackup;
 }
 
 /**
@@ -108,6 +111,8 @@ export class DataStack extends RegionalStack {
           removalPolicy: snapshotOrDestroy,
         }),
     );
+
+    const backup = this.backupShards(databases, dataKey.key, removalPolicy);
 
     const cache = new RegionalCache(this, 'Cache', {
       vpc: network.vpc,
@@ -192,6 +197,35 @@ export class DataStack extends RegionalStack {
       workQueue,
       invalidation,
       sessionSecret: sharedSecrets?.session ?? replicas!.secret(sharedNames.session),
+      backup,
     };
+  }
+
+  /** The primary backs up the shards; the copy region's Keys stack made the copy vault (decision 14). */
+  private backupShards(databases: AuroraShard[], key: kms.IKey, removalPolicy: RemovalPolicy): ShardBackup | undefined {
+    const { config, regional } = this;
+    if (!config.backup.enabled || !regional.isPrimary) return undefined;
+    const vaultName = backupVaultName(config.appName);
+    const lock = {
+      lockMode: config.backup.vaultLock,
+      lockMinRetention: Duration.days(config.backup.vaultLockMinRetentionDays),
+    };
+    const { vault } = new ProtectedVault(this, 'BackupVault', { vaultName, key, removalPolicy, ...lock });
+    const copyRegion = backupCopyRegion(config);
+    return new ShardBackup(this, 'Backup', {
+      clusters: databases.map((shard) => shard.cluster),
+      vault,
+      copyVaultArn: copyRegion
+        ? this.formatArn({
+            service: 'backup',
+            region: copyRegion,
+            resource: 'backup-vault',
+            resourceName: vaultName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          })
+        : undefined,
+      continuousRetention: Duration.days(config.backup.continuousRetentionDays),
+      dailyRetention: Duration.days(config.backup.dailyRetentionDays),
+    });
   }
 }

@@ -40,3 +40,17 @@ export function originDomainName(config: AppConfig): string {
 export function staticReplicaRegion(config: AppConfig): AwsRegion | undefined {
   return config.dataDeployOrder.find((region) => region !== EDGE_REGION);
 }
+
+/** The AWS Backup vault of the shards' recovery points: the same name in every region that holds one. */
+export function backupVaultName(appName: string): string {
+  return `${appName}-shards`;
+}
+
+/**
+ * Region whose vault receives the copies of the primary's daily snapshots: the first other
+ * region in deploy order. Its Keys stack creates the vault, so it exists before the primary's
+ * Data stack names it. None with a single region.
+ */
+export function backupCopyRegion(config: AppConfig): AwsRegion | undefined {
+  return config.backup.enabled ? config.dataDeployOrder.find((region) => region !== config.primaryRegion) : undefined;
+}

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -299,6 +300,10 @@ export class ServiceStack extends RegionalStack {
       regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),
       configPath: 'monitoring',
     });
+    // A failed backup or copy waits for working hours, but must not go unseen (decision 14).
+    data.backup
+      ?.addFailedJobsAlarm(this, 'BackupJobsFailed', `${config.appName}-${regional.region}-backup-jobs-failed`)
+      .addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
     // With one region the regional dashboard already shows everything the global one would.
     if (regional.isPrimary && config.regions.length > 1) {
       new GlobalDashboard(this, 'GlobalDashboard', {

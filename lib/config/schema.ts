@@ -275,6 +275,15 @@ export const configSchema = section({
       'Independent database clusters; keys are routed by a stable hash. Adding one needs the resharding runbook.',
     ),
     backupRetentionDays: int(1, 35).describe('Days of automated backups (point-in-time recovery window).'),
+    enhancedMonitoringSeconds: z
+      .union(
+        [0, 1, 5, 10, 15, 30, 60].map((n) => z.literal(n)),
+        allowed('0 (off), 1, 5, 10, 15, 30 or 60'),
+      )
+      .default(60)
+      .describe(
+        'Seconds between Enhanced Monitoring samples (OS metrics of every database instance, billed as CloudWatch Logs ingestion); 0 turns it off.',
+      ),
   }),
   backup: section({
     enabled: z

@@ -194,11 +194,12 @@ export class ShardBackup extends Construct {
         ),
       ),
     });
-    Validations.of(selection).acknowledge({
-      id: 'AwsSolutions-IAM4',
-      reason:
-        "AWS Backup's own service-role policies (AWSBackupServiceRolePolicyForBackup, ...ForRestores): AWS keeps them current with what each resource type's backup needs.",
-    });
+    for (const policy of ['AWSBackupServiceRolePolicyForBackup', 'AWSBackupServiceRolePolicyForRestores']) {
+      Validations.of(selection).acknowledge({
+        id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
+        reason: `${policy} is the policy AWS maintains for AWS Backup itself, current with what each resource type's backup and restore needs.`,
+      });
+    }
   }
 
   /** Backup and copy jobs that failed, summed over `period` (AWS/Backup, this vault). */

@@ -12,11 +12,21 @@ import { DataKey } from '../constructs/data-key';
 import { tagCacheForDrills } from '../constructs/chaos';
 import { ProtectedVault, ShardBackup } from '../constructs/backup';
 import { AuroraShard, ShardEndpoint, shardNames } from '../constructs/database';
+import { GlobalWriterEndpoint } from '../constructs/global-writer-endpoint';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';
 import { backupCopyRegion, backupVaultName, dataKeyAlias, replicaKeyAlias, staticReplicaRegion } from './names';
 import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
+
+/**
+ * What the services need to follow a shard's writer across regions without a deploy (decision 14):
+ * the global database's writer endpoint and this region's cluster endpoint.
+ */
+export interface WriterDiscovery {
+  readonly globalWriterHost: string;
+  readonly clusterHost: string;
+}
 
 /** What a region's Service stack receives from its Data stack (same region only). */
 export interface DataOutputs {
@@ -24,8 +34,8 @@ export interface DataOutputs {
   readonly dataKey: kms.IKey;
   /** Attach to the service tasks: the only group the database and cache admit. */
   readonly dataClientSecurityGroup: ec2.ISecurityGroup;
-  /** One per shard, in shard order: the services' shard map. */
-  readonly shards: readonly ShardEndpoint[];
+  /** One per shard, in shard order: the services' shard map, with where writes may move to. */
+  readonly shards: readonly (ShardEndpoint & WriterDiscovery)[];
   /** The shards' clusters, for their metrics. */
   readonly databases: readonly AuroraShard[];
   readonly cache: RegionalCache;
@@ -106,6 +116,9 @@ export class DataStack extends RegionalStack {
           readerAutoScaling: database.readerAutoScaling,
           readConsistency: database.readConsistency,
           backupRetentionDays: database.backupRetentionDays,
+          monitoringInterval: database.enhancedMonitoringSeconds
+            ? Duration.seconds(database.enhancedMonitoringSeconds)
+            : undefined,
           logRetention: config.logRetentionDays,
           deletionProtection: config.retainData,
           removalPolicy: snapshotOrDestroy,
@@ -191,7 +204,14 @@ export class DataStack extends RegionalStack {
       vpc: network.vpc,
       dataKey: dataKey.key,
       dataClientSecurityGroup: dataClients,
-      shards: databases.map((shard) => shard.endpoint),
+      shards: databases.map((shard, index) => ({
+        ...shard.endpoint,
+        globalWriterHost: new GlobalWriterEndpoint(this, `Shard${index}GlobalWriter`, {
+          globalClusterIdentifier: shardNames(config.appName, index).globalClusterIdentifier,
+          after: shard.globalCluster ?? shard.cluster,
+        }).hostname,
+        clusterHost: shard.cluster.clusterEndpoint.hostname,
+      })),
       databases,
       cache,
       workQueue,

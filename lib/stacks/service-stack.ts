@@ -11,7 +11,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ApiService } from '../constructs/api-service';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
-import { dbUserArn } from '../constructs/database';
+import { dbUserArn, shardNames } from '../constructs/database';
+import { ReaderCapacityAlarm } from '../constructs/reader-capacity';
 import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
 import { routingControlParameterName } from '../constructs/dns/recovery-controls';
 import { edgeFirewallName } from '../constructs/waf';
@@ -85,6 +86,8 @@ export class ServiceStack extends RegionalStack {
           name: shard.name,
           writerHost: shard.writerHost,
           readerHost: shard.readerHost,
+          globalWriterHost: shard.globalWriterHost,
+          clusterHost: shard.clusterHost,
           port: shard.port,
           database: shard.databaseName,
         })),
@@ -304,6 +307,17 @@ export class ServiceStack extends RegionalStack {
     data.backup
       ?.addFailedJobsAlarm(this, 'BackupJobsFailed', `${config.appName}-${regional.region}-backup-jobs-failed`)
       .addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
+    // Where Aurora Auto Scaling adds no readers (secondaries, decision 14), an operator does.
+    data.databases.forEach((database, index) => {
+      if (database.readerScaling) return;
+      const { globalClusterIdentifier } = shardNames(config.appName, index);
+      new ReaderCapacityAlarm(this, `Shard${index}ReaderCapacity`, {
+        clusterIdentifier: globalClusterIdentifier,
+        serverless: config.database.instanceClass === 'serverless',
+        alarmName: `${globalClusterIdentifier}-${regional.region}-readers-saturated`,
+        runbook: 'docs/runbooks/scale-readers.md',
+      }).alarm.addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
+    });
     // With one region the regional dashboard already shows everything the global one would.
     if (regional.isPrimary && config.regions.length > 1) {
       new GlobalDashboard(this, 'GlobalDashboard', {

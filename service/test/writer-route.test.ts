@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ShardConfig } from '../src/config.js';
+import { type Lookup, writerHostFor } from '../src/db/writer-route.js';
+
+const SHARD: ShardConfig = {
+  index: 0,
+  name: 'shard-0',
+  writerHost: 'template-writer.example',
+  readerHost: 'reader.eu-west-1.example',
+  globalWriterHost: 'app-shard-0.global-abc.global.rds.amazonaws.com',
+  clusterHost: 'app-shard-0.cluster-xyz.eu-west-1.rds.amazonaws.com',
+  port: 5432,
+  database: 'app',
+  schema: undefined,
+  login: { method: 'iam', username: 'app_service' },
+  migrationSecretArn: undefined,
+};
+
+/** A resolver over a fixed table; a name missing from it fails as ENOTFOUND would. */
+function table(entries: Record<string, string[]>): Lookup {
+  return async (host) => {
+    const addresses = entries[host];
+    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    return addresses;
+  };
+}
+
+describe('writer route (global switchover without a deploy)', () => {
+  it("writes to this region's cluster endpoint while the global writer endpoint resolves to it", async () => {
+    const lookup = table({ [SHARD.globalWriterHost!]: ['10.20.3.7'], [SHARD.clusterHost!]: ['10.20.3.7'] });
+    assert.equal(await writerHostFor(SHARD, lookup), SHARD.clusterHost);
+  });
+
+  it('forwards writes through the reader endpoint while the writer is in another region', async () => {
+    const lookup = table({ [SHARD.globalWriterHost!]: ['10.10.1.4'], [SHARD.clusterHost!]: ['10.20.3.7'] });
+    assert.equal(await writerHostFor(SHARD, lookup), SHARD.readerHost);
+  });
+
+  it("forwards writes when this region's cluster endpoint does not resolve (a secondary)", async () => {
+    const lookup = table({ [SHARD.globalWriterHost!]: ['10.10.1.4'] });
+    assert.equal(await writerHostFor(SHARD, lookup), SHARD.readerHost);
+  });
+
+  it("keeps the template's writer when the global name does not resolve", async () => {
+    const lookup = table({ [SHARD.clusterHost!]: ['10.20.3.7'] });
+    assert.equal(await writerHostFor(SHARD, lookup), SHARD.writerHost);
+  });
+
+  it("keeps the template's writer without discovery names (local runs)", async () => {
+    const lookup: Lookup = async () => assert.fail('no lookup expected');
+    const local = { ...SHARD, globalWriterHost: undefined, clusterHost: undefined };
+    assert.equal(await writerHostFor(local, lookup), SHARD.writerHost);
+  });
+});

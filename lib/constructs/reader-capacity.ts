@@ -45,7 +45,7 @@ export class ReaderCapacityAlarm extends Construct {
     if (!Token.isUnresolved(thresholdPercent) && !(thresholdPercent > 0 && thresholdPercent <= 100)) {
       throw new Error(`${this.node.path}: thresholdPercent = ${thresholdPercent} must be above 0 and at most 100`);
     }
-    const minutes = sustainedFor.toMinutes();
+    const minutes = sustainedFor.toSeconds() / 60;
     if (!Token.isUnresolved(minutes) && (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440)) {
       throw new Error(`${this.node.path}: sustainedFor = ${minutes} minutes must be whole minutes from 1 to 1440`);
     }

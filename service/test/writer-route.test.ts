@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { ShardConfig } from '../src/config.js';
+import { Shard } from '../src/db/shards.js';
 import { type Lookup, writerHostFor } from '../src/db/writer-route.js';
+import { Metrics } from '../src/metrics.js';
+import { TestEnv, testLogger } from './helpers/env.js';
+import { integrationSkip, PG_HOST } from './helpers/servers.js';
 
 const SHARD: ShardConfig = {
   index: 0,
@@ -51,5 +55,49 @@ describe('writer route (global switchover without a deploy)', () => {
     const lookup: Lookup = async () => assert.fail('no lookup expected');
     const local = { ...SHARD, globalWriterHost: undefined, clusterHost: undefined };
     assert.equal(await writerHostFor(local, lookup), SHARD.writerHost);
+  });
+});
+
+describe('a shard follows its writer (PostgreSQL)', { skip: await integrationSkip() }, () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await TestEnv.create();
+  });
+  after(async () => {
+    await env.cleanup();
+  });
+
+  it('forwards while the writer is elsewhere, then swaps the writer pool when it moves to this region', async () => {
+    const config = env.config('a');
+    const discovery: ShardConfig = {
+      ...config.shards[0]!,
+      writerHost: PG_HOST,
+      readerHost: 'localhost',
+      clusterHost: PG_HOST,
+      globalWriterHost: 'global.example',
+    };
+    const shard = new Shard(discovery, config, undefined, testLogger(), new Metrics('test', 'test', () => {}));
+    try {
+      let writerAddress = '10.10.1.4';
+      const lookup: Lookup = async (host) => (host === 'global.example' ? [writerAddress] : ['127.0.0.1']);
+
+      // Another region holds the writer: writes are forwarded through the reader endpoint.
+      assert.equal(await shard.refreshWriter(lookup), true);
+      assert.equal(shard.writerHost, 'localhost');
+      assert.equal(await shard.refreshWriter(lookup), false);
+      const forwarded = shard.writer;
+      assert.equal((await shard.write<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
+
+      // A switchover promotes this region: the next check writes to its own cluster endpoint.
+      writerAddress = '127.0.0.1';
+      assert.equal(await shard.refreshWriter(lookup), true);
+      assert.equal(shard.writerHost, PG_HOST);
+      assert.notEqual(shard.writer, forwarded);
+      assert.equal((await shard.write<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
+      // The replaced pool was closed.
+      assert.equal(forwarded.ending, true);
+    } finally {
+      await shard.close();
+    }
   });
 });

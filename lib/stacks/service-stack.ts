@@ -307,9 +307,10 @@ export class ServiceStack extends RegionalStack {
     data.backup
       ?.addFailedJobsAlarm(this, 'BackupJobsFailed', `${config.appName}-${regional.region}-backup-jobs-failed`)
       .addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
-    // Where Aurora Auto Scaling adds no readers (secondaries, decision 14), an operator does.
+    // Where Aurora Auto Scaling adds no readers (secondaries, decision 14), an operator does. A
+    // primary without readers has no reader load to watch: its reads go to the writer.
     data.databases.forEach((database, index) => {
-      if (database.readerScaling) return;
+      if (database.readerScaling || (regional.isPrimary && config.database.readers === 0)) return;
       const { globalClusterIdentifier } = shardNames(config.appName, index);
       new ReaderCapacityAlarm(this, `Shard${index}ReaderCapacity`, {
         clusterIdentifier: globalClusterIdentifier,

@@ -28,8 +28,12 @@ export const DENIED_VAULT_ACTIONS = [
 export interface ProtectedVaultProps {
   /** Vault name, unique per account and region; other regions' backup plans copy into it by name. */
   readonly vaultName: string;
-  /** Encrypts what AWS Backup stores in the vault, including copies from other regions. */
-  readonly key: kms.IKey;
+  /**
+   * Encrypts what AWS Backup stores in the vault, including copies from other regions. A key of
+   * its own keeps the vault's recovery points independent of any other key's life.
+   * @default a new customer-managed key, rotated yearly, with the vault's removal policy
+   */
+  readonly key?: kms.IKey;
   /**
    * Vault lock. Compliance mode is irreversible once `lockChangeableFor` has passed: the vault
    * and every recovery point in it then live out their retention, even if the account is lost.
@@ -61,6 +65,7 @@ export interface ProtectedVaultProps {
  */
 export class ProtectedVault extends Construct {
   public readonly vault: backup.BackupVault;
+  public readonly key: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ProtectedVaultProps) {
     super(scope, id);
@@ -70,10 +75,20 @@ export class ProtectedVault extends Construct {
     }
     const lockMinRetention = props.lockMinRetention ?? Duration.days(7);
     const lockChangeableFor = props.lockChangeableFor ?? Duration.days(3);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (!Token.isUnresolved(lockChangeableFor.toDays()) && lockChangeableFor.toDays() < 3) {
       throw new Error(`${this.node.path}: lockChangeableFor = ${lockChangeableFor.toDays()} days must be 3 or more`);
     }
 
+    this.key =
+      props.key ??
+      new kms.Key(this, 'Key', {
+        description: `Encrypts the recovery points of the backup vault ${props.vaultName}`,
+        enableKeyRotation: true,
+        removalPolicy,
+        // Scheduled deletion can be cancelled within the window: the longest one unless destroyed.
+        pendingWindow: removalPolicy === RemovalPolicy.DESTROY ? Duration.days(7) : Duration.days(30),
+      });
     const accessPolicy = new iam.PolicyDocument({
       statements: [
         new iam.PolicyStatement({
@@ -87,9 +102,9 @@ export class ProtectedVault extends Construct {
     });
     this.vault = new backup.BackupVault(this, 'Vault', {
       backupVaultName: props.vaultName,
-      encryptionKey: props.key,
+      encryptionKey: this.key,
       accessPolicy,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
       lockConfiguration:
         lockMode === 'off'
           ? undefined

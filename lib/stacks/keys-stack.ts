@@ -26,7 +26,6 @@ export class KeysStack extends RegionalStack {
     if (backupCopyRegion(config) === props.regional.region) {
       new ProtectedVault(this, 'BackupCopyVault', {
         vaultName: backupVaultName(config.appName),
-        key: this.replicaKey,
         lockMode: config.backup.vaultLock,
         lockMinRetention: Duration.days(config.backup.vaultLockMinRetentionDays),
         removalPolicy: removalPolicyFor(config.retainData),

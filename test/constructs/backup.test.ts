@@ -78,6 +78,19 @@ describe('ProtectedVault', () => {
     });
   });
 
+  test('without a key, the vault gets a rotated key of its own with the same removal policy', () => {
+    const stack = bareStack();
+    new ProtectedVault(stack, 'Vault', { vaultName: 'own', removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
+    const own = Template.fromStack(stack);
+    own.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'RetainExceptOnCreate',
+      Properties: { EnableKeyRotation: true, PendingWindowInDays: 30 },
+    });
+    own.hasResourceProperties('AWS::Backup::BackupVault', {
+      EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VaultKey'), 'Arn'] },
+    });
+  });
+
   test('removalPolicy DESTROY deletes the vault with the stack', () => {
     const stack = bareStack();
     new ProtectedVault(stack, 'Vault', {

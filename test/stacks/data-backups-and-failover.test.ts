@@ -54,9 +54,10 @@ describe('prod: backups, failover endpoints and read scaling', () => {
   });
 
   test("only eu-west-1's Keys stack holds the copy vault; secondaries take no backups of their own", () => {
+    // Encrypted with a key of its own: the secrets-replica key's life does not touch the backups.
     template(prod.keys.get('eu-west-1')!).hasResourceProperties('AWS::Backup::BackupVault', {
       BackupVaultName: 'blueprint-shards',
-      EncryptionKeyArn: Match.anyValue(),
+      EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BackupCopyVaultKey'), 'Arn'] },
     });
     template(prod.keys.get('ap-northeast-2')!).resourceCountIs('AWS::Backup::BackupVault', 0);
     for (const region of ['eu-west-1', 'ap-northeast-2']) {

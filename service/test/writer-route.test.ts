@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ShardConfig } from '../src/config.js';
+import { migrateAll } from '../src/db/migrate.js';
 import { Shard } from '../src/db/shards.js';
 import { type Lookup, writerHostFor } from '../src/db/writer-route.js';
 import { Metrics } from '../src/metrics.js';
@@ -99,5 +100,24 @@ describe('a shard follows its writer (PostgreSQL)', { skip: await integrationSki
     } finally {
       await shard.close();
     }
+  });
+
+  it('skips migrations while the writer is in another region (DDL is not forwarded), and runs them when it is here', async () => {
+    const config = env.config('a');
+    // IP literals resolve to themselves: no DNS needed to place the writer.
+    const withWriterAt = (address: string) => ({
+      ...config,
+      shards: config.shards.map((shard) => ({ ...shard, clusterHost: PG_HOST, globalWriterHost: address })),
+    });
+    const elsewhere = await migrateAll(withWriterAt('10.255.255.1'), testLogger());
+    assert.deepEqual(
+      elsewhere.map((r) => r.applied),
+      config.shards.map(() => []),
+    );
+    const here = await migrateAll(withWriterAt(PG_HOST), testLogger());
+    assert.deepEqual(
+      here.map((r) => r.shard),
+      config.shards.map((s) => s.name),
+    );
   });
 });

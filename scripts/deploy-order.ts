@@ -1,7 +1,7 @@
 /**
  * The offline deploy-order check: over a synthesized assembly, finds every reference a stack makes
  * to a thing that some stack of the app creates - a KMS alias, a secret (or its replica), an SSM
- * parameter, a stack output, a hosted zone, a certificate's DNS validation record - and reports each one whose producer does not deploy
+ * parameter, a backup vault, a stack output, a hosted zone, a certificate's DNS validation record - and reports each one whose producer does not deploy
  * before its consumer in the manifest's dependency order. CloudFormation only orders what a
  * template says with `Ref`/`GetAtt`; a name, an alias or an ARN pointing into another stack or
  * region is resolved by the service at deploy time, and fails (sometimes silently) when the thing
@@ -143,6 +143,9 @@ function scan(stack: StackTemplate): ScanResult {
         if (properties.QueueName !== undefined)
           result.produces.push(`sqs-queue ${region} ${text(properties.QueueName)}`);
         break;
+      case 'AWS::Backup::BackupVault':
+        result.produces.push(`backup-vault ${region} ${text(properties.BackupVaultName)}`);
+        break;
       case 'AWS::S3::Bucket':
         if (properties.BucketName !== undefined) result.produces.push(`s3-bucket ${text(properties.BucketName)}`);
         break;
@@ -275,6 +278,9 @@ function arnThing(service: string, region: string, resource: string): Thing | un
   if (service === 'sns') return `sns-topic ${region} ${resource}`;
   if (service === 'sqs') return `sqs-queue ${region} ${resource}`;
   if (service === 's3' && !resource.includes('/')) return `s3-bucket ${resource}`;
+  if (service === 'backup' && resource.startsWith('backup-vault:')) {
+    return `backup-vault ${region} ${resource.slice('backup-vault:'.length)}`;
+  }
   return undefined;
 }
 

@@ -431,6 +431,15 @@ const configShape = section({
         'Independent database clusters; keys are routed by a stable hash. Adding one needs the resharding runbook.',
       ),
     backupRetentionDays: int(1, 35).default(14).describe('Days of automated backups (point-in-time recovery window).'),
+    enhancedMonitoringSeconds: z
+      .union(
+        [0, 1, 5, 10, 15, 30, 60].map((n) => z.literal(n)),
+        allowed('0 (off), 1, 5, 10, 15, 30 or 60'),
+      )
+      .default(60)
+      .describe(
+        'Seconds between Enhanced Monitoring samples (OS metrics of every database instance, billed as CloudWatch Logs ingestion); 0 turns it off.',
+      ),
   })
     .superRefine(
       rules(({ minCapacityAcu: min, maxCapacityAcu: max }) =>
@@ -445,6 +454,46 @@ const configShape = section({
       ),
     )
     .prefault({}),
+  backup: section({
+    enabled: z
+      .boolean(allowed('true or false'))
+      .default(true)
+      .describe(
+        'AWS Backup of every shard cluster in the primary region: continuous backup (point-in-time restore) and a daily snapshot copied to a vault in the second serving region (decision 14). Off for throwaway stacks (dev): a vault that refuses deletes outlives `cdk destroy`.',
+      ),
+    continuousRetentionDays: int(1, 35)
+      .default(14)
+      .describe('Days of point-in-time restore that AWS Backup keeps (continuous backup; at most 35).'),
+    dailyRetentionDays: int(1, 3650)
+      .default(35)
+      .describe('Days a daily snapshot, and its copy in the second region, is kept.'),
+    vaultLock: z
+      .enum(['off', 'governance', 'compliance'], allowed('off, governance, compliance'))
+      .default('off')
+      .describe(
+        'AWS Backup Vault Lock on both vaults. `governance` can be removed by a principal allowed to; `compliance` is IRREVERSIBLE 3 days after the deploy that sets it: nobody, not even the account root or AWS, can then delete the vaults or shorten a retention until every recovery point expires.',
+      ),
+    vaultLockMinRetentionDays: int(1, 3650)
+      .default(7)
+      .describe(
+        'Shortest retention a locked vault accepts; at most `continuousRetentionDays` and `dailyRetentionDays`.',
+      ),
+  })
+    .superRefine(
+      rules((backup) => {
+        const shortest = Math.min(backup.continuousRetentionDays, backup.dailyRetentionDays);
+        return !backup.enabled || backup.vaultLock === 'off' || backup.vaultLockMinRetentionDays <= shortest
+          ? undefined
+          : violation(
+              ['vaultLockMinRetentionDays'],
+              backup.vaultLockMinRetentionDays,
+              'would make the locked vault refuse every backup',
+              `at most ${shortest} (the shorter of backup.continuousRetentionDays and backup.dailyRetentionDays)`,
+            );
+      }),
+    )
+    .prefault({})
+    .describe('AWS Backup of the database shards (decision 14).'),
   cache: section({
     nodeType: z
       .string(allowed('an ElastiCache node type such as cache.r7g.large'))

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -10,12 +10,23 @@ import { StaticReplica } from '../constructs/static-replica';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { tagCacheForDrills } from '../constructs/chaos';
+import { ProtectedVault, ShardBackup } from '../constructs/backup';
 import { AuroraShard, ShardEndpoint, shardNames } from '../constructs/database';
+import { GlobalWriterEndpoint } from '../constructs/global-writer-endpoint';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';
-import { dataKeyAlias, replicaKeyAlias, staticReplicaRegion } from './names';
+import { backupCopyRegion, backupVaultName, dataKeyAlias, replicaKeyAlias, staticReplicaRegion } from './names';
 import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
+
+/**
+ * What the services need to follow a shard's writer across regions without a deploy (decision 14):
+ * the global database's writer endpoint and this region's cluster endpoint.
+ */
+export interface WriterDiscovery {
+  readonly globalWriterHost: string;
+  readonly clusterHost: string;
+}
 
 /** What a region's Service stack receives from its Data stack (same region only). */
 export interface DataOutputs {
@@ -23,8 +34,8 @@ export interface DataOutputs {
   readonly dataKey: kms.IKey;
   /** Attach to the service tasks: the only group the database and cache admit. */
   readonly dataClientSecurityGroup: ec2.ISecurityGroup;
-  /** One per shard, in shard order: the services' shard map. */
-  readonly shards: readonly ShardEndpoint[];
+  /** One per shard, in shard order: the services' shard map, with where writes may move to. */
+  readonly shards: readonly (ShardEndpoint & WriterDiscovery)[];
   /** The shards' clusters, for their metrics. */
   readonly databases: readonly AuroraShard[];
   readonly cache: RegionalCache;
@@ -32,6 +43,8 @@ export interface DataOutputs {
   readonly invalidation: InvalidationMesh;
   /** The session-signing secret in this region (the primary's, or its replica), by complete ARN. */
   readonly sessionSecret: secretsmanager.ISecret;
+  /** The shards' AWS Backup plan: in the primary region with `backup.enabled`. */
+  readonly backup?: ShardBackup;
 }
 
 /**
@@ -103,11 +116,16 @@ export class DataStack extends RegionalStack {
           readerAutoScaling: database.readerAutoScaling,
           readConsistency: database.readConsistency,
           backupRetentionDays: database.backupRetentionDays,
+          monitoringInterval: database.enhancedMonitoringSeconds
+            ? Duration.seconds(database.enhancedMonitoringSeconds)
+            : undefined,
           logRetention: config.logRetentionDays,
           deletionProtection: config.retainData,
           removalPolicy: snapshotOrDestroy,
         }),
     );
+
+    const backup = this.backupShards(databases, dataKey.key, removalPolicy);
 
     const cache = new RegionalCache(this, 'Cache', {
       vpc: network.vpc,
@@ -186,12 +204,48 @@ export class DataStack extends RegionalStack {
       vpc: network.vpc,
       dataKey: dataKey.key,
       dataClientSecurityGroup: dataClients,
-      shards: databases.map((shard) => shard.endpoint),
+      shards: databases.map((shard, index) => ({
+        ...shard.endpoint,
+        globalWriterHost: new GlobalWriterEndpoint(this, `Shard${index}GlobalWriter`, {
+          globalClusterIdentifier: shardNames(config.appName, index).globalClusterIdentifier,
+          after: shard.globalCluster ?? shard.cluster,
+        }).hostname,
+        clusterHost: shard.cluster.clusterEndpoint.hostname,
+      })),
       databases,
       cache,
       workQueue,
       invalidation,
       sessionSecret: sharedSecrets?.session ?? replicas!.secret(sharedNames.session),
+      backup,
     };
+  }
+
+  /** The primary backs up the shards; the copy region's Keys stack made the copy vault (decision 14). */
+  private backupShards(databases: AuroraShard[], key: kms.IKey, removalPolicy: RemovalPolicy): ShardBackup | undefined {
+    const { config, regional } = this;
+    if (!config.backup.enabled || !regional.isPrimary) return undefined;
+    const vaultName = backupVaultName(config.appName);
+    const lock = {
+      lockMode: config.backup.vaultLock,
+      lockMinRetention: Duration.days(config.backup.vaultLockMinRetentionDays),
+    };
+    const { vault } = new ProtectedVault(this, 'BackupVault', { vaultName, key, removalPolicy, ...lock });
+    const copyRegion = backupCopyRegion(config);
+    return new ShardBackup(this, 'Backup', {
+      clusters: databases.map((shard) => shard.cluster),
+      vault,
+      copyVaultArn: copyRegion
+        ? this.formatArn({
+            service: 'backup',
+            region: copyRegion,
+            resource: 'backup-vault',
+            resourceName: vaultName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          })
+        : undefined,
+      continuousRetention: Duration.days(config.backup.continuousRetentionDays),
+      dailyRetention: Duration.days(config.backup.dailyRetentionDays),
+    });
   }
 }

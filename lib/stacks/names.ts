@@ -51,3 +51,17 @@ export type StackKind = 'Account' | 'Keys' | 'Data' | 'Service' | 'Edge' | 'Reco
 export function stackName(appName: string, kind: StackKind, region?: string): string {
   return region === undefined ? `${appName}-${kind}` : `${appName}-${kind}-${region}`;
 }
+
+/** The AWS Backup vault of the shards' recovery points: the same name in every region that holds one. */
+export function backupVaultName(appName: string): string {
+  return `${appName}-shards`;
+}
+
+/**
+ * Region whose vault receives the copies of the primary's daily snapshots: the first other
+ * region in deploy order. Its Keys stack creates the vault, so it exists before the primary's
+ * Data stack names it. None with a single region.
+ */
+export function backupCopyRegion(config: AppConfig): AwsRegion | undefined {
+  return config.backup.enabled ? config.dataDeployOrder.find((region) => region !== config.primaryRegion) : undefined;
+}

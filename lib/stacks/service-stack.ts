@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,7 +11,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ApiService } from '../constructs/api-service';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
-import { dbUserArn } from '../constructs/database';
+import { dbUserArn, shardNames } from '../constructs/database';
+import { ReaderCapacityAlarm } from '../constructs/reader-capacity';
 import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
 import { routingControlParameterName } from '../constructs/dns/recovery-controls';
 import { edgeFirewallName } from '../constructs/waf';
@@ -84,6 +86,8 @@ export class ServiceStack extends RegionalStack {
           name: shard.name,
           writerHost: shard.writerHost,
           readerHost: shard.readerHost,
+          globalWriterHost: shard.globalWriterHost,
+          clusterHost: shard.clusterHost,
           port: shard.port,
           database: shard.databaseName,
         })),
@@ -298,6 +302,22 @@ export class ServiceStack extends RegionalStack {
       dashboardName: `${config.appName}-${regional.region}`,
       regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),
       configPath: 'monitoring',
+    });
+    // A failed backup or copy waits for working hours, but must not go unseen (decision 14).
+    data.backup
+      ?.addFailedJobsAlarm(this, 'BackupJobsFailed', `${config.appName}-${regional.region}-backup-jobs-failed`)
+      .addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
+    // Where Aurora Auto Scaling adds no readers (secondaries, decision 14), an operator does. A
+    // primary without readers has no reader load to watch: its reads go to the writer.
+    data.databases.forEach((database, index) => {
+      if (database.readerScaling || (regional.isPrimary && config.database.readers === 0)) return;
+      const { globalClusterIdentifier } = shardNames(config.appName, index);
+      new ReaderCapacityAlarm(this, `Shard${index}ReaderCapacity`, {
+        clusterIdentifier: globalClusterIdentifier,
+        serverless: config.database.instanceClass === 'serverless',
+        alarmName: `${globalClusterIdentifier}-${regional.region}-readers-saturated`,
+        runbook: 'docs/runbooks/scale-readers.md',
+      }).alarm.addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
     });
     // With one region the regional dashboard already shows everything the global one would.
     if (regional.isPrimary && config.regions.length > 1) {

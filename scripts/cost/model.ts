@@ -85,6 +85,8 @@ export interface Assumptions {
   };
   /** GB stored per S3 bucket (logs, static site). */
   readonly s3GbPerBucket: number;
+  /** KB of Enhanced Monitoring log per database instance and sample (RDSOSMetrics, process list included). */
+  readonly enhancedMonitoringKbPerSample: number;
   /** Times each FIS experiment template is run per month (templates are free until run). */
   readonly fisRunsPerTemplatePerMonth: number;
 }

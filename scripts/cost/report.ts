@@ -145,6 +145,7 @@ const ASSUMPTION_LABELS: Readonly<Record<keyof Assumptions, string>> = {
   failureHoursPerMonth: 'hours per month with failures (failure-only EMF metrics are billed for these)',
   containerInsightsMetrics: 'Container Insights metrics per cluster / service / task',
   s3GbPerBucket: 'GB per S3 bucket',
+  enhancedMonitoringKbPerSample: 'KB per Enhanced Monitoring sample',
   fisRunsPerTemplatePerMonth: 'runs of each FIS drill per month',
 };
 

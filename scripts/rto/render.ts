@@ -44,7 +44,7 @@ export function renderMarkdown(rows: readonly RecoveryRow[]): string {
     const reading = 'reading' in figure ? ` Our reading: ${figure.reading}.` : '';
     return `${i + 1}. ${figure.source}, <${figure.url}>: "${figure.quote}"${reading}`;
   });
-  const assumptions = Object.values(ASSUMED).map((a) => `- Task start ${secs(a.seconds)}: ${a.basis}`);
+  const assumptions = Object.values(ASSUMED).map((a) => `- ${a.label} ${secs(a.seconds)}: ${a.basis}`);
   return [
     ...lines,
     '',

@@ -23,7 +23,15 @@ export interface ServiceView {
   readonly record?: Found;
   /** The queue the worker consumes (its `WORK_QUEUE_URL`). */
   readonly workQueue?: Found;
+  /**
+   * Seconds between the api's checks of where each shard's writer is, when its shard map names
+   * the global writer endpoint (decision 14): `DB_WRITER_CHECK_MS`, else the service's default.
+   */
+  readonly writerCheckSeconds?: number;
 }
+
+/** The service's default `DB_WRITER_CHECK_MS` (service/src/config.ts). */
+const DEFAULT_WRITER_CHECK_MS = 10_000;
 
 /** What the model needs from one region's Data stack. */
 export interface DataView {
@@ -67,6 +75,11 @@ export function serviceViews(t: Templates): ServiceView[] {
       service && t.resolve(stack, service.props.TaskDefinition)?.props.ContainerDefinitions?.[0];
     const workerEnvironment: { Name: string; Value: unknown }[] = containerOf(worker)?.Environment ?? [];
     const workQueueUrl = workerEnvironment.find((e) => e.Name === 'WORK_QUEUE_URL')?.Value;
+    const apiEnvironment: { Name: string; Value: unknown }[] = containerOf(api)?.Environment ?? [];
+    const shardMap = JSON.stringify(apiEnvironment.find((e) => e.Name === 'SHARD_MAP')?.Value ?? '');
+    const checkMs = Number(
+      apiEnvironment.find((e) => e.Name === 'DB_WRITER_CHECK_MS')?.Value ?? DEFAULT_WRITER_CHECK_MS,
+    );
     return [
       {
         stack,
@@ -80,6 +93,7 @@ export function serviceViews(t: Templates): ServiceView[] {
         stopTimeoutSeconds: containerOf(api)?.StopTimeout,
         record: t.resources(stack, 'AWS::Route53::RecordSet').find((r) => r.props.SetIdentifier !== undefined),
         workQueue: workQueueUrl === undefined ? undefined : t.resolve(stack, workQueueUrl),
+        writerCheckSeconds: shardMap.includes('globalWriterHost') ? checkMs / 1000 : undefined,
       },
     ];
   });

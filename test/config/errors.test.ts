@@ -282,6 +282,11 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     /^database\.minCapacityAcu = 32 is greater than maxCapacityAcu \(allowed: at most database\.maxCapacityAcu = 16\)$/,
   ],
   [
+    'vault lock longer than the backups it must accept',
+    { 'backup.vaultLock': 'governance', 'backup.vaultLockMinRetentionDays': '30' },
+    /^backup\.vaultLockMinRetentionDays = 30 would make the locked vault refuse every backup \(allowed: at most 14 \(the shorter of backup\.continuousRetentionDays and backup\.dailyRetentionDays\)\)$/,
+  ],
+  [
     'ACU off the half step',
     { 'database.maxCapacityAcu': '16.3' },
     /^database\.maxCapacityAcu = 16\.3 is not allowed \(allowed: 0 to 256 in steps of 0\.5\)$/,

@@ -127,10 +127,10 @@ describe('modeled RTO/RPO (npm run rto)', () => {
     const data = rowOf(prod, 'region-data');
     expect(data.verdicts.map((v) => [v.on, v.meets, v.marginSeconds])).toEqual([
       ['RPO', true, 0],
-      ['RTO', true, 40],
+      ['RTO', true, 80],
     ]);
-    // managed failover (3 min, published) + task start (60 s, assumed) + 2 × 10 s of ALB checks
-    expect(data.rto.worstSeconds).toBe(260);
+    // managed failover (3 min, published) + global writer DNS (30 s, assumed) + the tasks' 10 s writer check
+    expect(data.rto.worstSeconds).toBe(220);
   });
 
   test('dev: one region and no readers leave nothing to fail over to', () => {
@@ -172,11 +172,36 @@ describe('modeled RTO/RPO (npm run rto)', () => {
     expect(taskOut(slower)).toEqual(taskOut(prod));
   });
 
-  test('the promoted-write verdict flips once the new tasks take longer to pass their checks', () => {
-    // 7 passed checks × 10 s instead of 2 × 10 s: 310 s against 300 s
+  test('promoted writes wait for the writer check, not for new tasks; without writer discovery for new tasks', () => {
     const verdictOf = (stacks: StackTemplate[]) => rowOf(stacks, 'region-data').verdicts.find((v) => v.on === 'RTO')!;
-    expect(verdictOf(prod)).toMatchObject({ meets: true, marginSeconds: 40 });
-    expect(verdictOf(slower)).toMatchObject({ meets: false, marginSeconds: -10 });
+    // 180 s failover + 30 s DNS + 10 s check, whatever the tasks' health checks take.
+    expect(verdictOf(prod)).toMatchObject({ meets: true, marginSeconds: 80 });
+    expect(verdictOf(slower)).toMatchObject({ meets: true, marginSeconds: 80 });
+    const withoutDiscovery = (stacks: StackTemplate[]) =>
+      editServiceTemplates(stacks, (resources) => {
+        for (const resource of Object.values(resources)) {
+          if (resource.Type !== 'AWS::ECS::TaskDefinition') continue;
+          const text = JSON.stringify(resource.Properties).replaceAll('globalWriterHost', 'noWriterDiscovery');
+          resource.Properties = JSON.parse(text);
+        }
+      });
+    // New tasks: 2 passed checks × 10 s + 60 s start = 80 s; with 7 checks 130 s, 310 s against 300 s.
+    expect(verdictOf(withoutDiscovery(prod))).toMatchObject({ meets: true, marginSeconds: 40 });
+    expect(verdictOf(withoutDiscovery(slower))).toMatchObject({ meets: false, marginSeconds: -10 });
+    expect(rowOf(withoutDiscovery(prod), 'region-data').recovery).toMatch(/task-definition revision/);
+  });
+
+  test('a longer writer check moves promoted writes by the difference', () => {
+    const verdictOf = (stacks: StackTemplate[]) => rowOf(stacks, 'region-data').verdicts.find((v) => v.on === 'RTO')!;
+    const slowerChecks = editServiceTemplates(prod, (resources) => {
+      for (const resource of Object.values(resources)) {
+        if (resource.Type !== 'AWS::ECS::TaskDefinition') continue;
+        for (const container of resource.Properties.ContainerDefinitions) {
+          container.Environment.push({ Name: 'DB_WRITER_CHECK_MS', Value: '60000' });
+        }
+      }
+    });
+    expect(verdictOf(slowerChecks)).toMatchObject({ meets: true, marginSeconds: 30 });
   });
 
   test('reads the templates, not the config', () => {

@@ -318,6 +318,14 @@ function resolve(input: ConfigInput): AppConfig {
       'is shorter than the queue retention',
     );
   }
+  if (input.probe.maxWaitSeconds < input.probe.staleAfterSeconds) {
+    throw new ConfigError(
+      'probe.maxWaitSeconds',
+      input.probe.maxWaitSeconds,
+      `at least probe.staleAfterSeconds = ${input.probe.staleAfterSeconds}`,
+      'ends before the staleness bound',
+    );
+  }
   const { api } = input.compute;
   if (input.profile === 'prod' && api.minTasks < 2) {
     throw new ConfigError(

@@ -64,7 +64,7 @@ function unwrap(schema: Schema): { inner: Schema; optional: boolean; description
   let description = describedAs(schema);
   for (;;) {
     const def = inner._zod.def as Def;
-    if (def.type !== 'optional' && def.type !== 'default' && def.type !== 'nullable') break;
+    if (!['optional', 'default', 'prefault', 'nullable'].includes(def.type)) break;
     optional ||= def.type !== 'nullable';
     inner = def.innerType;
     description ??= describedAs(inner);

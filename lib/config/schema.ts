@@ -396,7 +396,9 @@ export const configSchema = section({
     errorAlarmMinutes: int(1, 60)
       .default(5)
       .describe('Minutes in which a pair could not be measured (or the probe did not run) before a ticket.'),
-  }).prefault({}),
+  })
+    .prefault({})
+    .describe('The cross-region consistency probe (docs/decisions/0013); every key has a default.'),
 });
 
 /** The configuration as written: what the schema accepts. */

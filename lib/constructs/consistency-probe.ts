@@ -255,7 +255,7 @@ export class ConsistencyProbe extends Construct {
       const pair = `${props.region} → ${reader}`;
       const id = pascalCase(reader);
       staleAlarms[reader] = new cloudwatch.Alarm(this, `Stale${id}`, {
-        alarmDescription: `[page] ${pair}: reads still answered the old version more than ${staleAfter.toSeconds()} s after a write, in ${staleMinutes} of ${staleMinutes + 1} minutes (cache invalidation or replication broken; runbook: docs/runbooks/chaos-drills.md, split brain)`,
+        alarmDescription: `[page] ${pair}: reads still answered the old version more than ${staleAfter.toSeconds()} s after a write, in ${staleMinutes} of ${staleMinutes + 1} minutes (cache invalidation or replication broken)`,
         metric: this.metric('StaleReads', reader),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -654,6 +654,44 @@ const configShape = section({
       .default(5)
       .describe('Receives before an invalidation event moves to its dead-letter queue.'),
   }).prefault({}),
+  probe: section({
+    enabled: z
+      .boolean(allowed('true or false'))
+      .default(true)
+      .describe(
+        'A consistency probe in every serving region: each minute it writes its marker and measures when every region reads it (docs/decisions/0013).',
+      ),
+    staleAfterSeconds: int(1, 60)
+      .default(5)
+      .describe(
+        'The staleness bound: a read sent this long after the write that still answers the old version is stale. Decision 4 promises the invalidation delay (typically 1–2 s); the cache TTL (60 s) is only the worst case.',
+      ),
+    maxWaitSeconds: int(1, 50)
+      .default(30)
+      .describe(
+        'How long a run keeps reading a late region, to measure how late it was; at least `staleAfterSeconds`, under the one-minute schedule.',
+      ),
+    staleAlarmMinutes: int(1, 60)
+      .default(3)
+      .describe('Minutes with a stale read for one (writer → reader) pair before it pages.'),
+    errorAlarmMinutes: int(1, 60)
+      .default(5)
+      .describe('Minutes in which a pair could not be measured (or the probe did not run) before a ticket.'),
+  })
+    .superRefine(
+      rules(({ maxWaitSeconds, staleAfterSeconds }) =>
+        maxWaitSeconds >= staleAfterSeconds
+          ? undefined
+          : violation(
+              ['maxWaitSeconds'],
+              maxWaitSeconds,
+              'ends before the staleness bound',
+              `at least probe.staleAfterSeconds = ${staleAfterSeconds}`,
+            ),
+      ),
+    )
+    .prefault({})
+    .describe('The cross-region consistency probe (docs/decisions/0013); every key has a default.'),
 });
 
 export const configSchema = configShape.superRefine(

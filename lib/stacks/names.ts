@@ -33,6 +33,14 @@ export function originDomainName(config: AppConfig): string {
 }
 
 /**
+ * A region's own name for its load balancer, which the consistency probes of every region connect
+ * to (with the origin name as TLS server name and Host), so a request is pinned to that region.
+ */
+export function regionalOriginName(config: AppConfig, region: string): string {
+  return `${region}.${originDomainName(config)}`;
+}
+
+/**
  * Region of the static site's failover bucket: the first Data region in deploy order that is
  * not us-east-1 (a replica beside the primary bucket would not survive its region). None when
  * the app serves from us-east-1 alone.

@@ -11,6 +11,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ApiService } from '../constructs/api-service';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
+import { ConsistencyProbe } from '../constructs/consistency-probe';
+import { consistencyMatrixWidgets } from '../constructs/consistency-probe/matrix';
 import { dbUserArn, shardNames } from '../constructs/database';
 import { ReaderCapacityAlarm } from '../constructs/reader-capacity';
 import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
@@ -21,7 +23,7 @@ import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../c
 import { ServiceTask } from '../constructs/service-task';
 import { WorkerService } from '../constructs/worker-service';
 import { DataOutputs } from './data-stack';
-import { originDomainName, regionHealthAlarmName } from './names';
+import { originDomainName, regionalOriginName, regionHealthAlarmName } from './names';
 import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
@@ -54,6 +56,8 @@ export class ServiceStack extends RegionalStack {
   public readonly worker: WorkerService;
   public readonly originDns: OriginDns;
   public readonly monitoring: RegionalMonitoring;
+  /** The region's consistency probe; absent when `probe.enabled` is false. */
+  public readonly probe?: ConsistencyProbe;
   /** The region's FIS drill templates; absent when `resilience.drills` is false. */
   public readonly drills?: ChaosDrills;
 
@@ -319,14 +323,56 @@ export class ServiceStack extends RegionalStack {
         runbook: 'docs/runbooks/scale-readers.md',
       }).alarm.addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
     });
+    if (config.probe.enabled) {
+      // Writes this region's marker each minute and reads it in every region (decision 13).
+      this.probe = new ConsistencyProbe(this, 'ConsistencyProbe', {
+        cluster: this.cluster,
+        image,
+        architecture: compute.architecture,
+        region: regional.region,
+        targets: config.regions.map((region) => ({ region, connectHost: regionalOriginName(config, region) })),
+        originDomainName: originDomainName(config),
+        originVerify: {
+          headerName: ORIGIN_VERIFY_HEADER,
+          secret: secretsmanager.Secret.fromSecretNameV2(
+            this,
+            'OriginVerifySecret',
+            sharedSecretNames(config.appName).originVerify,
+          ),
+        },
+        // The primary's secret is under its data key; the replicas elsewhere under the replica key.
+        secretKeys: [props.replicaKey ?? data.dataKey],
+        record: { zone: this.originDns.hostedZone, loadBalancer: this.api.loadBalancer },
+        staleAfter: Duration.seconds(config.probe.staleAfterSeconds),
+        maxWait: Duration.seconds(config.probe.maxWaitSeconds),
+        metricsNamespace: `${config.appName}/ConsistencyProbe`,
+        alarms: {
+          staleMinutes: config.probe.staleAlarmMinutes,
+          errorMinutes: config.probe.errorAlarmMinutes,
+          pageAction: new SnsAction(this.monitoring.topics.page),
+          ticketAction: new SnsAction(this.monitoring.topics.ticket),
+        },
+        logKey: data.dataKey,
+        logRetention: config.logRetentionDays,
+        removalPolicy,
+      });
+    }
     // With one region the regional dashboard already shows everything the global one would.
     if (regional.isPrimary && config.regions.length > 1) {
-      new GlobalDashboard(this, 'GlobalDashboard', {
+      const global = new GlobalDashboard(this, 'GlobalDashboard', {
         appName: config.appName,
         regions: config.regions,
         primaryRegion: config.primaryRegion,
         shards: config.database.shards,
       });
+      if (this.probe) {
+        const matrix = consistencyMatrixWidgets({
+          namespace: this.probe.metricsNamespace,
+          regions: config.regions,
+          staleAfter: Duration.seconds(config.probe.staleAfterSeconds),
+        });
+        for (const row of matrix) global.dashboard.addWidgets(...row);
+      }
     }
 
     if (config.resilience.drills) {

@@ -195,6 +195,8 @@ function problemOf(issue: z.core.$ZodIssue, value: unknown): string {
       return issue.values.length === REGION_NAMES.length ? 'is not an AWS region' : 'is not one of the choices';
     case 'invalid_key':
       return 'has a key that is not allowed';
+    case 'custom':
+      return typeof issue.params?.problem === 'string' ? issue.params.problem : 'is not allowed';
     default:
       return 'is not allowed';
   }

@@ -66,6 +66,57 @@ const fargateSize = {
   maxTasks: int(1, 1000).describe('Most running tasks per region; autoscaling never goes above.'),
 };
 
+/** Slack and Teams ids as Amazon Q Developer in chat applications (AWS Chatbot) shows them. */
+const SLACK_WORKSPACE_ID = /^T[A-Z0-9]{6,14}$/;
+const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{6,14}$/;
+const TEAMS_CHANNEL_ID = /^19:[\w.@-]{1,200}$/;
+
+/** Who hears about the alarms of one severity; every list is empty by default. */
+const alarmTargets = (severity: 'page' | 'ticket') =>
+  section({
+    emails: z
+      .array(z.email(allowed('an e-mail address')), allowed('a list of e-mail addresses'))
+      .default([])
+      .describe(`Addresses subscribed to the ${severity} topics; each must confirm the subscription.`),
+    httpsEndpoints: z
+      .array(z.url({ protocol: /^https$/, error: 'an https:// URL' }), allowed('a list of https:// URLs'))
+      .default([])
+      .describe(
+        `HTTPS endpoints (a pager's SNS integration URL) subscribed to the ${severity} topics; each must confirm the subscription.`,
+      ),
+    slackChannels: z
+      .array(
+        section({
+          workspaceId: z
+            .string(allowed('a Slack workspace id such as T0123ABCD'))
+            .regex(SLACK_WORKSPACE_ID, allowed('a Slack workspace id such as T0123ABCD')),
+          channelId: z
+            .string(allowed('a Slack channel id such as C0123ABCD'))
+            .regex(SLACK_CHANNEL_ID, allowed('a Slack channel id such as C0123ABCD')),
+        }),
+        allowed('a list of {"workspaceId", "channelId"}'),
+      )
+      .default([])
+      .describe(
+        `Slack channels that get the ${severity} alarms through Amazon Q Developer in chat applications (AWS Chatbot); the workspace must be authorized in its console first.`,
+      ),
+    teamsChannels: z
+      .array(
+        section({
+          tenantId: z.uuid(allowed('the Microsoft Entra tenant id (a UUID)')),
+          teamId: z.uuid(allowed('the Microsoft Teams team id (a UUID)')),
+          channelId: z
+            .string(allowed('a Teams channel id such as 19:abc@thread.tacv2'))
+            .regex(TEAMS_CHANNEL_ID, allowed('a Teams channel id such as 19:abc@thread.tacv2')),
+        }),
+        allowed('a list of {"tenantId", "teamId", "channelId"}'),
+      )
+      .default([])
+      .describe(
+        `Microsoft Teams channels that get the ${severity} alarms through Amazon Q Developer in chat applications (AWS Chatbot); the team must be authorized in its console first.`,
+      ),
+  }).prefault({});
+
 export const configSchema = section({
   appName: z
     .string(allowed('3-24 lower-case letters, digits or hyphens, starting with a letter'))
@@ -115,7 +166,21 @@ export const configSchema = section({
   alarmEmail: z
     .email(allowed('an e-mail address'))
     .optional()
-    .describe('Address subscribed to the alarm topics. Unset: alarms notify the topic only.'),
+    .describe(
+      'Address subscribed to the alarm topics of both severities. Unset: only `notifications` decides who hears them.',
+    ),
+  notifications: section({
+    page: alarmTargets('page').describe('Who is woken by the alarms that page.'),
+    ticket: alarmTargets('ticket').describe('Who reads the alarms that open a ticket, in working hours.'),
+    requireTarget: z
+      .boolean(allowed('true or false'))
+      .default(true)
+      .describe(
+        'With `account` set, refuse to synthesize unless both severities reach someone (`alarmEmail` or a target above). Off in dev, whose alarms may go unheard.',
+      ),
+  })
+    .prefault({})
+    .describe('Where the alarm topics of every region and the edge deliver, per severity.'),
   tags: z
     .record(
       z
@@ -373,6 +438,22 @@ export const configSchema = section({
     ),
     maxReceiveCount: int(1, 1000).describe('Receives before an invalidation event moves to its dead-letter queue.'),
   }),
+}).superRefine((config, ctx) => {
+  // Alarms nobody hears are no alarms: a deploy to a named account must notify someone per severity.
+  if (config.account === undefined || !config.notifications.requireTarget || config.alarmEmail !== undefined) return;
+  for (const severity of ['page', 'ticket'] as const) {
+    const targets = config.notifications[severity];
+    if (Object.values(targets).some((list) => list.length > 0)) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['notifications', severity],
+      input: targets,
+      message:
+        'at least one of emails, httpsEndpoints, slackChannels, teamsChannels (or alarmEmail), or notifications.requireTarget = false',
+      params: { problem: 'reaches nobody while account is set' },
+    });
+    return;
+  }
 });
 
 /** The configuration as written: what the schema accepts. */

@@ -69,7 +69,8 @@ const fargateSize = {
 /** Slack and Teams ids as Amazon Q Developer in chat applications (AWS Chatbot) shows them. */
 const SLACK_WORKSPACE_ID = /^T[A-Z0-9]{6,14}$/;
 const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{6,14}$/;
-const TEAMS_CHANNEL_ID = /^19:[\w.@-]{1,200}$/;
+/** URL-encoded, as the Teams channel link carries it and CloudFormation requires. */
+const TEAMS_CHANNEL_ID = /^[\w=+/.,-]*%3[aA][\w=+/.,-]*%40[\w=+/.,-]*$/;
 
 /** Who hears about the alarms of one severity; every list is empty by default. */
 const alarmTargets = (severity: 'page' | 'ticket') =>
@@ -106,8 +107,8 @@ const alarmTargets = (severity: 'page' | 'ticket') =>
           tenantId: z.uuid(allowed('the Microsoft Entra tenant id (a UUID)')),
           teamId: z.uuid(allowed('the Microsoft Teams team id (a UUID)')),
           channelId: z
-            .string(allowed('a Teams channel id such as 19:abc@thread.tacv2'))
-            .regex(TEAMS_CHANNEL_ID, allowed('a Teams channel id such as 19:abc@thread.tacv2')),
+            .string(allowed('a URL-encoded Teams channel id such as 19%3Aabc%40thread.tacv2'))
+            .regex(TEAMS_CHANNEL_ID, allowed('a URL-encoded Teams channel id such as 19%3Aabc%40thread.tacv2')),
         }),
         allowed('a list of {"tenantId", "teamId", "channelId"}'),
       )

@@ -40,3 +40,16 @@ export function originDomainName(config: AppConfig): string {
 export function staticReplicaRegion(config: AppConfig): AwsRegion | undefined {
   return config.dataDeployOrder.find((region) => region !== EDGE_REGION);
 }
+
+/**
+ * Start of the edge alarms' names in us-east-1 (Edge stack): topics `<this>-page` and
+ * `<this>-ticket`, which each region's origin health-check alarm notifies by ARN.
+ */
+export function edgeAlarmPrefix(appName: string): string {
+  return `${appName}-edge`;
+}
+
+/** The us-east-1 alarm on a region's origin health check (Route 53 metrics live there only). */
+export function originHealthAlarmName(appName: string, region: string): string {
+  return `${appName}-${region}-origin-health-check`;
+}

@@ -8,18 +8,22 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { AlarmDelivery } from '../constructs/alarm-delivery';
 import { ApiService } from '../constructs/api-service';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
 import { dbUserArn } from '../constructs/database';
 import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
 import { routingControlParameterName } from '../constructs/dns/recovery-controls';
 import { edgeFirewallName } from '../constructs/waf';
+import { edgeTopicArn } from '../constructs/edge-monitoring';
+import { HealthCheckAlarm } from '../constructs/health-check-alarm';
 import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
 import { ServiceTask } from '../constructs/service-task';
 import { WorkerService } from '../constructs/worker-service';
+import { EDGE_REGION } from '../config';
 import { DataOutputs } from './data-stack';
-import { originDomainName, regionHealthAlarmName } from './names';
+import { edgeAlarmPrefix, originDomainName, originHealthAlarmName, regionHealthAlarmName } from './names';
 import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
@@ -232,6 +236,14 @@ export class ServiceStack extends RegionalStack {
       configPath: 'dns',
     });
     const { evacuationSwitch, originHealthCheck, recordHealthCheck } = this.originDns;
+    // A region whose origin fails Route 53's probe pages, even while its own alarms are silent
+    // (say, a broken certificate or security group in front of healthy tasks).
+    new HealthCheckAlarm(this, 'OriginHealthAlarm', {
+      healthCheckId: originHealthCheck.healthCheckId,
+      alarmName: originHealthAlarmName(config.appName, regional.region),
+      description: `[page] ${regional.region}: Route 53 health check of the origin (${config.dns.healthCheckPath}) fails`,
+      topicArns: [edgeTopicArn(this, edgeAlarmPrefix(config.appName), 'page', EDGE_REGION)],
+    });
     new CfnOutput(this, 'EvacuationSwitchHealthCheckId', {
       value: evacuationSwitch!.healthCheck.healthCheckId,
       description: config.resilience.arc
@@ -298,6 +310,11 @@ export class ServiceStack extends RegionalStack {
       dashboardName: `${config.appName}-${regional.region}`,
       regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),
       configPath: 'monitoring',
+    });
+    new AlarmDelivery(this, 'AlarmDelivery', {
+      topics: this.monitoring.topics,
+      targets: config.notifications,
+      chatConfigurationPrefix: `${config.appName}-${regional.region}`,
     });
     // With one region the regional dashboard already shows everything the global one would.
     if (regional.isPrimary && config.regions.length > 1) {

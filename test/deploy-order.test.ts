@@ -205,6 +205,7 @@ const CONFIGURATIONS: [string, Record<string, unknown>][] = [
     {
       'delivery.pipeline': 'true',
       account: '111111111111',
+      alarmEmail: 'oncall@example.com',
       'delivery.connectionArn':
         'arn:aws:codeconnections:us-east-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
     },

@@ -1,4 +1,4 @@
-import { Arn, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -197,3 +197,98 @@ export class EdgeMonitoring extends Construct {
 }
 
 const pascal = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** Names of the alarms `EdgeMonitoring` makes with the given thresholds, for dashboards elsewhere. */
+export function edgeAlarmNames(
+  namePrefix: string,
+  options: { thresholds?: EdgeMonitoringProps['thresholds']; additionalMetrics?: boolean } = {},
+): string[] {
+  return (['page', 'ticket'] as const).flatMap((severity) =>
+    Object.entries({ ...DEFAULT_EDGE_THRESHOLDS[severity], ...options.thresholds?.[severity] })
+      .filter(([key, value]) => value !== undefined && (key !== 'originLatencyP90Ms' || options.additionalMetrics))
+      .map(([key]) => `${namePrefix}-${severity}-${key}`),
+  );
+}
+
+export interface EdgeDashboardInput {
+  /** Names of the edge's alarms and each region's origin health-check alarm, all in `edgeRegion`. */
+  readonly alarmNames: readonly string[];
+  /** Name of the CloudFront web ACL. */
+  readonly webAclName: string;
+  /** Where CloudFront, WAF and Route 53 publish: us-east-1. */
+  readonly edgeRegion: string;
+}
+
+/**
+ * The edge rows of a dashboard in any region (imported alarms are made under `scope`): the edge alarms' states and CloudFront, WAF and
+ * health-check graphs. The distribution's and the health checks' ids are not known outside the
+ * stacks that make them, so those graphs SEARCH the account's metrics in us-east-1: they assume
+ * the account holds only this app's distributions and health checks.
+ */
+export function edgeDashboardRows(scope: Construct, input: EdgeDashboardInput): cloudwatch.IWidget[][] {
+  const imported = new Construct(scope, 'EdgeAlarms');
+  const search = (expression: string, label: string) =>
+    new cloudwatch.MathExpression({
+      expression,
+      usingMetrics: {},
+      label,
+      period: FIVE_MINUTES,
+      searchRegion: input.edgeRegion,
+    });
+  const graph = (title: string, left: cloudwatch.IMetric[]) =>
+    new cloudwatch.GraphWidget({ title, left, width: 6, height: 6 });
+  return [
+    [
+      new cloudwatch.TextWidget({
+        markdown: `## Edge (${input.edgeRegion})\nCloudFront, WAF and each region's Route 53 origin health check.`,
+        width: 24,
+        height: 2,
+      }),
+    ],
+    [
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Edge and origin health-check alarms',
+        alarms: input.alarmNames.map((alarmName, i) =>
+          cloudwatch.Alarm.fromAlarmArn(
+            imported,
+            `Alarm${i}`,
+            Arn.format(
+              {
+                service: 'cloudwatch',
+                region: input.edgeRegion,
+                resource: 'alarm',
+                resourceName: alarmName,
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              },
+              Stack.of(scope),
+            ),
+          ),
+        ),
+        width: 24,
+        height: 3,
+      }),
+    ],
+    [
+      graph('CloudFront error rates (%)', [
+        search(`SEARCH('{AWS/CloudFront,DistributionId,Region} MetricName="5xxErrorRate"', 'Average', 300)`, '5xx'),
+        search(`SEARCH('{AWS/CloudFront,DistributionId,Region} MetricName="4xxErrorRate"', 'Average', 300)`, '4xx'),
+      ]),
+      graph('CloudFront origin latency p90 (ms)', [
+        search(`SEARCH('{AWS/CloudFront,DistributionId,Region} MetricName="OriginLatency"', 'p90', 300)`, 'p90'),
+      ]),
+      graph('WAF blocked requests', [
+        new cloudwatch.Metric({
+          namespace: 'AWS/WAFV2',
+          metricName: 'BlockedRequests',
+          dimensionsMap: { WebACL: input.webAclName, Rule: 'ALL' },
+          statistic: 'Sum',
+          period: FIVE_MINUTES,
+          region: input.edgeRegion,
+        }),
+      ]),
+      graph('Route 53 health checks (1 = healthy)', [
+        search(`SEARCH('{AWS/Route53,HealthCheckId} MetricName="HealthCheckStatus"', 'Minimum', 60)`, 'status'),
+      ]),
+    ],
+  ];
+}

@@ -15,7 +15,7 @@ import { dbUserArn } from '../constructs/database';
 import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
 import { routingControlParameterName } from '../constructs/dns/recovery-controls';
 import { edgeFirewallName } from '../constructs/waf';
-import { edgeTopicArn } from '../constructs/edge-monitoring';
+import { edgeAlarmNames, edgeDashboardRows, edgeTopicArn } from '../constructs/edge-monitoring';
 import { HealthCheckAlarm } from '../constructs/health-check-alarm';
 import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
@@ -323,6 +323,16 @@ export class ServiceStack extends RegionalStack {
         regions: config.regions,
         primaryRegion: config.primaryRegion,
         shards: config.database.shards,
+        extraRows: edgeDashboardRows(this, {
+          alarmNames: [
+            ...edgeAlarmNames(edgeAlarmPrefix(config.appName), {
+              additionalMetrics: config.edge.publishAdditionalMetrics,
+            }),
+            ...config.regions.map((region) => originHealthAlarmName(config.appName, region)),
+          ],
+          webAclName: edgeFirewallName(config.appName),
+          edgeRegion: EDGE_REGION,
+        }),
       });
     }
 

@@ -29,6 +29,11 @@ export interface GlobalDashboardProps {
    * @default `${appName}-global`
    */
   readonly dashboardName?: string;
+  /**
+   * Rows added at the end, such as the edge's (`edgeDashboardRows`).
+   * @default none
+   */
+  readonly extraRows?: readonly cloudwatch.IWidget[][];
 }
 
 /**
@@ -158,6 +163,7 @@ export class GlobalDashboard extends Construct {
             perRegion((region) => service(region).metric('CacheHitRatio', 'api', 'Average')),
           ),
         ],
+        ...(props.extraRows ?? []),
       ],
     });
   }

@@ -10,6 +10,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { AlarmDelivery } from '../constructs/alarm-delivery';
 import { ApiService } from '../constructs/api-service';
+import { BusinessAlarms } from '../constructs/business-alarms';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
 import { dbUserArn } from '../constructs/database';
 import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
@@ -18,6 +19,7 @@ import { edgeFirewallName } from '../constructs/waf';
 import { edgeAlarmNames, edgeDashboardRows, edgeTopicArn } from '../constructs/edge-monitoring';
 import { HealthCheckAlarm } from '../constructs/health-check-alarm';
 import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
+import { ServiceMetrics } from '../constructs/monitoring/service-metrics';
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
 import { ServiceTask } from '../constructs/service-task';
 import { WorkerService } from '../constructs/worker-service';
@@ -310,6 +312,18 @@ export class ServiceStack extends RegionalStack {
       dashboardName: `${config.appName}-${regional.region}`,
       regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),
       configPath: 'monitoring',
+    });
+    new BusinessAlarms(this, 'BusinessAlarms', {
+      dailyActiveUsers: new ServiceMetrics(environment.METRICS_NAMESPACE).metric(
+        'DailyActiveUsers',
+        'api',
+        'Maximum',
+        {},
+        Duration.minutes(15),
+      ),
+      topic: this.monitoring.topics.ticket,
+      label: regional.region,
+      alarmName: `${config.appName}-${regional.region}-dau-drop`,
     });
     new AlarmDelivery(this, 'AlarmDelivery', {
       topics: this.monitoring.topics,

@@ -156,6 +156,9 @@ export class GlobalDashboard extends Construct {
             summed('Daily active users', (region) =>
               service(region).metric('DailyActiveUsers', 'api', 'Maximum', {}, FIVE_MINUTES),
             ),
+            summed('Returning users (7 days)', (region) =>
+              service(region).metric('ReturningUsers7d', 'api', 'Maximum', {}, FIVE_MINUTES),
+            ),
           ]),
           // A ratio does not sum: one line per region.
           graph(

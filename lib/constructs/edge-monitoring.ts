@@ -54,7 +54,8 @@ export interface EdgeMonitoringProps {
    */
   readonly thresholds?: { readonly [S in Severity]?: EdgeThresholds };
   /**
-   * Encrypts the topics; CloudWatch alarms of this account and region may use it.
+   * Encrypts the topics. A key of this stack gets a statement that lets CloudWatch alarms of this
+   * account and region use it; an imported key must already allow that, or alarms cannot publish.
    * @default a new customer-managed key with rotation
    */
   readonly key?: kms.IKey;

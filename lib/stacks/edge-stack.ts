@@ -6,13 +6,14 @@ import { Construct } from 'constructs';
 import { AppConfig, EDGE_REGION } from '../config';
 import { AlarmDelivery } from '../constructs/alarm-delivery';
 import { Cdn } from '../constructs/cdn';
+import { keyByAliasInRegion } from '../constructs/data-key';
 import { SiteRecords } from '../constructs/dns';
 import { ValidationRecordCleanup } from '../constructs/dns/validation-record-cleanup';
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
 import { staticReplicaBucketName } from '../constructs/static-replica';
 import { EdgeMonitoring } from '../constructs/edge-monitoring';
 import { EdgeFirewall } from '../constructs/waf';
-import { edgeAlarmPrefix, originDomainName, staticReplicaRegion } from './names';
+import { dataKeyAlias, edgeAlarmPrefix, originDomainName, staticReplicaRegion } from './names';
 import { removalPolicyFor } from './regional-stack';
 
 /** The static site CloudFront serves from S3. */
@@ -148,6 +149,11 @@ export class EdgeStack extends Stack {
       distributionId: this.cdn.distribution.distributionId,
       webAclName: this.firewall.webAclName,
       additionalMetrics: edge.publishAdditionalMetrics,
+      // Where us-east-1 serves, its data key (which already lets this region's alarms publish)
+      // encrypts the topics too: one key less.
+      key: config.regions.includes(EDGE_REGION)
+        ? keyByAliasInRegion(this, 'DataKey', EDGE_REGION, dataKeyAlias(config.appName))
+        : undefined,
     });
     new AlarmDelivery(this, 'AlarmDelivery', {
       topics: this.monitoring.topics,

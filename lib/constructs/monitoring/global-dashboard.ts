@@ -156,7 +156,10 @@ export class GlobalDashboard extends Construct {
             summed('Daily active users', (region) =>
               service(region).metric('DailyActiveUsers', 'api', 'Maximum', {}, FIVE_MINUTES),
             ),
-            summed('Returning users (7 days)', (region) =>
+          ]),
+          // Each summed graph names its lines r0, r1, ...: one sum per graph.
+          graph('Returning users, 7 days (sum of regions)', [
+            summed('Returning users', (region) =>
               service(region).metric('ReturningUsers7d', 'api', 'Maximum', {}, FIVE_MINUTES),
             ),
           ]),

@@ -116,7 +116,7 @@ const alarmTargets = (severity: 'page' | 'ticket') =>
       .describe(
         `Microsoft Teams channels that get the ${severity} alarms through Amazon Q Developer in chat applications (AWS Chatbot); the team must be authorized in its console first.`,
       ),
-  }).prefault({});
+  }).default({ emails: [], httpsEndpoints: [], slackChannels: [], teamsChannels: [] });
 
 export const configSchema = section({
   appName: z
@@ -180,7 +180,11 @@ export const configSchema = section({
         'With `account` set, refuse to synthesize unless both severities reach someone (`alarmEmail` or a target above). Off in dev, whose alarms may go unheard.',
       ),
   })
-    .prefault({})
+    .default(() => ({
+      page: { emails: [], httpsEndpoints: [], slackChannels: [], teamsChannels: [] },
+      ticket: { emails: [], httpsEndpoints: [], slackChannels: [], teamsChannels: [] },
+      requireTarget: true,
+    }))
     .describe('Where the alarm topics of every region and the edge deliver, per severity.'),
   tags: z
     .record(

@@ -27,7 +27,6 @@ export type EdgeThresholdKey = keyof EdgeThresholds;
 export const DEFAULT_EDGE_THRESHOLDS: { readonly [S in Severity]: EdgeThresholds } = {
   page: { cloudFront5xxRatePercent: 5 },
   ticket: {
-    cloudFront5xxRatePercent: 1,
     cloudFront4xxRatePercent: 15,
     originLatencyP90Ms: 1500,
     wafBlockedBandWidth: 4,

@@ -77,14 +77,10 @@ describe('EdgeMonitoring with defaults and additional metrics', () => {
     });
   });
 
-  test('4xx rate, a lower 5xx rate and origin latency p90 open tickets', () => {
+  test('4xx rate and origin latency p90 open tickets', () => {
     expect(alarm('app-edge-ticket-cloudFront4xxRatePercent')).toMatchObject({
       MetricName: '4xxErrorRate',
       Threshold: 15,
-    });
-    expect(alarm('app-edge-ticket-cloudFront5xxRatePercent')).toMatchObject({
-      MetricName: '5xxErrorRate',
-      Threshold: 1,
     });
     expect(alarm('app-edge-ticket-originLatencyP90Ms')).toMatchObject({
       MetricName: 'OriginLatency',
@@ -132,12 +128,15 @@ describe('EdgeMonitoring with defaults and additional metrics', () => {
 });
 
 describe('EdgeMonitoring without additional metrics and with overrides', () => {
-  test('makes no origin-latency alarm, drops a threshold given as undefined and applies the others', () => {
+  test('makes no origin-latency alarm, drops a threshold given as undefined, adds and applies the others', () => {
     const stack = edgeStack();
     new EdgeMonitoring(stack, 'Monitoring', {
       ...BASE,
       additionalMetrics: false,
-      thresholds: { page: { cloudFront5xxRatePercent: 10 }, ticket: { cloudFront4xxRatePercent: undefined } },
+      thresholds: {
+        page: { cloudFront5xxRatePercent: 10 },
+        ticket: { cloudFront5xxRatePercent: 1, cloudFront4xxRatePercent: undefined },
+      },
     });
     const template = Template.fromStack(stack);
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);

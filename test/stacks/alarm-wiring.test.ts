@@ -48,6 +48,13 @@ describe('alarm delivery, edge alarms and business alarms in the prod app of a r
   test('the edge has named page and ticket topics in us-east-1, delivered the same way', () => {
     edge.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'blueprint-edge-page' });
     edge.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'blueprint-edge-ticket' });
+    // us-east-1 serves in prod: its data key (which lets this region's alarms publish) encrypts them.
+    for (const topic of Object.values(edge.findResources('AWS::SNS::Topic'))) {
+      expect(JSON.stringify(topic.Properties.KmsMasterKeyId)).toContain(
+        ':kms:us-east-1:111111111111:alias/blueprint/data',
+      );
+    }
+    edge.resourceCountIs('AWS::KMS::Key', 0);
     edge.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
       ConfigurationName: 'blueprint-edge-page-slack-0',
     });
@@ -93,6 +100,10 @@ describe('alarm delivery, edge alarms and business alarms in the prod app of a r
       expect(probes).toHaveLength(1);
       expect(create).toContain(`{"Ref":"${probes[0]}"}`);
     }
+  });
+
+  test('the Edge stack, which creates the topic those alarms name by ARN, deploys before every Service stack', () => {
+    for (const stack of built.service.values()) expect(stack.dependencies).toContain(built.edge);
   });
 
   test('every region has a DAU-drop anomaly alarm on its ticket topic', () => {

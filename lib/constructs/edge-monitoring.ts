@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -102,7 +102,14 @@ export class EdgeMonitoring extends Construct {
     }
 
     this.key =
-      props.key ?? new kms.Key(this, 'Key', { description: 'Encrypts the edge alarm topics', enableKeyRotation: true });
+      props.key ??
+      new kms.Key(this, 'Key', {
+        description: 'Encrypts the edge alarm topics',
+        enableKeyRotation: true,
+        // It encrypts notifications in flight only: nothing is lost with it.
+        removalPolicy: RemovalPolicy.DESTROY,
+        pendingWindow: Duration.days(7),
+      });
     const { account, region, partition } = Stack.of(this);
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -43,6 +43,13 @@ describe('EdgeMonitoring with defaults and additional metrics', () => {
     template.resourceCountIs('AWS::SNS::TopicPolicy', 2);
   });
 
+  test('its own key goes with the stack: it encrypts notifications in flight only', () => {
+    template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ PendingWindowInDays: 7 }),
+    });
+  });
+
   test('the key lets CloudWatch alarms of this account and region publish', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,

@@ -218,7 +218,7 @@ export function edgeAlarmNames(
 }
 
 export interface EdgeDashboardInput {
-  /** Names of the edge's alarms and each region's origin health-check alarm, all in `edgeRegion`. */
+  /** Names of alarms in `edgeRegion` to show the states of, e.g. the edge's (`edgeAlarmNames`). */
   readonly alarmNames: readonly string[];
   /** Name of the CloudFront web ACL. */
   readonly webAclName: string;
@@ -254,7 +254,7 @@ export function edgeDashboardRows(scope: Construct, input: EdgeDashboardInput): 
     ],
     [
       new cloudwatch.AlarmStatusWidget({
-        title: 'Edge and origin health-check alarms',
+        title: 'Edge alarms',
         alarms: input.alarmNames.map((alarmName, i) =>
           cloudwatch.Alarm.fromAlarmArn(
             imported,

@@ -338,12 +338,11 @@ export class ServiceStack extends RegionalStack {
         primaryRegion: config.primaryRegion,
         shards: config.database.shards,
         extraRows: edgeDashboardRows(this, {
-          alarmNames: [
-            ...edgeAlarmNames(edgeAlarmPrefix(config.appName), {
-              additionalMetrics: config.edge.publishAdditionalMetrics,
-            }),
-            ...config.regions.map((region) => originHealthAlarmName(config.appName, region)),
-          ],
+          // The edge's alarms exist before any Service stack deploys; each region's origin
+          // health-check alarm does not (its status is on the health-check graph instead).
+          alarmNames: edgeAlarmNames(edgeAlarmPrefix(config.appName), {
+            additionalMetrics: config.edge.publishAdditionalMetrics,
+          }),
           webAclName: edgeFirewallName(config.appName),
           edgeRegion: EDGE_REGION,
         }),

@@ -135,12 +135,7 @@ describe('alarm delivery, edge alarms and business alarms in the prod app of a r
     const global = JSON.stringify(
       primary.findResources('AWS::CloudWatch::Dashboard', { Properties: { DashboardName: 'blueprint-global' } }),
     );
-    for (const text of [
-      'blueprint-edge-page-cloudFront5xxRatePercent',
-      'blueprint-eu-west-1-origin-health-check',
-      'HealthCheckStatus',
-      'Returning users',
-    ]) {
+    for (const text of ['blueprint-edge-page-cloudFront5xxRatePercent', 'HealthCheckStatus', 'Returning users']) {
       expect(global).toContain(text);
     }
   });

@@ -173,19 +173,14 @@ export const configSchema = section({
   notifications: section({
     page: alarmTargets('page').describe('Who is woken by the alarms that page.'),
     ticket: alarmTargets('ticket').describe('Who reads the alarms that open a ticket, in working hours.'),
-    requireTarget: z
-      .boolean(allowed('true or false'))
-      .default(true)
-      .describe(
-        'With `account` set, refuse to synthesize unless both severities reach someone (`alarmEmail` or a target above). Off in dev, whose alarms may go unheard.',
-      ),
   })
     .default(() => ({
       page: { emails: [], httpsEndpoints: [], slackChannels: [], teamsChannels: [] },
       ticket: { emails: [], httpsEndpoints: [], slackChannels: [], teamsChannels: [] },
-      requireTarget: true,
     }))
-    .describe('Where the alarm topics of every region and the edge deliver, per severity.'),
+    .describe(
+      'Where the alarm topics of every region and the edge deliver, per severity. A `prod` deploy with `account` set must reach someone in each.',
+    ),
   tags: z
     .record(
       z
@@ -444,8 +439,9 @@ export const configSchema = section({
     maxReceiveCount: int(1, 1000).describe('Receives before an invalidation event moves to its dead-letter queue.'),
   }),
 }).superRefine((config, ctx) => {
-  // Alarms nobody hears are no alarms: a deploy to a named account must notify someone per severity.
-  if (config.account === undefined || !config.notifications.requireTarget || config.alarmEmail !== undefined) return;
+  // Alarms nobody hears are no alarms: a prod deploy to a named account must notify someone per
+  // severity. Offline synth (no account) and dev need no target.
+  if (config.profile !== 'prod' || config.account === undefined || config.alarmEmail !== undefined) return;
   for (const severity of ['page', 'ticket'] as const) {
     const targets = config.notifications[severity];
     if (Object.values(targets).some((list) => list.length > 0)) continue;
@@ -453,9 +449,8 @@ export const configSchema = section({
       code: 'custom',
       path: ['notifications', severity],
       input: targets,
-      message:
-        'at least one of emails, httpsEndpoints, slackChannels, teamsChannels (or alarmEmail), or notifications.requireTarget = false',
-      params: { problem: 'reaches nobody while account is set' },
+      message: 'at least one of emails, httpsEndpoints, slackChannels, teamsChannels, or alarmEmail',
+      params: { problem: 'reaches nobody in a prod deploy to an account' },
     });
     return;
   }

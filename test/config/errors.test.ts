@@ -315,12 +315,12 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
   [
     'deploy to an account whose pages reach nobody',
     { account: '123456789012' },
-    /^notifications\.page = \(missing\) reaches nobody while account is set \(allowed: at least one of emails, httpsEndpoints, slackChannels, teamsChannels \(or alarmEmail\), or notifications\.requireTarget = false\)$/,
+    /^notifications\.page = \(missing\) reaches nobody in a prod deploy to an account \(allowed: at least one of emails, httpsEndpoints, slackChannels, teamsChannels, or alarmEmail\)$/,
   ],
   [
     'deploy to an account whose tickets reach nobody',
     { account: '123456789012', 'notifications.page.emails': 'oncall@example.com' },
-    /^notifications\.ticket = \(missing\) reaches nobody while account is set \(allowed: at least one of/,
+    /^notifications\.ticket = \(missing\) reaches nobody in a prod deploy to an account \(allowed: at least one of/,
   ],
   [
     'alarm HTTPS endpoint over plain HTTP',

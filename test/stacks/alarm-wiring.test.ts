@@ -144,13 +144,13 @@ describe('alarm delivery, edge alarms and business alarms in the prod app of a r
 describe('notification targets of a deploy to a named account', () => {
   test('prod with an account and no target stops synth with one line naming the key', () => {
     expect(() => buildApp({ account: ACCOUNT }, { checks: false })).toThrow(
-      /^notifications\.page = \(missing\) reaches nobody while account is set \(allowed: .*\)$/,
+      /^notifications\.page = \(missing\) reaches nobody in a prod deploy to an account \(allowed: .*\)$/,
     );
   });
 
-  test('offline synth of the defaults (no account) needs no target, and alarmEmail alone is enough', () => {
+  test('offline synth (no account) and dev need no target, and alarmEmail alone is enough', () => {
     expect(() => configWith({})).not.toThrow();
     expect(() => configWith({ account: ACCOUNT, alarmEmail: 'oncall@example.com' })).not.toThrow();
-    expect(() => configWith({ account: ACCOUNT, 'notifications.requireTarget': 'false' })).not.toThrow();
+    expect(() => configWith({ profile: 'dev', account: ACCOUNT })).not.toThrow();
   });
 });

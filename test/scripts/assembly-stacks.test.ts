@@ -13,7 +13,6 @@ const ACCOUNT = '123456789012';
 const PIPELINE_MODE = {
   'delivery.pipeline': 'true',
   account: ACCOUNT,
-  alarmEmail: 'oncall@example.com',
   'delivery.connectionArn': `arn:aws:codeconnections:us-east-1:${ACCOUNT}:connection/00000000-0000-0000-0000-000000000000`,
 };
 

@@ -9,7 +9,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { AlarmDelivery } from '../constructs/alarm-delivery';
 import { ApiService } from '../constructs/api-service';
+import { BusinessAlarms } from '../constructs/business-alarms';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
 import { ConsistencyProbe } from '../constructs/consistency-probe';
 import { consistencyMatrixWidgets } from '../constructs/consistency-probe/matrix';
@@ -18,12 +20,22 @@ import { ReaderCapacityAlarm } from '../constructs/reader-capacity';
 import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
 import { routingControlParameterName } from '../constructs/dns/recovery-controls';
 import { edgeFirewallName } from '../constructs/waf';
+import { edgeAlarmNames, edgeDashboardRows, edgeTopicArn } from '../constructs/edge-monitoring';
+import { HealthCheckAlarm } from '../constructs/health-check-alarm';
 import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
+import { ServiceMetrics } from '../constructs/monitoring/service-metrics';
 import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
 import { ServiceTask } from '../constructs/service-task';
 import { WorkerService } from '../constructs/worker-service';
+import { EDGE_REGION } from '../config';
 import { DataOutputs } from './data-stack';
-import { originDomainName, regionalOriginName, regionHealthAlarmName } from './names';
+import {
+  edgeAlarmPrefix,
+  originDomainName,
+  originHealthAlarmName,
+  regionalOriginName,
+  regionHealthAlarmName,
+} from './names';
 import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
@@ -240,6 +252,14 @@ export class ServiceStack extends RegionalStack {
       configPath: 'dns',
     });
     const { evacuationSwitch, originHealthCheck, recordHealthCheck } = this.originDns;
+    // A region whose origin fails Route 53's probe pages, even while its own alarms are silent
+    // (say, a broken certificate or security group in front of healthy tasks).
+    new HealthCheckAlarm(this, 'OriginHealthAlarm', {
+      healthCheckId: originHealthCheck.healthCheckId,
+      alarmName: originHealthAlarmName(config.appName, regional.region),
+      description: `[page] ${regional.region}: Route 53 health check of the origin (${config.dns.healthCheckPath}) fails`,
+      topicArns: [edgeTopicArn(this, edgeAlarmPrefix(config.appName), 'page', EDGE_REGION)],
+    });
     new CfnOutput(this, 'EvacuationSwitchHealthCheckId', {
       value: evacuationSwitch!.healthCheck.healthCheckId,
       description: config.resilience.arc
@@ -357,6 +377,23 @@ export class ServiceStack extends RegionalStack {
         removalPolicy,
       });
     }
+    new BusinessAlarms(this, 'BusinessAlarms', {
+      dailyActiveUsers: new ServiceMetrics(environment.METRICS_NAMESPACE).metric(
+        'DailyActiveUsers',
+        'api',
+        'Maximum',
+        {},
+        Duration.minutes(15),
+      ),
+      topic: this.monitoring.topics.ticket,
+      label: regional.region,
+      alarmName: `${config.appName}-${regional.region}-dau-drop`,
+    });
+    new AlarmDelivery(this, 'AlarmDelivery', {
+      topics: this.monitoring.topics,
+      targets: config.notifications,
+      chatConfigurationPrefix: `${config.appName}-${regional.region}`,
+    });
     // With one region the regional dashboard already shows everything the global one would.
     if (regional.isPrimary && config.regions.length > 1) {
       const global = new GlobalDashboard(this, 'GlobalDashboard', {
@@ -364,6 +401,15 @@ export class ServiceStack extends RegionalStack {
         regions: config.regions,
         primaryRegion: config.primaryRegion,
         shards: config.database.shards,
+        extraRows: edgeDashboardRows(this, {
+          // The edge's alarms exist before any Service stack deploys; each region's origin
+          // health-check alarm does not (its status is on the health-check graph instead).
+          alarmNames: edgeAlarmNames(edgeAlarmPrefix(config.appName), {
+            additionalMetrics: config.edge.publishAdditionalMetrics,
+          }),
+          webAclName: edgeFirewallName(config.appName),
+          edgeRegion: EDGE_REGION,
+        }),
       });
       if (this.probe) {
         const matrix = consistencyMatrixWidgets({

@@ -724,7 +724,12 @@ const configShape = section({
       .boolean(allowed('true or false'))
       .default(true)
       .describe(
-        'A consistency probe in every serving region: each minute it writes its marker and measures when every region reads it (docs/decisions/0013).',
+        'A consistency probe in every serving region: each run (every `intervalMinutes`) writes its marker and measures when every region reads it (docs/decisions/0013).',
+      ),
+    intervalMinutes: int(1, 60)
+      .default(1)
+      .describe(
+        'Minutes between runs; each run is a Fargate task billed for at least a minute, so a longer interval is what makes the probe cheap (dev).',
       ),
     staleAfterSeconds: int(1, 60)
       .default(5)

@@ -344,7 +344,7 @@ export class ServiceStack extends RegionalStack {
       }).alarm.addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
     });
     if (config.probe.enabled) {
-      // Writes this region's marker each minute and reads it in every region (decision 13).
+      // Writes this region's marker each run and reads it in every region (decision 13).
       this.probe = new ConsistencyProbe(this, 'ConsistencyProbe', {
         cluster: this.cluster,
         image,
@@ -365,6 +365,7 @@ export class ServiceStack extends RegionalStack {
         record: { zone: this.originDns.hostedZone, loadBalancer: this.api.loadBalancer },
         staleAfter: Duration.seconds(config.probe.staleAfterSeconds),
         maxWait: Duration.seconds(config.probe.maxWaitSeconds),
+        interval: Duration.minutes(config.probe.intervalMinutes),
         metricsNamespace: `${config.appName}/ConsistencyProbe`,
         alarms: {
           staleMinutes: config.probe.staleAlarmMinutes,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { configSchema, loadConfig } from '../../lib/config';
-import { CDK_JSON_CONTEXT, configWith } from '../helpers';
+import { TEST_CONTEXT, configWith } from '../helpers';
 
 const FORKING = readFileSync(join(__dirname, '..', '..', 'FORKING.md'), 'utf-8');
 
@@ -113,7 +113,7 @@ describe('FORKING.md', () => {
   test('every key a cdk.json snippet sets is a config key, and the snippet merged into cdk.json loads', () => {
     for (const snippet of snippets) {
       expect(snippetPaths(snippet.context).filter((path) => !isConfigPath(path))).toEqual([]);
-      expect(() => loadConfig(deepMerge(CDK_JSON_CONTEXT, snippet.context) as Record<string, unknown>)).not.toThrow();
+      expect(() => loadConfig(deepMerge(TEST_CONTEXT, snippet.context) as Record<string, unknown>)).not.toThrow();
     }
   });
 

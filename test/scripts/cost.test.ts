@@ -1,21 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COST_DOC, README, failureLine, parseArgs, templatesOf } from '../../scripts/cost';
+import { failureLine, parseArgs, templatesOf } from '../../scripts/cost';
 import { ASSUMPTIONS, assumptionsFor } from '../../scripts/cost/assumptions';
 import { Estimate, LineItem, StackTemplate, estimate, linesFor } from '../../scripts/cost/model';
 import { METRIC_SERIES_FILE, MetricSeries } from '../../scripts/cost/metric-series';
 import { nearestPricedRegion } from '../../scripts/cost/nearest-region';
 import { PRICES_FILE, PriceTable, missingPrices } from '../../scripts/cost/prices';
 import { REGION_NAMES } from '../../lib/config/regions';
-import {
-  SUMMARY_MARKERS,
-  normalizeMarkdown,
-  renderReport,
-  renderSummary,
-  replaceSection,
-  sectionOf,
-} from '../../scripts/cost/report';
+import { SUMMARY_MARKERS, renderReport, replaceSection } from '../../scripts/cost/report';
 import { buildApp } from '../helpers';
 
 const prices = PriceTable.load();
@@ -83,7 +76,7 @@ describe('the default profiles', () => {
   });
 
   test('prod bills each interface endpoint in each of the three AZs of every region', () => {
-    const endpoints = 3; // cdk.json profiles.prod.network.interfaceEndpoints: ecr, ecr-docker, logs
+    const endpoints = 3; // test/fixtures/context.json profiles.prod.network.interfaceEndpoints: ecr, ecr-docker, logs
     expect(line(prod, 'Interface endpoints (per AZ)').quantityByRegion).toEqual(
       Object.fromEntries(prod.configRegions.map((region) => [region, endpoints * 3])),
     );
@@ -188,7 +181,7 @@ describe('the default profiles', () => {
 
 describe('a changed config moves the estimate', () => {
   test('two more api tasks add two task-prices per region, and leave the ceiling alone', () => {
-    // GIVEN compute.api is 0.5 vCPU / 1 GB on arm64 (cdk.json profiles.prod)
+    // GIVEN compute.api is 0.5 vCPU / 1 GB on arm64 (the fixture's profiles.prod)
     const taskPrice = (region: string) =>
       (0.5 * prices.price('fargate.arm64.vcpuHour', region) + 1 * prices.price('fargate.arm64.gbHour', region)) * HOURS;
     const expected = prod.configRegions.reduce((a, region) => a + 2 * taskPrice(region), 0);
@@ -509,17 +502,6 @@ describe('npm run cost', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'prices-')), 'aws-prices.json');
     if (contents !== undefined) writeFileSync(file, contents);
     expect(() => PriceTable.load(file)).toThrow(message);
-  });
-
-  test('docs/cost.md shows the estimate of the committed config (run `npm run cost -- --write`)', () => {
-    const committed = sectionOf(readFileSync(COST_DOC, 'utf-8'));
-    expect(normalizeMarkdown(committed)).toBe(normalizeMarkdown(renderReport([prod, dev])));
-  });
-
-  test("README.md's cost summary is the same estimate (run `npm run cost -- --write`)", () => {
-    const committed = sectionOf(readFileSync(README, 'utf-8'), SUMMARY_MARKERS);
-    expect(normalizeMarkdown(committed)).toBe(normalizeMarkdown(renderSummary([prod, dev])));
-    expect(committed).toMatch(/\| prod +\|.*\| dev +\|/s);
   });
 });
 

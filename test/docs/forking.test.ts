@@ -126,6 +126,16 @@ describe('FORKING.md', () => {
     expect(dotted.filter((path) => !isConfigPath(path))).toEqual([]);
   });
 
+  test('a fork is: edit cdk.json, npm run regen, npm test', () => {
+    const [steps] = fencedBlocks('sh');
+    const commands = steps
+      .split('\n')
+      .map((line) => line.replace(/#.*/, '').trim())
+      .filter(Boolean);
+    expect(steps).toMatch(/^# 1\. edit cdk\.json/);
+    expect(commands).toEqual(['npm run regen', 'npm test']);
+  });
+
   test('the checker rejects what is not a key', () => {
     expect(schemaAt('database.shard')).toBeUndefined();
     expect(schemaAt('availabilityZones.us-east-9')).toBeUndefined();

@@ -12,5 +12,6 @@ module.exports = {
   // Jest's default is one worker fewer than the cores: on 2 cores, one. Its parent process mostly
   // waits, so a worker per core (decision 17).
   maxWorkers: '100%',
+  testSequencer: '<rootDir>/test/sequencer.js',
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean', '<rootDir>/test/setup.ts'],
 };

@@ -3,22 +3,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CDK_JSON_CONTEXT } from './helpers';
+import { APP_COMMAND, TEST_CONTEXT } from './helpers';
 
 const ROOT = join(__dirname, '..');
-/** The command `cdk synth` runs, from cdk.json, so the test runs the app exactly as the CLI does. */
-const APP_COMMAND: string[] = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf-8')).app.split(' ');
 
 /** Runs bin/app.ts as `cdk synth` does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. */
 function runApp(overrides: Record<string, unknown>, env: Record<string, string | undefined> = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'blueprint-bin-'));
-  const result = spawnSync(process.execPath, APP_COMMAND.slice(1), {
+  const result = spawnSync(process.execPath, APP_COMMAND.split(' ').slice(1), {
     cwd: ROOT,
     encoding: 'utf-8',
     env: {
       ...process.env,
       ...env,
-      CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_JSON_CONTEXT, ...overrides }),
+      CDK_CONTEXT_JSON: JSON.stringify({ ...TEST_CONTEXT, ...overrides }),
       CDK_OUTDIR: outdir,
     },
   });

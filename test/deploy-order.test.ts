@@ -3,7 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { StackTemplate, stackTemplate, stacksOf } from '../scripts/common/assembly';
 import { checkDeployOrder, DeployOrderReport } from '../scripts/deploy-order';
-import { buildApp, CDK_JSON_CONTEXT } from './helpers';
+import { buildApp, TEST_CONTEXT } from './helpers';
 
 /** A hand-written stack: the check reads templates only. */
 function stack(stackName: string, region: string, template: object, dependsOn: string[] = []): StackTemplate {
@@ -240,9 +240,9 @@ describe('the deploy-order check', () => {
   });
 });
 
-/** The configurations of this app the check covers: every profile in cdk.json, and the optional stacks. */
+/** The configurations the check covers: every profile of the test fixture, and the optional stacks. */
 const CONFIGURATIONS: [string, Record<string, unknown>][] = [
-  ...Object.keys(CDK_JSON_CONTEXT.profiles as object).map((profile): [string, Record<string, unknown>] => [
+  ...Object.keys(TEST_CONTEXT.profiles as object).map((profile): [string, Record<string, unknown>] => [
     `profile ${profile}`,
     { profile },
   ]),

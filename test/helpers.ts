@@ -10,23 +10,35 @@ import { BlueprintStacks, buildBlueprint, createApp } from '../lib/app';
 import { AppConfig, loadConfig } from '../lib/config';
 import { DataKey } from '../lib/constructs/data-key';
 import { Network, SubnetGroup } from '../lib/constructs/network';
+import { BASELINE_FEATURE_FLAGS } from '../lib/feature-flags';
 
-/** The context of the committed cdk.json: feature flags, shared keys and profile presets. */
-export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
-  readFileSync(join(__dirname, '..', 'cdk.json'), 'utf-8'),
-).context;
-
-/** The committed feature flags alone, so construct tests render templates as the app does. */
-export const FEATURE_FLAGS: Record<string, unknown> = Object.fromEntries(
-  Object.entries(CDK_JSON_CONTEXT).filter(([key]) => key.startsWith('@')),
+/**
+ * The tests' own app context (test/fixtures/context.json): the feature flags and profiles cdk.json
+ * held when the tests were written. Tests build from it, never from the live
+ * cdk.json, so a fork's config edit cannot break them; test/this-app.test.ts checks the live file.
+ */
+export const TEST_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(join(__dirname, 'fixtures', 'context.json'), 'utf-8'),
 );
 
-/** Context as `cdk synth -c key=value ...` would give the app. */
+/**
+ * The feature flags the app runs with (lib/feature-flags.ts, then the fixture's), so construct
+ * tests render templates as the app does.
+ */
+export const FEATURE_FLAGS: Record<string, unknown> = {
+  ...BASELINE_FEATURE_FLAGS,
+  ...Object.fromEntries(Object.entries(TEST_CONTEXT).filter(([key]) => key.startsWith('@'))),
+};
+
+/** The fixture's context as `cdk synth -c key=value ...` would give the app. */
 export function contextWith(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...CDK_JSON_CONTEXT, ...overrides };
+  return { ...TEST_CONTEXT, ...overrides };
 }
 
-/** Loads config exactly as bin/app.ts does, from cdk.json plus `-c` style overrides. */
+/** The command `cdk synth` runs the app with; test/this-app.test.ts checks cdk.json names it. */
+export const APP_COMMAND = 'node --require tsx/cjs bin/app.ts';
+
+/** Loads config exactly as bin/app.ts does, from the fixture plus `-c` style overrides. */
 export function configWith(overrides: Record<string, unknown> = {}): AppConfig {
   return loadConfig(contextWith(overrides));
 }
@@ -38,9 +50,9 @@ export interface BuiltBlueprint extends BlueprintStacks {
 
 export interface BuildAppOptions {
   /**
-   * Run cdk-nag and CDK's CloudFormation lint at synth, failing on any finding. On by default;
-   * test files that only read templates turn it off, because test/app.test.ts already runs both
-   * over every stack of every profile.
+   * Run cdk-nag at synth, failing on any finding. On by default; test files that only read
+   * templates turn it off, because test/app.test.ts runs it over the fixture's profiles. CDK's
+   * CloudFormation lint is off in every test file (test/setup.ts) but test/this-app.test.ts.
    */
   readonly checks?: boolean;
 }

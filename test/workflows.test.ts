@@ -67,9 +67,12 @@ describe('.github/workflows', () => {
       expect(ci.permissions).toEqual({ contents: 'read' });
     });
 
-    test("runs the README's commands: npm test is test:app, run by the app job, then test:service, run by the service job", () => {
+    test("runs the README's commands: npm test is test:app, run by the app job, and test:service, run by the service job", () => {
       expect(README_COMMANDS).toEqual(['npm ci', 'npm run synth', 'npm test']);
-      expect(scripts.test).toBe('npm run test:app && npm run test:service');
+      expect(scripts.test).toBe('tsx scripts/test.ts');
+      const runner = readFileSync(join(ROOT, 'scripts', 'test.ts'), 'utf-8');
+      expect(runner).toContain("['run', 'test:app'");
+      expect(runner).toContain("['run', 'test:service']");
       expect(runs(app)).toEqual(['npm ci', 'npm run synth', 'npm run test:app']);
       expect(runs(service)).toEqual(['npm ci', 'npm run test:service']);
     });

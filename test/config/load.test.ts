@@ -1,5 +1,5 @@
 import { loadConfig } from '../../lib/config';
-import { CDK_JSON_CONTEXT, configWith } from '../helpers';
+import { TEST_CONTEXT, configWith } from '../helpers';
 
 describe('profiles', () => {
   test('prod is the default: three regions on three continents, first is primary, data retained', () => {
@@ -96,9 +96,9 @@ describe('overrides', () => {
   });
 
   test('loading never mutates the context it was given', () => {
-    const before = JSON.stringify(CDK_JSON_CONTEXT);
+    const before = JSON.stringify(TEST_CONTEXT);
     configWith({ 'tags.team': 'platform', 'compute.api.maxTasks': '40' });
-    expect(JSON.stringify(CDK_JSON_CONTEXT)).toBe(before);
+    expect(JSON.stringify(TEST_CONTEXT)).toBe(before);
   });
 });
 
@@ -162,7 +162,7 @@ describe('defaults and profiles', () => {
     expect(config.compute.api.minTasks).toBe(3);
   });
 
-  test('dev in cdk.json lists only what differs from prod, which it extends', () => {
+  test('dev lists only what differs from prod, which it extends', () => {
     const [prod, dev] = [configWith(), configWith({ profile: 'dev' })];
     expect(prod.database.readerAutoScaling).toEqual({ minReaders: 1, maxReaders: 5, targetCpuPercent: 70 });
     expect(prod.dns.recordTtlSeconds).toBe(10);

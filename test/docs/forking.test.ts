@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { configSchema, loadConfig } from '../../lib/config';
-import { CDK_JSON_CONTEXT, configWith } from '../helpers';
+import { TEST_CONTEXT, configWith } from '../helpers';
 
 const FORKING = readFileSync(join(__dirname, '..', '..', 'FORKING.md'), 'utf-8');
 
@@ -113,7 +113,7 @@ describe('FORKING.md', () => {
   test('every key a cdk.json snippet sets is a config key, and the snippet merged into cdk.json loads', () => {
     for (const snippet of snippets) {
       expect(snippetPaths(snippet.context).filter((path) => !isConfigPath(path))).toEqual([]);
-      expect(() => loadConfig(deepMerge(CDK_JSON_CONTEXT, snippet.context) as Record<string, unknown>)).not.toThrow();
+      expect(() => loadConfig(deepMerge(TEST_CONTEXT, snippet.context) as Record<string, unknown>)).not.toThrow();
     }
   });
 
@@ -124,6 +124,16 @@ describe('FORKING.md', () => {
       .filter((code) => !FILE_NAME.test(code) && !NOT_CONFIG.has(code));
     expect(dotted).toEqual(expect.arrayContaining(['resilience.drills', 'database.shards']));
     expect(dotted.filter((path) => !isConfigPath(path))).toEqual([]);
+  });
+
+  test('a fork is: edit cdk.json, npm run regen, npm test', () => {
+    const [steps] = fencedBlocks('sh');
+    const commands = steps
+      .split('\n')
+      .map((line) => line.replace(/#.*/, '').trim())
+      .filter(Boolean);
+    expect(steps).toMatch(/^# 1\. edit cdk\.json/);
+    expect(commands).toEqual(['npm run regen', 'npm test']);
   });
 
   test('the checker rejects what is not a key', () => {

@@ -1,11 +1,17 @@
 /**
- * `npm run preflight` as a user runs it: `-c` overrides, the app synthesized from cdk.json, every
- * read the real app needs answered by a recorded account, the printed lines and the exit code.
+ * `npm run preflight` as a user runs it: `-c` overrides, the app synthesized from the test fixture
+ * as it would be from cdk.json, every read the real app needs answered by a recorded account, the
+ * printed lines and the exit code.
  */
 import { parseArgs, preflight } from '../../scripts/preflight';
 import { QUOTAS } from '../../scripts/preflight/quotas';
 import { SERVICE_LINKED_ROLES } from '../../scripts/preflight/service-linked-roles';
 import * as rec from './preflight/recorded';
+
+jest.mock('../../scripts/common/assembly', () => ({
+  ...jest.requireActual('../../scripts/common/assembly'),
+  cdkContext: jest.requireActual('../helpers').contextWith,
+}));
 
 describe('arguments', () => {
   test('-c and --context pairs become context overrides, values may contain =', () => {

@@ -7,8 +7,8 @@ import { JsonMemberScanner } from '../../scripts/cost/json-members';
 import { directorySource, httpSource, matches, readOffer } from '../../scripts/cost/price-list';
 import { priceTableSchema } from '../../scripts/cost/prices';
 import { RawTable, regionsInUse, updatePrices } from '../../scripts/cost/update-prices';
-import { cdkContext } from '../../scripts/common/assembly';
 import { loadConfig } from '../../lib/config';
+import { TEST_CONTEXT } from '../helpers';
 
 /** A copy of the Price List bulk files in their documented format, with a handful of SKUs. */
 const FIXTURE = join(__dirname, 'fixtures', 'price-list');
@@ -202,8 +202,8 @@ describe('npm run prices:update', () => {
 
 describe('the regions in use', () => {
   test("are every profile's regions, the edge region and the regions the table prices", () => {
-    // GIVEN the app's context, whatever regions a fork chose
-    const context = cdkContext();
+    // GIVEN the test fixture's context
+    const context = TEST_CONTEXT;
     const profiles = Object.keys(context.profiles as object);
     const configured = profiles.flatMap((profile) => loadConfig({ ...context, profile }).regions);
     // THEN

@@ -55,13 +55,13 @@ test('prod needs per region a VPC, a NAT gateway and an Elastic IP per AZ, and A
       count: 1,
       byZone: expect.objectContaining({ [`${region}a`]: 1 }),
     });
-    expect(count(prodWithArc, region, 'dbClusters')).toBe(2); // cdk.json profiles.prod.database.shards
+    expect(count(prodWithArc, region, 'dbClusters')).toBe(2); // test/fixtures/context.json profiles.prod.database.shards
   }
   expect(prodWithArc.quotas.some((n) => n.region === 'us-west-2')).toBe(false);
 });
 
 test("prod's Fargate need is each service's task vCPUs at its maxTasks", () => {
-  // cdk.json profiles.prod.compute: api 512 CPU units x 20, worker 256 x 10
+  // test/fixtures/context.json profiles.prod.compute: api 512 CPU units x 20, worker 256 x 10
   expect(count(prodWithArc, 'eu-west-1', 'fargateVcpu')).toBe(0.5 * 20 + 0.25 * 10);
 });
 

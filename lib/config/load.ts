@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  addressesForAzs,
+  BURSTABLE_CACHE_NODE,
+  CACHE_MAX_NODES,
+  CACHE_PARAMETER_GROUP_FAMILIES,
+} from '../constructs/choices';
+import { findThresholdIssue } from '../constructs/monitoring/thresholds';
 import { ConfigError } from './errors';
 import { AWS_REGIONS, AwsRegion, REGION_NAMES, defaultAvailabilityZones, knownAvailabilityZones } from './regions';
 import { ConfigInput, configSchema } from './schema';
@@ -412,9 +419,67 @@ function resolve(input: ConfigInput): AppConfig {
     );
   }
 
+  // Limits of the resources themselves, which their constructs check too (naming their props).
+  checkResourceLimits(input, regional);
+
   const { primaryRegion: _primary, availabilityZones: _azs, ...rest } = input;
   const dataDeployOrder = [primaryRegion, ...regions.filter((region) => region !== primaryRegion)];
   return { ...rest, primaryRegion, regional, dataDeployOrder };
+}
+
+/** What AWS accepts of the sizes and versions the constructs are given (`lib/constructs/choices.ts`). */
+function checkResourceLimits(input: ConfigInput, regional: readonly RegionalConfig[]): void {
+  for (const { region, availabilityZones, vpcCidr } of regional) {
+    const needed = addressesForAzs(availabilityZones.length);
+    if (2 ** (32 - Number(vpcCidr.split('/')[1])) < needed) {
+      const azs = availabilityZones.length;
+      throw new ConfigError(
+        `network.vpcCidrs.${region}`,
+        vpcCidr,
+        `/${32 - Math.ceil(Math.log2(needed))} or larger for ${azs} AZs, whose /24 public, /20 app and /22 data subnets take ${needed.toLocaleString('en-US')} addresses`,
+        `is too small for ${azs} AZs`,
+      );
+    }
+  }
+  const { database, cache } = input;
+  if (database.maxCapacityAcu < 1) {
+    throw new ConfigError(
+      'database.maxCapacityAcu',
+      database.maxCapacityAcu,
+      '1 to 256 in steps of 0.5',
+      'is out of range',
+    );
+  }
+  const families: Readonly<Record<string, string>> = CACHE_PARAMETER_GROUP_FAMILIES[cache.engine];
+  if (!families[cache.engineVersion.split('.')[0]]) {
+    const majors = Object.keys(families).map((major) => `${major}.x`);
+    throw new ConfigError(
+      'cache.engineVersion',
+      cache.engineVersion,
+      `${cache.engine} ${majors.join(' or ')}`,
+      'is not supported',
+    );
+  }
+  if (cache.globalDatastoreId !== undefined && BURSTABLE_CACHE_NODE.test(cache.nodeType)) {
+    throw new ConfigError(
+      'cache.nodeType',
+      cache.nodeType,
+      'an M or R node type (M5/R5 or newer) such as cache.r7g.large, with cache.globalDatastoreId',
+      'cannot join a global datastore',
+    );
+  }
+  if (cache.shards * (cache.replicas + 1) > CACHE_MAX_NODES) {
+    throw new ConfigError(
+      'cache.shards',
+      cache.shards,
+      `at most ${Math.floor(CACHE_MAX_NODES / (cache.replicas + 1))} with ${cache.replicas} replicas (${CACHE_MAX_NODES} nodes per cluster)`,
+      'is too many nodes',
+    );
+  }
+  const issue = findThresholdIssue(input.monitoring.thresholds);
+  if (issue) {
+    throw new ConfigError(`monitoring.thresholds.${issue.path}`, issue.value, issue.allowed, issue.problem);
+  }
 }
 
 function resolveAvailabilityZones(region: AwsRegion, given: string[] | undefined, maxAzs: number): string[] {

@@ -1,5 +1,16 @@
 import { z } from 'zod';
+import {
+  CODECONNECTIONS_ARN,
+  GIT_BRANCH,
+  GITHUB_REPOSITORY,
+  INTERFACE_ENDPOINTS,
+  NAT_KINDS,
+} from '../constructs/choices';
 import { REGION_NAMES } from './regions';
+
+// Shared with the constructs that check the same facts; a plain module without CDK imports.
+export { CODECONNECTIONS_ARN, GIT_BRANCH, GITHUB_REPOSITORY, INTERFACE_ENDPOINTS, NAT_KINDS };
+export type { InterfaceEndpointName, NatKind } from '../constructs/choices';
 
 /**
  * The app's configuration: the single source of truth and its reference documentation.
@@ -37,20 +48,6 @@ export const LOG_RETENTION_DAYS = [
 const retentionDays = z
   .number(allowed(LOG_RETENTION_DAYS.join(', ')))
   .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), allowed(LOG_RETENTION_DAYS.join(', ')));
-
-/** A GitHub repository as `owner/name`, as GitHub allows them. */
-export const GITHUB_REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
-/** A git branch name (the characters a ref name may use, no spaces). */
-export const GIT_BRANCH = /^[A-Za-z0-9._/-]{1,200}$/;
-/** A CodeConnections (or CodeStar Connections) connection ARN. */
-export const CODECONNECTIONS_ARN =
-  /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
-
-/** How the app subnets reach the internet: managed NAT gateways, or NAT instances on EC2. */
-export const NAT_KINDS = ['gateway', 'instance'] as const;
-
-/** Interface endpoints the network can create, by the name `aws-ec2` gives the service. */
-export const INTERFACE_ENDPOINTS = ['ecr', 'ecr-docker', 'logs', 'secretsmanager', 'sqs', 'sns', 'kms', 'sts'] as const;
 
 const hostname = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.[a-z]{2,63}$/;
 const octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
@@ -377,6 +374,4 @@ export const configSchema = section({
 
 /** The configuration as written: what the schema accepts. */
 export type ConfigInput = z.infer<typeof configSchema>;
-export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
-export type NatKind = (typeof NAT_KINDS)[number];
 export type FargateSize = Pick<ConfigInput['compute']['api'], 'cpu' | 'memoryMiB' | 'minTasks' | 'maxTasks'>;

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
-import { EDGE_REGION } from '../config';
+import { CLOUDFRONT_REGION } from './choices';
 import { EvacuationSwitch } from './dns/evacuation-switch';
 import { HostedZoneByName } from './dns/hosted-zone-by-name';
 import { OriginDnsProps, ResolvedHealthCheck, resolveOriginDns } from './dns/props';
@@ -46,7 +46,7 @@ export class OriginDns extends Construct {
 
   constructor(scope: Construct, id: string, props: OriginDnsProps) {
     super(scope, id);
-    const { path, healthCheck } = resolveOriginDns(props);
+    const healthCheck = resolveOriginDns(this, props);
     const region = Stack.of(this).region;
 
     this.hostedZone = props.hostedZoneId
@@ -58,10 +58,7 @@ export class OriginDns extends Construct {
 
     this.originHealthCheck = new route53.HealthCheck(this, 'HealthCheck', healthCheckProps(props, healthCheck));
     if (props.evacuationSwitch) {
-      this.evacuationSwitch = new EvacuationSwitch(this, 'EvacuationSwitch', {
-        configPath: `${path}.evacuationSwitch`,
-        ...props.evacuationSwitch,
-      });
+      this.evacuationSwitch = new EvacuationSwitch(this, 'EvacuationSwitch', props.evacuationSwitch);
       const children = [this.originHealthCheck, this.evacuationSwitch.healthCheck];
       this.recordHealthCheck = new route53.HealthCheck(this, 'RecordHealthCheck', {
         type: route53.HealthCheckType.CALCULATED,
@@ -119,7 +116,7 @@ function healthCheckStatus(check: route53.IHealthCheck, props?: cloudwatch.Metri
     namespace: 'AWS/Route53',
     metricName: 'HealthCheckStatus',
     dimensionsMap: { HealthCheckId: check.healthCheckId },
-    region: EDGE_REGION,
+    region: CLOUDFRONT_REGION,
     statistic: 'Minimum',
     period: Duration.minutes(1),
     ...props,

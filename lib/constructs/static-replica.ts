@@ -2,8 +2,8 @@ import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ConfigError } from '../config';
 import { contentBucket, logBucket } from './cdn/buckets';
+import { PropError } from './validation';
 
 /**
  * Name of the static site's failover bucket in `region`: derived, so the Edge stack can point
@@ -50,7 +50,8 @@ export class StaticReplica extends Construct {
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (!Token.isUnresolved(props.appName) && !/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/.test(props.appName)) {
-      throw new ConfigError(
+      throw new PropError(
+        this,
         'appName',
         props.appName,
         '3-24 lower-case letters, digits or hyphens, starting with a letter',

@@ -104,7 +104,6 @@ export class EdgeStack extends Stack {
       rateLimitPer5Minutes: config.edge.rateLimitPer5Minutes,
       logRetention: config.logRetentionDays,
       removalPolicy,
-      configPath: 'edge',
     });
 
     const { edge } = config;

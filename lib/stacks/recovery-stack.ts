@@ -45,7 +45,6 @@ export class RecoveryStack extends Stack {
       name: config.appName,
       regions: config.regions,
       parameterName: routingControlParameterName(config.appName),
-      configPath: 'resilience',
     });
 
     new CfnOutput(this, 'ClusterArn', {

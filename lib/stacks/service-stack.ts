@@ -132,7 +132,6 @@ export class ServiceStack extends RegionalStack {
         ),
         TRUST_PROXY_HOPS: '2',
       },
-      configPath: 'compute.api',
     });
     const workerTask = new ServiceTask(this, 'WorkerTask', {
       ...taskProps,
@@ -141,7 +140,6 @@ export class ServiceStack extends RegionalStack {
       command: ['node', '--enable-source-maps', 'dist/worker.js'],
       // A job that can never succeed is sent to the DLQ at once rather than retried into it.
       environment: { ...environment, SERVICE_NAME: 'worker', WORK_DLQ_URL: data.workQueue.deadLetterQueue.queueUrl },
-      configPath: 'compute.worker',
     });
     // Migrations read the master secrets (GetSecretValue, DescribeSecret on exactly those ARNs)
     // and decrypt them with the region's data key, as the execution role does.
@@ -198,7 +196,6 @@ export class ServiceStack extends RegionalStack {
       deletionProtection: config.retainData,
       zonalShift: config.resilience.zonalShift,
       publicHealthCheckPath: config.dns.healthCheckPath,
-      configPath: 'compute.api',
     });
     // This region's latency record for the origin name, withdrawn when its health check fails
     // or an operator evacuates the region.
@@ -229,7 +226,6 @@ export class ServiceStack extends RegionalStack {
             alarmName: evacuationSwitchAlarmName(config.appName, regional.region),
             metricNamespace: `${config.appName}/Resilience`,
           },
-      configPath: 'dns',
     });
     const { evacuationSwitch, originHealthCheck, recordHealthCheck } = this.originDns;
     new CfnOutput(this, 'EvacuationSwitchHealthCheckId', {
@@ -297,7 +293,6 @@ export class ServiceStack extends RegionalStack {
       regionLabel: regional.isPrimary ? `${regional.region} (primary)` : regional.region,
       dashboardName: `${config.appName}-${regional.region}`,
       regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),
-      configPath: 'monitoring',
     });
     // With one region the regional dashboard already shows everything the global one would.
     if (regional.isPrimary && config.regions.length > 1) {
@@ -325,7 +320,6 @@ export class ServiceStack extends RegionalStack {
         drillMinutes: config.resilience.drillMinutes,
         logRetention: config.logRetentionDays,
         removalPolicy,
-        configPath: 'resilience',
       });
       for (const name of this.drills.drillNames) {
         // Runbooks: `aws fis start-experiment --experiment-template-id <output>`.

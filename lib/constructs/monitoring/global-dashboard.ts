@@ -1,7 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { ConfigError, checkRegionList } from '../../config';
+import { PropError } from '../validation';
 import { invalidationName } from '../invalidation-mesh';
 import { ServiceMetrics } from './service-metrics';
 
@@ -34,7 +34,7 @@ export interface GlobalDashboardProps {
 /**
  * Every region side by side, plus the business metrics summed over regions. A stack cannot
  * reference another region's resources, so every metric is addressed by what is known from
- * config alone: the service's EMF metrics (requests, 5xx rate, latency, business metrics),
+ * the props alone: the service's EMF metrics (requests, 5xx rate, latency, business metrics),
  * names derived from `appName` (dead-letter queues, global database clusters) and, for healthy
  * hosts, a SEARCH over the region's load balancer metrics.
  */
@@ -44,10 +44,23 @@ export class GlobalDashboard extends Construct {
   constructor(scope: Construct, id: string, props: GlobalDashboardProps) {
     super(scope, id);
     const { appName, regions, primaryRegion, shards } = props;
-    if (regions.length === 0) throw new ConfigError('regions', regions, 'at least one region', 'is empty');
-    checkRegionList(regions, primaryRegion);
+    if (regions.length === 0) throw new PropError(this, 'regions', regions, 'at least one region', 'is empty');
+    regions.forEach((region, index) => {
+      if (regions.indexOf(region) !== index) {
+        throw new PropError(this, `regions[${index}]`, region, 'each region once', 'is listed twice');
+      }
+    });
+    if (!regions.includes(primaryRegion)) {
+      throw new PropError(
+        this,
+        'primaryRegion',
+        primaryRegion,
+        `one of regions: ${regions.join(', ')}`,
+        'is not in regions',
+      );
+    }
     if (!Token.isUnresolved(shards) && !(Number.isInteger(shards) && shards >= 1)) {
-      throw new ConfigError('database.shards', shards, 'an integer of at least 1');
+      throw new PropError(this, 'shards', shards, 'an integer of at least 1');
     }
     const namespace = props.serviceMetricsNamespace ?? `${appName}/Service`;
     const service = (region: string) => new ServiceMetrics(namespace, region);

@@ -1,7 +1,7 @@
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { StaticReplica, StaticReplicaProps, staticReplicaBucketName } from '../../lib/constructs/static-replica';
 import { FEATURE_FLAGS } from '../helpers';
 
@@ -98,9 +98,9 @@ describe('StaticReplica options', () => {
   });
 
   test('rejects an app name that cannot prefix a bucket name', () => {
-    expect(() => build({ appName: 'App_Name' })).toThrow(ConfigError);
+    expect(() => build({ appName: 'App_Name' })).toThrow(PropError);
     expect(() => build({ appName: 'App_Name' })).toThrow(
-      /^appName = "App_Name" is not allowed \(allowed: 3-24 lower-case/,
+      /^Data\/StaticReplica: appName = "App_Name" is not allowed \(allowed: 3-24 lower-case/,
     );
   });
 });

@@ -187,17 +187,13 @@ describe('EdgeFirewall options', () => {
 describe('EdgeFirewall validation', () => {
   test.each([9, 2_000_000_001, 100.5])('rejects rateLimitPer5Minutes %p', (rateLimitPer5Minutes) => {
     expect(() => build({ rateLimitPer5Minutes })).toThrow(
-      /^waf\.rateLimitPer5Minutes = [\d.]+ is not allowed \(allowed: an integer from 10 to 2000000000\)$/,
+      /^Edge\/Firewall: rateLimitPer5Minutes = [\d.]+ is not allowed \(allowed: an integer from 10 to 2000000000\)$/,
     );
   });
 
   test('refuses any region but us-east-1', () => {
     expect(() => build({}, { region: 'eu-west-1' })).toThrow(
-      /^waf\.region = "eu-west-1" cannot hold a CloudFront web ACL \(allowed: us-east-1, where web ACLs for CloudFront must be created\)$/,
+      /^Edge\/Firewall: the stack's region eu-west-1 cannot hold a CloudFront web ACL \(allowed: us-east-1, where web ACLs for CloudFront must be created\)$/,
     );
-  });
-
-  test('names the config section it is configured under', () => {
-    expect(() => build({ rateLimitPer5Minutes: 1, configPath: 'edge' })).toThrow(/^edge\.rateLimitPer5Minutes = 1 /);
   });
 });

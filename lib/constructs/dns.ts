@@ -8,7 +8,7 @@ import { EvacuationSwitch } from './dns/evacuation-switch';
 import { HostedZoneByName } from './dns/hosted-zone-by-name';
 import { OriginDnsProps, ResolvedHealthCheck, resolveOriginDns } from './dns/props';
 
-export { EVACUATION_SWITCH_METRIC, EvacuationSwitch, evacuationSwitchAlarmName } from './dns/evacuation-switch';
+export { EVACUATION_SWITCH_METRIC, EvacuationSwitch } from './dns/evacuation-switch';
 export type { EvacuationSwitchProps, InvertedCheckSwitch, RoutingControlSwitch } from './dns/evacuation-switch';
 export { HostedZoneByName } from './dns/hosted-zone-by-name';
 export type { HostedZoneByNameProps } from './dns/hosted-zone-by-name';

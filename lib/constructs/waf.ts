@@ -20,8 +20,10 @@ export const EDGE_FIREWALL_RULES = {
 } as const;
 
 export interface EdgeFirewallProps {
-  /** Names the web ACL `<appName>-edge` and its log group `aws-waf-logs-<appName>`. */
+  /** Names the log group `aws-waf-logs-<appName>` and describes the web ACL. */
   readonly appName: string;
+  /** Name of the web ACL, also the `WebACL` dimension of its metrics, e.g. `<appName>-edge`. */
+  readonly webAclName: string;
   /**
    * Requests one client IP may send in any 5-minute window before the excess is answered 429:
    * load shedding at the edge, before a flood reaches an origin. 10 to 2,000,000,000 (WAF's
@@ -81,7 +83,7 @@ export class EdgeFirewall extends Construct {
       throw new PropError(this, 'rateLimitPer5Minutes', rateLimit, 'an integer from 10 to 2000000000');
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.webAclName = edgeFirewallName(props.appName);
+    this.webAclName = props.webAclName;
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       name: this.webAclName,
@@ -202,9 +204,4 @@ function managedRuleGroup(name: string, priority: number): wafv2.CfnWebACL.RuleP
     overrideAction: { none: {} },
     visibilityConfig: visibility(name),
   };
-}
-
-/** The web ACL's name: derived, so regional dashboards can show its metrics without a reference. */
-export function edgeFirewallName(appName: string): string {
-  return `${appName}-edge`;
 }

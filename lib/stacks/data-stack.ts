@@ -5,7 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { cacheAuthSecretName, RegionalCache } from '../constructs/cache';
 import { SecretReplicas } from '../constructs/secret-replicas';
-import { SharedSecrets, sharedSecretNames } from '../constructs/shared-secrets';
+import { SharedSecrets } from '../constructs/shared-secrets';
 import { StaticReplica } from '../constructs/static-replica';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
@@ -14,25 +14,14 @@ import { AuroraShard, ShardEndpoint, shardNames } from '../constructs/database';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';
-import { dataKeyAlias, replicaKeyAlias, staticReplicaRegion } from './names';
-import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
-
-/** What a region's Service stack receives from its Data stack (same region only). */
-export interface DataOutputs {
-  readonly vpc: ec2.IVpc;
-  readonly dataKey: kms.IKey;
-  /** Attach to the service tasks: the only group the database and cache admit. */
-  readonly dataClientSecurityGroup: ec2.ISecurityGroup;
-  /** One per shard, in shard order: the services' shard map. */
-  readonly shards: readonly ShardEndpoint[];
-  /** The shards' clusters, for their metrics. */
-  readonly databases: readonly AuroraShard[];
-  readonly cache: RegionalCache;
-  readonly workQueue: WorkQueue;
-  readonly invalidation: InvalidationMesh;
-  /** The session-signing secret in this region (the primary's, or its replica), by complete ARN. */
-  readonly sessionSecret: secretsmanager.ISecret;
-}
+import {
+  dataKeyAlias,
+  replicaKeyAlias,
+  sharedSecretNames,
+  staticReplicaBucketName,
+  staticReplicaRegion,
+} from './names';
+import { DataOutputs, RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /**
  * The stateful half of a region: network, encryption key, the database shards (primary or
@@ -164,7 +153,7 @@ export class DataStack extends RegionalStack {
     // Keys stack key, which deploys before this stack (decision 11).
     const sharedSecrets = regional.isPrimary
       ? new SharedSecrets(this, 'SharedSecrets', {
-          appName: config.appName,
+          names: sharedNames,
           key: dataKey.key,
           replicaKeyAlias: replicaKeyAlias(config.appName),
           replicaRegions: otherRegions,
@@ -176,7 +165,7 @@ export class DataStack extends RegionalStack {
     if (regional.region === staticReplicaRegion(config)) {
       // CloudFront's failover copy of the static site; it must exist before the Edge stack replicates to it.
       new StaticReplica(this, 'StaticReplica', {
-        appName: config.appName,
+        bucketName: staticReplicaBucketName(config.appName, this.account, regional.region),
         logExpiration: Duration.days(config.logRetentionDays),
         removalPolicy,
       });

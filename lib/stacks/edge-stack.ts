@@ -7,10 +7,16 @@ import { AppConfig, EDGE_REGION } from '../config';
 import { Cdn } from '../constructs/cdn';
 import { SiteRecords } from '../constructs/dns';
 import { ValidationRecordCleanup } from '../constructs/dns/validation-record-cleanup';
-import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
-import { staticReplicaBucketName } from '../constructs/static-replica';
+import { sharedSecretValue } from '../constructs/shared-secrets';
 import { EdgeFirewall } from '../constructs/waf';
-import { originDomainName, staticReplicaRegion } from './names';
+import {
+  edgeWebAclName,
+  ORIGIN_VERIFY_HEADER,
+  originDomainName,
+  sharedSecretNames,
+  staticReplicaBucketName,
+  staticReplicaRegion,
+} from './names';
 import { removalPolicyFor } from './regional-stack';
 
 /** The static site CloudFront serves from S3. */
@@ -101,6 +107,7 @@ export class EdgeStack extends Stack {
     const removalPolicy = removalPolicyFor(config.retainData);
     this.firewall = new EdgeFirewall(this, 'Firewall', {
       appName: config.appName,
+      webAclName: edgeWebAclName(config.appName),
       rateLimitPer5Minutes: config.edge.rateLimitPer5Minutes,
       logRetention: config.logRetentionDays,
       removalPolicy,

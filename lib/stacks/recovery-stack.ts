@@ -2,11 +2,8 @@ import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AppConfig } from '../config';
 import { pascalCase } from '../constructs/naming';
-import {
-  RECOVERY_CONTROL_REGION,
-  RecoveryControls,
-  routingControlParameterName,
-} from '../constructs/dns/recovery-controls';
+import { RECOVERY_CONTROL_REGION, RecoveryControls } from '../constructs/dns/recovery-controls';
+import { routingControlParameterName } from './names';
 
 export interface RecoveryStackProps extends StackProps {
   readonly config: AppConfig;

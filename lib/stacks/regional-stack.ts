@@ -1,6 +1,31 @@
 import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { RegionalCache } from '../constructs/cache';
+import { AuroraShard, ShardEndpoint } from '../constructs/database';
+import { InvalidationMesh } from '../constructs/invalidation-mesh';
+import { WorkQueue } from '../constructs/work-queue';
 import { AppConfig, RegionalConfig } from '../config';
+
+/** What one region's stacks hand each other. */
+/** What a region's Service stack receives from its Data stack (same region only). */
+export interface DataOutputs {
+  readonly vpc: ec2.IVpc;
+  readonly dataKey: kms.IKey;
+  /** Attach to the service tasks: the only group the database and cache admit. */
+  readonly dataClientSecurityGroup: ec2.ISecurityGroup;
+  /** One per shard, in shard order: the services' shard map. */
+  readonly shards: readonly ShardEndpoint[];
+  /** The shards' clusters, for their metrics. */
+  readonly databases: readonly AuroraShard[];
+  readonly cache: RegionalCache;
+  readonly workQueue: WorkQueue;
+  readonly invalidation: InvalidationMesh;
+  /** The session-signing secret in this region (the primary's, or its replica), by complete ARN. */
+  readonly sessionSecret: secretsmanager.ISecret;
+}
 
 export interface RegionalStackProps extends StackProps {
   readonly config: AppConfig;

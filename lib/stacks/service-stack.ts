@@ -11,16 +11,21 @@ import { Construct } from 'constructs';
 import { ApiService } from '../constructs/api-service';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
 import { dbUserArn } from '../constructs/database';
-import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
-import { routingControlParameterName } from '../constructs/dns/recovery-controls';
-import { edgeFirewallName } from '../constructs/waf';
+import { OriginDns } from '../constructs/dns';
 import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
-import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
+import { sharedSecretValue } from '../constructs/shared-secrets';
 import { ServiceTask } from '../constructs/service-task';
 import { WorkerService } from '../constructs/worker-service';
-import { DataOutputs } from './data-stack';
-import { originDomainName, regionHealthAlarmName } from './names';
-import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
+import {
+  edgeWebAclName,
+  evacuationSwitchAlarmName,
+  ORIGIN_VERIFY_HEADER,
+  originDomainName,
+  regionHealthAlarmName,
+  routingControlParameterName,
+  sharedSecretNames,
+} from './names';
+import { DataOutputs, RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
 const SERVICE_DIR = path.join(__dirname, '..', '..', 'service');
@@ -289,7 +294,7 @@ export class ServiceStack extends RegionalStack {
       alarmEmail: config.alarmEmail,
       thresholds: config.monitoring.thresholds,
       latencyPeriods: config.monitoring.latencyPeriods,
-      webAclName: edgeFirewallName(config.appName),
+      webAclName: edgeWebAclName(config.appName),
       regionLabel: regional.isPrimary ? `${regional.region} (primary)` : regional.region,
       dashboardName: `${config.appName}-${regional.region}`,
       regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),

@@ -1,7 +1,7 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { EvacuationSwitchProps, OriginDns, evacuationSwitchAlarmName } from '../../lib/constructs/dns';
+import { EvacuationSwitchProps, OriginDns } from '../../lib/constructs/dns';
 import { FEATURE_FLAGS, importedLoadBalancer } from '../helpers';
 
 const ROUTING_CONTROL_ARN =
@@ -35,7 +35,7 @@ function build(evacuationSwitch: EvacuationSwitchProps, options: { nag?: boolean
 
 const invertedCheck: EvacuationSwitchProps = {
   type: 'inverted-check',
-  alarmName: evacuationSwitchAlarmName('app', 'eu-west-1'),
+  alarmName: 'app-eu-west-1-evacuation-switch',
   metricNamespace: 'app/Resilience',
 };
 

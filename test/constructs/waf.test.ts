@@ -16,7 +16,7 @@ interface Built {
 function build(props: Partial<EdgeFirewallProps> = {}, options: { region?: string; nag?: boolean } = {}): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const stack = new Stack(app, 'Edge', { env: { region: options.region ?? 'us-east-1' } });
-  const firewall = new EdgeFirewall(stack, 'Firewall', { appName: 'app', ...props });
+  const firewall = new EdgeFirewall(stack, 'Firewall', { appName: 'app', webAclName: 'app-edge', ...props });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, firewall, template: Template.fromStack(stack) };
 }
@@ -165,7 +165,7 @@ describe('EdgeFirewall options', () => {
     const app = new App({ context: FEATURE_FLAGS });
     const stack = new Stack(app, 'Edge', { env: { region: 'us-east-1' } });
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-    new EdgeFirewall(stack, 'Firewall', { appName: 'app', encryptionKey: key });
+    new EdgeFirewall(stack, 'Firewall', { appName: 'app', webAclName: 'app-edge', encryptionKey: key });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Logs::LogGroup', {
       KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] },

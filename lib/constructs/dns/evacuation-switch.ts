@@ -7,11 +7,6 @@ import { PropError } from '../validation';
 /** The metric an inverted-check switch's alarm watches; nothing ever publishes it. */
 export const EVACUATION_SWITCH_METRIC = 'EvacuationSwitch';
 
-/** Name of the alarm behind a region's inverted-check switch: `<appName>-<region>-evacuation-switch`. */
-export function evacuationSwitchAlarmName(appName: string, region: string): string {
-  return `${appName}-${region}-evacuation-switch`;
-}
-
 /**
  * A health check that is healthy by design and that an operator inverts to evacuate the region:
  * `aws route53 update-health-check --health-check-id <id> --inverted`, and `--no-inverted` to

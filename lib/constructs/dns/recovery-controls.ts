@@ -11,11 +11,6 @@ import { NewRoutingControlsOn } from './new-routing-controls-on';
 /** ARC's control plane: clusters, control panels, routing controls and safety rules live here only. */
 export const RECOVERY_CONTROL_REGION = 'us-west-2';
 
-/** The SSM parameter, in each serving region, that holds the ARN of that region's routing control. */
-export function routingControlParameterName(appName: string): string {
-  return `/${appName}/resilience/routing-control-arn`;
-}
-
 /** Name of a serving region's routing control: `<name>-<region>`. */
 export function routingControlName(name: string, region: string): string {
   return `${name}-${region}`;

@@ -27,7 +27,7 @@ export type { AlarmOriginHealthCheck, HttpsOriginHealthCheck, OriginDnsProps, Or
  * both the region's own check and the switch pass, so an operator can take the region out of DNS
  * without a deploy, and turning the switch back on never hides a failing region.
  *
- * The zone is imported by id when config gives one, else found by name at deploy time: the Edge
+ * The zone is imported by id when `hostedZoneId` gives one, else found by name at deploy time: the Edge
  * stack that creates it lives in another region (decision 1).
  */
 export class OriginDns extends Construct {

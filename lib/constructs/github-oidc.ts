@@ -34,7 +34,7 @@ export interface GitHubOidcProps {
   /**
    * The account's existing IAM OIDC provider for `token.actions.githubusercontent.com`. An
    * account holds one provider per URL: where another app (or a fork's earlier deploy) already
-   * made it, import it with its ARN, or leave this construct out (`delivery.githubOidc: false`).
+   * made it, import it with its ARN, or leave this construct out.
    * @default a new provider
    */
   readonly existingProviderArn?: string;

@@ -1,7 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { cacheAuthSecretName, RegionalCache } from '../constructs/cache';
 import { SecretReplicas } from '../constructs/secret-replicas';
@@ -10,7 +8,7 @@ import { StaticReplica } from '../constructs/static-replica';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { tagCacheForDrills } from '../constructs/chaos';
-import { AuroraShard, ShardEndpoint, shardNames } from '../constructs/database';
+import { AuroraShard, shardNames } from '../constructs/database';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';

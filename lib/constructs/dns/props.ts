@@ -54,8 +54,8 @@ export interface OriginDnsProps {
   /** Domain of the public hosted zone, e.g. `example.com`. */
   readonly zoneName: string;
   /**
-   * Id of the zone, when known at synth (config `hostedZoneId`). Unset: the zone the Edge stack
-   * created is found by name at deploy time.
+   * Id of the zone, when known at synth. Unset: the zone (created by another stack, e.g. the Edge
+   * stack) is found by name at deploy time.
    * @default found by name
    */
   readonly hostedZoneId?: string;

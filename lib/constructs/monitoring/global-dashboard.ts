@@ -17,7 +17,7 @@ export interface GlobalDashboardProps {
   readonly regions: readonly string[];
   /** The region of the database writers; it has no global replication lag. */
   readonly primaryRegion: string;
-  /** Database shards (`database.shards`). */
+  /** Database shards (global clusters) the app runs; the dashboard shows each. */
   readonly shards: number;
   /**
    * The service's `METRICS_NAMESPACE`.

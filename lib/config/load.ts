@@ -441,6 +441,14 @@ function checkResourceLimits(input: ConfigInput, regional: readonly RegionalConf
       );
     }
   }
+  if (input.appName.includes('--')) {
+    throw new ConfigError(
+      'appName',
+      input.appName,
+      'no doubled hyphen: it begins Aurora and ElastiCache identifiers, which refuse one',
+      'is malformed',
+    );
+  }
   const { database, cache } = input;
   if (database.maxCapacityAcu < 1) {
     throw new ConfigError(

@@ -7,6 +7,11 @@ import { configWith } from '../helpers';
  */
 const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
   [
+    'app name with a doubled hyphen',
+    { appName: 'my--app' },
+    /^appName = "my--app" is malformed \(allowed: no doubled hyphen: it begins Aurora and ElastiCache identifiers, which refuse one\)$/,
+  ],
+  [
     'VPC range too small for its AZs',
     { 'network.vpcCidrs.eu-west-1': '10.20.0.0/18' },
     /^network\.vpcCidrs\.eu-west-1 = "10\.20\.0\.0\/18" is too small for 3 AZs \(allowed: \/17 or larger for 3 AZs, whose \/24 public, \/20 app and \/22 data subnets take 19,456 addresses\)$/,

@@ -32,11 +32,6 @@ export type { CacheGlobalDatastore, RegionalCacheProps } from './cache/props';
 /** Keys evicted least-recently-used first once memory is full: the right policy for a pure cache. */
 const DEFAULT_PARAMETERS = { 'maxmemory-policy': 'allkeys-lru' };
 
-/** Name of the AUTH token secret of a global datastore member, the same in every region. */
-export function cacheAuthSecretName(replicationGroupId: string): string {
-  return `${replicationGroupId}/auth-token`;
-}
-
 /**
  * A Valkey (or Redis OSS) replication group in the isolated data subnets: Multi-AZ with
  * automatic failover (given replicas; without, a single node per shard), TLS required,
@@ -196,7 +191,7 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     });
     this.subnetGroup.applyRemovalPolicy(supportPolicy);
 
-    const authSecretName = cacheAuthSecretName(replicationGroupId);
+    const authSecretName = props.authSecretName ?? `${replicationGroupId}/auth-token`;
     let regionalSettings: Partial<elasticache.CfnReplicationGroupProps>;
     if (global?.role === 'secondary') {
       // Replicated here by the primary's stack, which deploys first; the name is derived, never referenced.

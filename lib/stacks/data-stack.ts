@@ -1,20 +1,23 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { cacheAuthSecretName, RegionalCache } from '../constructs/cache';
+import { RegionalCache } from '../constructs/cache';
 import { SecretReplicas } from '../constructs/secret-replicas';
 import { SharedSecrets } from '../constructs/shared-secrets';
 import { StaticReplica } from '../constructs/static-replica';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { tagCacheForDrills } from '../constructs/chaos';
-import { AuroraShard, shardNames } from '../constructs/database';
+import { AuroraShard } from '../constructs/database';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';
 import {
+  cacheAuthSecretName,
+  cacheReplicationGroupId,
   dataKeyAlias,
   replicaKeyAlias,
+  shardSecretName,
   sharedSecretNames,
   staticReplicaBucketName,
   staticReplicaRegion,
@@ -40,15 +43,14 @@ export class DataStack extends RegionalStack {
     const { globalDatastoreId, nodeType, engine, engineVersion, ...cacheSizes } = config.cache;
     const joinsGlobalDatastore = globalDatastoreId !== undefined && !regional.isPrimary;
     const sharedNames = sharedSecretNames(config.appName);
-    const cacheId = `${config.appName}-cache`;
     // Outside the primary, the secrets the primary replicates here, found by complete ARN.
     const replicas = regional.isPrimary
       ? undefined
       : new SecretReplicas(this, 'SecretReplicas', {
           secretNames: [
             sharedNames.session,
-            ...Array.from({ length: config.database.shards }, (_, i) => shardNames(config.appName, i).secretName),
-            ...(joinsGlobalDatastore ? [cacheAuthSecretName(cacheId)] : []),
+            ...Array.from({ length: config.database.shards }, (_, i) => shardSecretName(config.appName, i)),
+            ...(joinsGlobalDatastore ? [cacheAuthSecretName(config.appName)] : []),
           ],
         });
     const network = new Network(this, 'Network', {
@@ -76,13 +78,14 @@ export class DataStack extends RegionalStack {
         new AuroraShard(this, `Shard${shardIndex}`, {
           appName: config.appName,
           shardIndex,
+          secretName: shardSecretName(config.appName, shardIndex),
           role: regional.isPrimary ? 'primary' : 'secondary',
           vpc: network.vpc,
           key: dataKey.key,
           clientSecurityGroup: dataClients,
           replicaRegions: regional.isPrimary ? otherRegions : undefined,
           replicaKeyAlias: replicaKeyAlias(config.appName),
-          replicaSecret: replicas?.secret(shardNames(config.appName, shardIndex).secretName),
+          replicaSecret: replicas?.secret(shardSecretName(config.appName, shardIndex)),
           instanceClass: database.instanceClass,
           readers: database.readers,
           minCapacityAcu: database.minCapacityAcu,
@@ -100,7 +103,8 @@ export class DataStack extends RegionalStack {
       vpc: network.vpc,
       key: dataKey.key,
       clientSecurityGroup: dataClients,
-      replicationGroupId: cacheId,
+      replicationGroupId: cacheReplicationGroupId(config.appName),
+      authSecretName: cacheAuthSecretName(config.appName),
       ...cacheSizes,
       // A global datastore's secondaries inherit engine and node type from its primary.
       ...(joinsGlobalDatastore
@@ -108,7 +112,7 @@ export class DataStack extends RegionalStack {
             global: {
               role: 'secondary' as const,
               globalReplicationGroupId: globalDatastoreId,
-              authSecret: replicas?.secret(cacheAuthSecretName(cacheId)),
+              authSecret: replicas?.secret(cacheAuthSecretName(config.appName)),
             },
           }
         : {

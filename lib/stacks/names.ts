@@ -68,6 +68,21 @@ export function staticReplicaBucketName(appName: string, account: string, region
   return `${appName}-static-${account}-${region}`;
 }
 
+/** Master credentials of a database shard: the primary's Data stack creates and replicates it, the others read the replica. */
+export function shardSecretName(appName: string, shardIndex: number): string {
+  return `${appName}/shard-${shardIndex}/master`;
+}
+
+/** The regional caches' replication group id: with a global datastore, also part of its id in every region. */
+export function cacheReplicationGroupId(appName: string): string {
+  return `${appName}-cache`;
+}
+
+/** AUTH token of a global datastore's caches: the primary's Data stack creates and replicates it, the others read the replica. */
+export function cacheAuthSecretName(appName: string): string {
+  return `${cacheReplicationGroupId(appName)}/auth-token`;
+}
+
 /** The latency-routed name CloudFront sends dynamic requests to; each region's ALB answers it. */
 export function originDomainName(config: AppConfig): string {
   return `origin.${config.domainName}`;

@@ -59,6 +59,12 @@ export interface AuroraShardProps {
    */
   readonly globalClusterIdentifier?: string;
   /**
+   * Name of the master credentials secret, the same in every region: the primary creates it and
+   * replicates it to `replicaRegions`; a secondary finds its replica by this name.
+   * @default `<appName>/shard-<shardIndex>/master`
+   */
+  readonly secretName?: string;
+  /**
    * Regions the primary replicates the credentials secret to (the secondary regions), each
    * encrypted there with the key `replicaKeyAlias` names. Primary only.
    * @default none
@@ -178,7 +184,7 @@ const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export type ResolvedShardProps = Required<
   Omit<
     AuroraShardProps,
-    'readerAutoScaling' | 'rotationSubnets' | 'replicaRegions' | 'replicaKeyAlias' | 'replicaSecret'
+    'readerAutoScaling' | 'rotationSubnets' | 'replicaRegions' | 'replicaKeyAlias' | 'replicaSecret' | 'secretName'
   >
 > &
   Pick<AuroraShardProps, 'readerAutoScaling' | 'replicaKeyAlias' | 'replicaSecret'> & {
@@ -258,7 +264,7 @@ export function resolveShardProps(scope: IConstruct, props: AuroraShardProps, re
 
   return {
     ...props,
-    names: { ...names, globalClusterIdentifier },
+    names: { ...names, globalClusterIdentifier, secretName: props.secretName ?? names.secretName },
     globalClusterIdentifier,
     replicaRegions,
     instanceClass,

@@ -17,10 +17,12 @@ import {
   cacheReplicationGroupId,
   dataKeyAlias,
   replicaKeyAlias,
+  shardClusterIdentifier,
   shardSecretName,
   sharedSecretNames,
   staticReplicaBucketName,
   staticReplicaRegion,
+  workQueueName,
 } from './names';
 import { DataOutputs, RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
@@ -78,6 +80,7 @@ export class DataStack extends RegionalStack {
         new AuroraShard(this, `Shard${shardIndex}`, {
           appName: config.appName,
           shardIndex,
+          globalClusterIdentifier: shardClusterIdentifier(config.appName, shardIndex),
           secretName: shardSecretName(config.appName, shardIndex),
           role: regional.isPrimary ? 'primary' : 'secondary',
           vpc: network.vpc,
@@ -134,7 +137,7 @@ export class DataStack extends RegionalStack {
 
     const workQueue = new WorkQueue(this, 'WorkQueue', {
       key: dataKey.key,
-      queueName: `${config.appName}-work`,
+      queueName: workQueueName(config.appName),
       maxReceiveCount: config.queue.maxReceiveCount,
       visibilityTimeout: Duration.seconds(config.queue.visibilityTimeoutSeconds),
       retentionPeriod: Duration.days(config.queue.retentionDays),

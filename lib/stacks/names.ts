@@ -68,6 +68,16 @@ export function staticReplicaBucketName(appName: string, account: string, region
   return `${appName}-static-${account}-${region}`;
 }
 
+/** The work queue, the same in every region: each region's Data stack creates it, the global dashboard (Service stack) shows its dead-letter queue. */
+export function workQueueName(appName: string): string {
+  return `${appName}-work`;
+}
+
+/** A database shard's global cluster, whose name every region's cluster carries: the primary's Data stack creates it, the others join it, the global dashboard shows its lag. */
+export function shardClusterIdentifier(appName: string, shardIndex: number): string {
+  return `${appName}-shard-${shardIndex}`;
+}
+
 /** Master credentials of a database shard: the primary's Data stack creates and replicates it, the others read the replica. */
 export function shardSecretName(appName: string, shardIndex: number): string {
   return `${appName}/shard-${shardIndex}/master`;

@@ -23,7 +23,9 @@ import {
   originDomainName,
   regionHealthAlarmName,
   routingControlParameterName,
+  shardClusterIdentifier,
   sharedSecretNames,
+  workQueueName,
 } from './names';
 import { DataOutputs, RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
@@ -306,6 +308,8 @@ export class ServiceStack extends RegionalStack {
         regions: config.regions,
         primaryRegion: config.primaryRegion,
         shards: config.database.shards,
+        workQueueName: workQueueName(config.appName),
+        clusterIdentifier: (shard) => shardClusterIdentifier(config.appName, shard),
       });
     }
 

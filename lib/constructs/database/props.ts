@@ -53,8 +53,9 @@ export interface AuroraShardProps {
    */
   readonly clientSecurityGroup: ec2.ISecurityGroup;
   /**
-   * Identifier of the global cluster this shard belongs to; the same in every region. Override
-   * only to join a global database created outside this app.
+   * Identifier of the global cluster this shard belongs to, also each region's cluster
+   * identifier: the same in every region, so that each region's stack derives it. Changing it
+   * replaces the shard's clusters.
    * @default `<appName>-shard-<shardIndex>`
    */
   readonly globalClusterIdentifier?: string;

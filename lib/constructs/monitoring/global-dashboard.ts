@@ -20,6 +20,16 @@ export interface GlobalDashboardProps {
   /** Database shards (global clusters) the app runs; the dashboard shows each. */
   readonly shards: number;
   /**
+   * Name of the work queue, the same in every region (its dead-letter queue is `<name>-dlq`).
+   * @default `${appName}-work`
+   */
+  readonly workQueueName?: string;
+  /**
+   * Identifier of a shard's global cluster, which every region's cluster of the shard carries.
+   * @default `${appName}-shard-${shardIndex}`
+   */
+  readonly clusterIdentifier?: (shardIndex: number) => string;
+  /**
    * The service's `METRICS_NAMESPACE`.
    * @default `${appName}/Service`
    */
@@ -63,6 +73,8 @@ export class GlobalDashboard extends Construct {
       throw new PropError(this, 'shards', shards, 'an integer of at least 1');
     }
     const namespace = props.serviceMetricsNamespace ?? `${appName}/Service`;
+    const workQueueName = props.workQueueName ?? `${appName}-work`;
+    const clusterIdentifier = props.clusterIdentifier ?? ((shard: number) => `${appName}-shard-${shard}`);
     const service = (region: string) => new ServiceMetrics(namespace, region);
     const perRegion = (metric: (region: string) => cloudwatch.IMetric) => regions.map(metric);
     const secondaries = regions.filter((region) => region !== primaryRegion);
@@ -82,7 +94,7 @@ export class GlobalDashboard extends Construct {
         namespace: 'AWS/RDS',
         metricName: 'AuroraGlobalDBReplicationLag',
         // Every region's cluster of a shard is named after the global cluster (AuroraShard).
-        dimensionsMap: { DBClusterIdentifier: `${appName}-shard-${shard}` },
+        dimensionsMap: { DBClusterIdentifier: clusterIdentifier(shard) },
         statistic: 'Maximum',
         period: MINUTE,
         region,
@@ -143,7 +155,7 @@ export class GlobalDashboard extends Construct {
           graph(
             'Dead-letter queues',
             regions.flatMap((region) => [
-              queueDepth(region, `${appName}-work`, `work ${region}`),
+              queueDepth(region, workQueueName, `work ${region}`),
               queueDepth(region, invalidationName(appName, region), `invalidation ${region}`),
             ]),
           ),

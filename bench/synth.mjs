@@ -16,13 +16,21 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const baselineAt = args.indexOf('--baseline');
-const BASELINE = baselineAt >= 0 ? args.splice(baselineAt, 2)[1] : undefined;
-const RUNS = Number(args[0] ?? 3);
+const { BASELINE, RUNS } = (() => {
+  try {
+    const { values, positionals } = parseArgs({ allowPositionals: true, options: { baseline: { type: 'string' } } });
+    const runs = Number(positionals[0] ?? 3);
+    if (positionals.length > 1 || !Number.isInteger(runs) || runs < 1) throw new Error('runs must be one integer >= 1');
+    return { BASELINE: values.baseline, RUNS: runs };
+  } catch (error) {
+    console.error(`bench:synth: ${error.message} (usage: npm run bench:synth -- [runs] [--baseline dir])`);
+    process.exit(1);
+  }
+})();
 const require = createRequire(join(ROOT, 'package.json'));
 
 // The floor app lives under the repo so `npx cdk` resolves the project's pinned CLI.

@@ -1,12 +1,14 @@
 import { App, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppConfig, AwsRegion, loadConfig } from './config';
+import { BASELINE_FEATURE_FLAGS } from './feature-flags';
 import { AccountStack } from './stacks/account-stack';
 import { DataStack } from './stacks/data-stack';
 import { EdgeStack, EdgeZoneStack } from './stacks/edge-stack';
 import { GitHubOidcStack } from './stacks/github-oidc-stack';
 import { KeysStack } from './stacks/keys-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
+import { stackName } from './stacks/names';
 import { RecoveryStack } from './stacks/recovery-stack';
 import { ServiceStack } from './stacks/service-stack';
 
@@ -51,7 +53,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
 
   // First of all: what the account and each region must hold before the primary's Data stack
   // creates and replicates the app's secrets (decision 11).
-  const account = new AccountStack(app, `${config.appName}-Account`, {
+  const account = new AccountStack(app, stackName(config.appName, 'Account'), {
     config,
     tags,
     description: `${config.appName} (${config.profile}) account prerequisites: service-linked roles`,
@@ -59,7 +61,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
   for (const regional of config.regional.filter((r) => !r.isPrimary)) {
     keys.set(
       regional.region,
-      new KeysStack(app, `${config.appName}-Keys-${regional.region}`, {
+      new KeysStack(app, stackName(config.appName, 'Keys', regional.region), {
         config,
         regional,
         tags,
@@ -70,13 +72,13 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
 
   for (const regional of config.regional) {
     const { region } = regional;
-    const dataStack = new DataStack(app, `${config.appName}-Data-${region}`, {
+    const dataStack = new DataStack(app, stackName(config.appName, 'Data', region), {
       config,
       regional,
       tags,
       description: `${config.appName} (${config.profile}) stateful resources in ${region}${regional.isPrimary ? ', primary region' : ''}`,
     });
-    const serviceStack = new ServiceStack(app, `${config.appName}-Service-${region}`, {
+    const serviceStack = new ServiceStack(app, stackName(config.appName, 'Service', region), {
       config,
       regional,
       tags,
@@ -100,7 +102,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
 
   // Edge deploys after the data (it reads the shared secrets' replicas) and before the services
   // (their origin certificates rely on its validation records).
-  const edge = new EdgeStack(app, `${config.appName}-Edge`, {
+  const edge = new EdgeStack(app, stackName(config.appName, 'Edge'), {
     config,
     tags,
     description: `${config.appName} (${config.profile}) global edge: DNS, certificates, CDN, WAF`,
@@ -119,7 +121,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
   // stack writes in their region (no cross-region reference).
   let recovery: RecoveryStack | undefined;
   if (config.resilience.arc) {
-    recovery = new RecoveryStack(app, `${config.appName}-Recovery`, {
+    recovery = new RecoveryStack(app, stackName(config.appName, 'Recovery'), {
       config,
       tags,
       description: `${config.appName} (${config.profile}) region evacuation: ARC cluster and routing controls`,
@@ -137,7 +139,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
   // roles of every region they deploy to, and adding the stage to the pipeline synthesizes the
   // stage (anything added to it later fails synth).
   const githubOidc = config.delivery.githubOidc
-    ? new GitHubOidcStack(root, `${config.appName}-GitHubOidc`, {
+    ? new GitHubOidcStack(root, stackName(config.appName, 'GitHubOidc'), {
         config,
         tags,
         deployRegions: [...new Set(app.node.children.filter(Stack.isStack).map((stack) => stack.region))],
@@ -146,7 +148,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
     : undefined;
   let pipeline: PipelineStack | undefined;
   if (app !== root) {
-    pipeline = new PipelineStack(root, `${config.appName}-Pipeline`, {
+    pipeline = new PipelineStack(root, stackName(config.appName, 'Pipeline'), {
       config,
       tags,
       description: `${config.appName} (${config.profile}) CDK pipeline: canary region first, then one region at a time`,
@@ -169,7 +171,7 @@ function deployOneAfterAnother(stacks: readonly Stack[], reason: string): void {
  * through it. cdk-nag runs as for the whole app.
  */
 export function buildZoneOnly(root: App, config: AppConfig, options: BuildOptions = {}): EdgeZoneStack {
-  const edge = new EdgeZoneStack(root, `${config.appName}-Edge`, {
+  const edge = new EdgeZoneStack(root, stackName(config.appName, 'Edge'), {
     config,
     tags: { app: config.appName, profile: config.profile, ...config.tags },
     description: `${config.appName} (${config.profile}) global edge: DNS, certificates, CDN, WAF`,
@@ -208,7 +210,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; config: A
     builtinCloudFormationValidation: options.templateLint ?? false,
     // CDK records where every resource was created, a stack trace each; construct paths already
     // name each resource in nag findings and deploy errors (CDK_DEBUG=true records them).
-    context: { 'aws:cdk:disable-creation-stack-traces': true, ...options.context },
+    context: { ...BASELINE_FEATURE_FLAGS, 'aws:cdk:disable-creation-stack-traces': true, ...options.context },
   });
   return { app, config: loadConfig(app.node.getAllContext()) };
 }

@@ -12,34 +12,25 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { ConfigError } from '../lib/config';
+import { REPOSITORY_ROOT, StackTemplate, cdkContext, stacksOf, withSynthesizedApp } from './common/assembly';
+import { ScriptError, commandLine, run } from './common/cli';
+import { replaceSection } from './common/generated';
 import { assumptionsFor } from './cost/assumptions';
-import { CostError } from './cost/errors';
-import { Estimate, StackTemplate, estimate } from './cost/model';
+import { Estimate, estimate } from './cost/model';
 import { MetricSeries } from './cost/metric-series';
 import { MissingPrice, MissingPricesError, PriceTable } from './cost/prices';
-import { SUMMARY_MARKERS, renderReport, renderSummary, replaceSection } from './cost/report';
-import { allStacks } from './assembly-stacks';
-import { cdkContext, withSynthesizedApp } from './synth-app';
+import { REPORT_MARKERS, SUMMARY_MARKERS, renderReport, renderSummary } from './cost/report';
 
-const ROOT = join(__dirname, '..');
-export const COST_DOC = join(ROOT, 'docs', 'cost.md');
-export const README = join(ROOT, 'README.md');
+export const COST_DOC = join(REPOSITORY_ROOT, 'docs', 'cost.md');
+export const README = join(REPOSITORY_ROOT, 'README.md');
 
-/** The stacks of a synthesized assembly as the model reads them. */
 /**
  * The templates of `assembly`, those of the `regions` given first in that order (the assembly lists
  * stacks in dependency order), so that reports list the serving regions as the config does.
  */
 export function templatesOf(assembly: CloudAssembly, regions: readonly string[] = []): StackTemplate[] {
   const rank = (region: string) => (regions.includes(region) ? regions.indexOf(region) : regions.length);
-  return allStacks(assembly)
-    .map((stack) => ({
-      stackId: stack.stackName,
-      region: stack.environment.region,
-      resources: stack.template.Resources ?? {},
-    }))
-    .sort((a, b) => rank(a.region) - rank(b.region));
+  return stacksOf(assembly).sort((a, b) => rank(a.region) - rank(b.region));
 }
 
 /** Synthesizes the app for `context` (cdk.json context plus `-c` overrides) and estimates it. */
@@ -49,7 +40,7 @@ export function estimateProfile(
   metricSeries: MetricSeries,
 ): Estimate {
   const profiles = context.profiles && typeof context.profiles === 'object' ? context.profiles : {};
-  return withSynthesizedApp(context, (assembly, { config }) => {
+  return withSynthesizedApp(context, (assembly, config) => {
     const assumptions = assumptionsFor(config.profile, profiles as Record<string, unknown>);
     const templates = templatesOf(assembly, config.regions);
     const result = estimate(config.profile, templates, assumptions, prices, metricSeries);
@@ -66,24 +57,12 @@ export function profilesToPrice(context: Record<string, unknown>, overrides: Rec
   return profiles && typeof profiles === 'object' ? Object.keys(profiles) : [String(context.profile)];
 }
 
-/** `-c key=value` and `--context key=value` pairs, the other flags, in the order given. */
+/** `-c key=value` overrides and `--write`. */
 export function parseArgs(argv: readonly string[]): { overrides: Record<string, string>; write: boolean } {
-  const overrides: Record<string, string> = {};
-  let write = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--write') {
-      write = true;
-      continue;
-    }
-    const inline = /^(?:-c|--context)=(.*)$/.exec(arg);
-    const pair = inline ? inline[1] : arg === '-c' || arg === '--context' ? argv[++i] : undefined;
-    const match = pair === undefined ? null : /^([^=]+)=(.*)$/.exec(pair);
-    if (!match)
-      throw new ConfigError('argument', arg, '-c key=value, --context key=value or --write', 'is not understood');
-    overrides[match[1]] = match[2];
-  }
-  return { overrides, write };
+  const { values, context } = commandLine(argv, 'npm run cost -- [-c key=value ...] [--write]', {
+    write: { type: 'boolean' },
+  });
+  return { overrides: context, write: values.write ?? false };
 }
 
 /**
@@ -99,12 +78,7 @@ async function formatMarkdown(text: string, filePath: string): Promise<string> {
 async function main(argv: readonly string[]): Promise<void> {
   const { overrides, write } = parseArgs(argv);
   if (write && Object.keys(overrides).length > 0) {
-    throw new ConfigError(
-      '--write',
-      Object.keys(overrides).join(', '),
-      'no -c overrides',
-      'would commit a non-default estimate',
-    );
+    throw new ScriptError('--write records the default app: drop the -c overrides');
   }
   const context = cdkContext();
   const prices = PriceTable.load();
@@ -122,17 +96,17 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   if (missing.length) throw new MissingPricesError(missing, prices);
   const report = renderReport(estimates);
-  process.stdout.write(await formatMarkdown(report, join(ROOT, 'cost-report.md')));
+  process.stdout.write(await formatMarkdown(report, join(REPOSITORY_ROOT, 'cost-report.md')));
   if (write) {
     const doc = await formatMarkdown(
-      replaceSection(readFileSync(COST_DOC, 'utf-8'), report, undefined, 'docs/cost.md'),
+      replaceSection(readFileSync(COST_DOC, 'utf-8'), REPORT_MARKERS, `\n\n${report}\n\n`, 'docs/cost.md'),
       COST_DOC,
     );
     writeFileSync(COST_DOC, doc);
     const readme = replaceSection(
       readFileSync(README, 'utf-8'),
-      renderSummary(estimates),
       SUMMARY_MARKERS,
+      `\n\n${renderSummary(estimates)}\n\n`,
       'README.md',
     );
     writeFileSync(README, await formatMarkdown(readme, README));
@@ -140,19 +114,4 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-/**
- * The one line `npm run cost` prints for an expected failure (a bad value, a missing input or
- * price), which says what to do; undefined for anything else, a bug whose stack trace is shown.
- */
-export function failureLine(error: unknown): string | undefined {
-  return error instanceof ConfigError || error instanceof CostError ? `cost error: ${error.message}` : undefined;
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((error) => {
-    const line = failureLine(error);
-    if (line === undefined) throw error;
-    console.error(line);
-    process.exit(1);
-  });
-}
+if (require.main === module) run('cost', () => main(process.argv.slice(2)));

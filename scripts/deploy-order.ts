@@ -1,7 +1,7 @@
 /**
  * The offline deploy-order check: over a synthesized assembly, finds every reference a stack makes
  * to a thing that some stack of the app creates - a KMS alias, a secret (or its replica), an SSM
- * parameter, a stack output, a hosted zone, a certificate's DNS validation record - and reports each one whose producer does not deploy
+ * parameter, a backup vault, a stack output, a hosted zone, a certificate's DNS validation record - and reports each one whose producer does not deploy
  * before its consumer in the manifest's dependency order. CloudFormation only orders what a
  * template says with `Ref`/`GetAtt`; a name, an alias or an ARN pointing into another stack or
  * region is resolved by the service at deploy time, and fails (sometimes silently) when the thing
@@ -10,7 +10,7 @@
  *
  * Usage: node --import tsx scripts/deploy-order.ts [-c key=value ...]; exits 1 on any hazard.
  */
-import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
+import type { StackTemplate } from './common/assembly';
 
 /** A thing a stack creates or names, e.g. `kms-alias eu-west-1 alias/blueprint/secrets`. */
 export type Thing = string;
@@ -33,33 +33,6 @@ export interface DeployOrderReport {
   readonly unknownCrossRegion: string[];
 }
 
-/** The facts the check needs of one stack: a synthesized artifact has them all. */
-export interface StackFacts {
-  readonly stackName: string;
-  readonly region: string;
-  readonly template: Template;
-  /** Names of the stacks this one depends on directly (asset manifests may be among them). */
-  readonly dependsOn: readonly string[];
-}
-
-interface Template {
-  Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
-  Outputs?: Record<string, unknown>;
-  Parameters?: Record<string, { Type: string; Default?: unknown }>;
-}
-
-export function stackFacts(artifact: CloudFormationStackArtifact): StackFacts {
-  return {
-    stackName: artifact.stackName,
-    region: artifact.environment.region,
-    template: artifact.template as Template,
-    // Inside a nested assembly (pipeline mode) artifact ids differ from stack names.
-    dependsOn: artifact.dependencies.map((dependency) =>
-      'stackName' in dependency ? (dependency as CloudFormationStackArtifact).stackName : dependency.id,
-    ),
-  };
-}
-
 /** Policies name what they allow, not what must exist, so they are never references. */
 const POLICY_KEYS = new Set([
   'PolicyDocument',
@@ -70,7 +43,7 @@ const POLICY_KEYS = new Set([
 ]);
 const UNRESOLVED = '<?>';
 
-export function checkDeployOrder(stacks: readonly StackFacts[]): DeployOrderReport {
+export function checkDeployOrder(stacks: readonly StackTemplate[]): DeployOrderReport {
   const byName = new Map(stacks.map((stack) => [stack.stackName, stack]));
   const before = (consumer: string) => transitiveDependencies(consumer, byName);
   const producers = new Map<Thing, Set<string>>();
@@ -104,7 +77,7 @@ export function checkDeployOrder(stacks: readonly StackFacts[]): DeployOrderRepo
   return { checked, hazards, external: [...external].sort(), unknownCrossRegion };
 }
 
-function transitiveDependencies(name: string, byName: ReadonlyMap<string, StackFacts>): Set<string> {
+function transitiveDependencies(name: string, byName: ReadonlyMap<string, StackTemplate>): Set<string> {
   const seen = new Set<string>();
   const visit = (current: string) => {
     for (const dependency of byName.get(current)?.dependsOn ?? []) {
@@ -123,22 +96,22 @@ interface ScanResult {
   unknownCrossRegion: string[];
 }
 
-function scan(stack: StackFacts): ScanResult {
+function scan(stack: StackTemplate): ScanResult {
   const result: ScanResult = { produces: [], references: [], unknownCrossRegion: [] };
-  const { template, region, stackName } = stack;
+  const { region, stackName } = stack;
   // A name known only at deploy time comes from a Ref or GetAtt, which CloudFormation orders itself.
   const refer = (thing: Thing, at: string) => {
     if (!thing.includes(UNRESOLVED)) result.references.push({ stack: stackName, thing, at });
   };
 
-  for (const name of Object.keys(template.Outputs ?? {})) result.produces.push(`output ${stackName} ${name}`);
-  for (const [id, parameter] of Object.entries(template.Parameters ?? {})) {
+  for (const name of Object.keys(stack.outputs)) result.produces.push(`output ${stackName} ${name}`);
+  for (const [id, parameter] of Object.entries(stack.parameters)) {
     if (parameter.Type.startsWith('AWS::SSM::Parameter::Value') && typeof parameter.Default === 'string') {
       refer(ssmThing(region, parameter.Default), `Parameters.${id}`);
     }
   }
 
-  for (const [id, resource] of Object.entries(template.Resources ?? {})) {
+  for (const [id, resource] of Object.entries(stack.resources)) {
     const properties = resource.Properties ?? {};
     const text = (value: unknown) => render(value, stack);
     switch (resource.Type) {
@@ -169,6 +142,9 @@ function scan(stack: StackFacts): ScanResult {
       case 'AWS::SQS::Queue':
         if (properties.QueueName !== undefined)
           result.produces.push(`sqs-queue ${region} ${text(properties.QueueName)}`);
+        break;
+      case 'AWS::Backup::BackupVault':
+        result.produces.push(`backup-vault ${region} ${text(properties.BackupVaultName)}`);
         break;
       case 'AWS::S3::Bucket':
         if (properties.BucketName !== undefined) result.produces.push(`s3-bucket ${text(properties.BucketName)}`);
@@ -224,7 +200,7 @@ function scan(stack: StackFacts): ScanResult {
 function scanCertificate(
   id: string,
   properties: Record<string, unknown>,
-  stack: StackFacts,
+  stack: StackTemplate,
   result: ScanResult,
   refer: (thing: Thing, at: string) => void,
 ): void {
@@ -244,7 +220,7 @@ function scanCertificate(
 function scanSdkCalls(
   id: string,
   properties: Record<string, unknown>,
-  stack: StackFacts,
+  stack: StackTemplate,
   result: ScanResult,
   refer: (thing: Thing, at: string) => void,
 ): void {
@@ -302,6 +278,9 @@ function arnThing(service: string, region: string, resource: string): Thing | un
   if (service === 'sns') return `sns-topic ${region} ${resource}`;
   if (service === 'sqs') return `sqs-queue ${region} ${resource}`;
   if (service === 's3' && !resource.includes('/')) return `s3-bucket ${resource}`;
+  if (service === 'backup' && resource.startsWith('backup-vault:')) {
+    return `backup-vault ${region} ${resource.slice('backup-vault:'.length)}`;
+  }
   return undefined;
 }
 
@@ -324,7 +303,7 @@ function walk(node: unknown, at: string, visit: (value: unknown, at: string, key
   }
 }
 
-function renderIfText(value: unknown, stack: StackFacts): string | undefined {
+function renderIfText(value: unknown, stack: StackTemplate): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const [key] = Object.keys(value);
@@ -332,7 +311,7 @@ function renderIfText(value: unknown, stack: StackFacts): string | undefined {
 }
 
 /** A template value as text: pseudo parameters filled in, anything else known only at deploy time as `<?>`. */
-export function render(value: unknown, stack: Pick<StackFacts, 'region'>): string {
+export function render(value: unknown, stack: Pick<StackTemplate, 'region'>): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value !== 'object' || value === null) return UNRESOLVED;
@@ -352,7 +331,7 @@ export function render(value: unknown, stack: Pick<StackFacts, 'region'>): strin
   return UNRESOLVED;
 }
 
-function pseudo(name: string, stack: Pick<StackFacts, 'region'>): string | undefined {
+function pseudo(name: string, stack: Pick<StackTemplate, 'region'>): string | undefined {
   switch (name) {
     case 'AWS::Region':
       return stack.region;
@@ -369,18 +348,18 @@ function pseudo(name: string, stack: Pick<StackFacts, 'region'>): string | undef
 
 if (require.main === module) {
   // Loaded lazily: the check itself needs nothing of the app, so its tests stay light.
-  const { parseArgs } = require('node:util') as typeof import('node:util');
-  const { withSynthesizedApp, cdkContext } = require('./synth-app') as typeof import('./synth-app');
-  const { allStacks } = require('./assembly-stacks') as typeof import('./assembly-stacks');
-  const { values } = parseArgs({ options: { context: { type: 'string', short: 'c', multiple: true } } });
-  const overrides = Object.fromEntries(
-    (values.context ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-  );
-  const report = withSynthesizedApp(cdkContext(overrides), (assembly) =>
-    checkDeployOrder(allStacks(assembly).map(stackFacts)),
-  );
-  for (const hazard of report.hazards) console.log(`hazard: ${hazard}`);
-  for (const thing of report.external) console.log(`must exist before the first deploy: ${thing}`);
-  for (const arn of report.unknownCrossRegion) console.log(`names another region: ${arn}`);
-  process.exitCode = report.hazards.length > 0 ? 1 : 0;
+  const { cdkContext, stacksOf, withSynthesizedApp } =
+    require('./common/assembly') as typeof import('./common/assembly');
+  const { commandLine, run } = require('./common/cli') as typeof import('./common/cli');
+  run('deploy-order', () => {
+    const { context } = commandLine(
+      process.argv.slice(2),
+      'node --import tsx scripts/deploy-order.ts [-c key=value ...]',
+    );
+    const report = withSynthesizedApp(cdkContext(context), (assembly) => checkDeployOrder(stacksOf(assembly)));
+    for (const hazard of report.hazards) console.log(`hazard: ${hazard}`);
+    for (const thing of report.external) console.log(`must exist before the first deploy: ${thing}`);
+    for (const arn of report.unknownCrossRegion) console.log(`names another region: ${arn}`);
+    process.exitCode = report.hazards.length > 0 ? 1 : 0;
+  });
 }

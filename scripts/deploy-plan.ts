@@ -15,8 +15,8 @@
 import { Stack } from 'aws-cdk-lib';
 import { AppConfig, ConfigError } from '../lib/config';
 import { regionHealthAlarmName } from '../lib/stacks/names';
-import type { ServiceStack } from '../lib/stacks/service-stack';
-import { buildApp, cdkContext } from './synth-app';
+import { buildApp, cdkContext } from './common/assembly';
+import { commandLine, run } from './common/cli';
 
 export interface Wave {
   readonly region: string;
@@ -34,7 +34,7 @@ export interface DeployPlan {
  * The plan for an app built by `buildBlueprint`: the services in `config.regions` order, and
  * everything they depend on (directly or not) before them, dependencies first.
  */
-export function deployPlan(config: AppConfig, service: ReadonlyMap<string, ServiceStack>): DeployPlan {
+export function deployPlan(config: AppConfig, service: ReadonlyMap<string, Stack>): DeployPlan {
   if (config.delivery.pipeline) {
     throw new ConfigError(
       'delivery.pipeline',
@@ -65,28 +65,15 @@ export function deployPlan(config: AppConfig, service: ReadonlyMap<string, Servi
   };
 }
 
-/** `-c key=value` pairs as context overrides, as the cdk CLI reads them. */
-function parseArgs(args: string[]): { overrides: Record<string, string>; githubOutput: boolean } {
-  const overrides: Record<string, string> = {};
-  let githubOutput = false;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--github-output') {
-      githubOutput = true;
-    } else if ((args[i] === '-c' || args[i] === '--context') && args[i + 1]?.includes('=')) {
-      const [key, ...value] = args[++i].split('=');
-      overrides[key] = value.join('=');
-    } else {
-      throw new Error(`usage: deploy-plan.ts [-c key=value ...] [--github-output] (unexpected: ${args[i]})`);
-    }
-  }
-  return { overrides, githubOutput };
-}
-
-function main(): void {
-  const { overrides, githubOutput } = parseArgs(process.argv.slice(2));
-  const { config, stacks } = buildApp(cdkContext(overrides));
+function main(argv: readonly string[]): void {
+  const { values, context } = commandLine(
+    argv,
+    'node --import tsx scripts/deploy-plan.ts [-c key=value ...] [--github-output]',
+    { 'github-output': { type: 'boolean' } },
+  );
+  const { config, stacks } = buildApp(cdkContext(context));
   const plan = deployPlan(config, stacks.service);
-  if (!githubOutput) {
+  if (!values['github-output']) {
     console.log(JSON.stringify(plan, undefined, 2));
     return;
   }
@@ -97,12 +84,4 @@ function main(): void {
   console.log(`bake_minutes=${plan.bakeMinutes}`);
 }
 
-if (require.main === module) {
-  try {
-    main();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`config error: ${error.message}`);
-    process.exit(1);
-  }
-}
+if (require.main === module) run('deploy-plan', () => main(process.argv.slice(2)));

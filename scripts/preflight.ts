@@ -11,25 +11,16 @@
  * does) and every check reads what it needs from that assembly. Only reads: it changes nothing.
  * docs/runbooks/first-deploy-preflight.md lists the permissions and what each finding means.
  */
-import { ConfigError } from '../lib/config';
+import { cdkContext, withSynthesizedApp } from './common/assembly';
+import { commandLine, run } from './common/cli';
 import { appFacts } from './preflight/app-facts';
 import { PreflightAws, sdkAws } from './preflight/aws';
 import { exitCodeOf, renderFindings, renderSummary } from './preflight/findings';
 import { runPreflight } from './preflight/run';
-import { cdkContext, withSynthesizedApp } from './synth-app';
 
-/** `-c key=value` and `--context key=value` pairs; anything else is a usage error. */
+/** `-c key=value` overrides; anything else is a usage error. */
 export function parseArgs(argv: readonly string[]): Record<string, string> {
-  const overrides: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const inline = /^(?:-c|--context)=(.*)$/.exec(arg);
-    const pair = inline ? inline[1] : arg === '-c' || arg === '--context' ? argv[++i] : undefined;
-    const match = pair === undefined ? null : /^([^=]+)=(.*)$/.exec(pair);
-    if (!match) throw new ConfigError('argument', arg, '-c key=value or --context key=value', 'is not understood');
-    overrides[match[1]] = match[2];
-  }
-  return overrides;
+  return commandLine(argv, 'npm run preflight -- [-c key=value ...]').context;
 }
 
 /** Runs preflight for `argv` against `aws`: the lines to print and the exit code. */
@@ -37,7 +28,7 @@ export async function preflight(
   argv: readonly string[],
   aws: PreflightAws,
 ): Promise<{ lines: string[]; code: number }> {
-  const facts = withSynthesizedApp(cdkContext(parseArgs(argv)), (assembly, { config }) => appFacts(assembly, config));
+  const facts = withSynthesizedApp(cdkContext(parseArgs(argv)), appFacts);
   const { account, findings } = await runPreflight(aws, facts);
   return {
     lines: [...renderFindings(findings), renderSummary(findings, account ?? 'unknown', facts.regions)],
@@ -46,15 +37,9 @@ export async function preflight(
 }
 
 if (require.main === module) {
-  preflight(process.argv.slice(2), sdkAws()).then(
-    ({ lines, code }) => {
-      for (const line of lines) console.log(line);
-      process.exitCode = code;
-    },
-    (error) => {
-      if (!(error instanceof ConfigError)) throw error;
-      console.error(`preflight error: ${error.message}`);
-      process.exitCode = 1;
-    },
-  );
+  run('preflight', async () => {
+    const { lines, code } = await preflight(process.argv.slice(2), sdkAws());
+    for (const line of lines) console.log(line);
+    process.exitCode = code;
+  });
 }

@@ -34,7 +34,9 @@ describe('bin/app.ts', () => {
     outdirs.push(run.outdir);
     expect(run.status).toBe(1);
     expect(run.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^config error: regions\[1\] = "us-east-9" is not an AWS region \(allowed: us-east-1, /),
+      expect.stringMatching(
+        /^config error: regions\[1\] = "us-east-9" is not in lib\/config\/regions\.ts \(allowed: us-east-1, /,
+      ),
     ]);
     expect(existsSync(join(run.outdir, 'manifest.json'))).toBe(false);
   });

@@ -1,13 +1,13 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { allStacks } from '../scripts/assembly-stacks';
-import { checkDeployOrder, DeployOrderReport, StackFacts, stackFacts } from '../scripts/deploy-order';
+import { StackTemplate, stackTemplate, stacksOf } from '../scripts/common/assembly';
+import { checkDeployOrder, DeployOrderReport } from '../scripts/deploy-order';
 import { buildApp, CDK_JSON_CONTEXT } from './helpers';
 
-/** Facts of a hand-written stack: the check reads templates only. */
-function stack(stackName: string, region: string, template: object, dependsOn: string[] = []): StackFacts {
-  return { stackName, region, template, dependsOn };
+/** A hand-written stack: the check reads templates only. */
+function stack(stackName: string, region: string, template: object, dependsOn: string[] = []): StackTemplate {
+  return stackTemplate(stackName, region, template, dependsOn);
 }
 
 const REPLICATED_SECRET = {
@@ -188,7 +188,7 @@ describe('the deploy-order check', () => {
       ],
     });
     secondary.addStackDependency(primary);
-    const report = checkDeployOrder(app.synth().stacks.map(stackFacts));
+    const report = checkDeployOrder(stacksOf(app.synth()));
     expect(report.hazards).toEqual([expect.stringMatching(/^Primary .*needs kms-alias eu-west-1 alias\/app\/secrets/)]);
   });
 });
@@ -223,7 +223,7 @@ describe.each(CONFIGURATIONS)('this app, %s', (_name, overrides) => {
   let report: DeployOrderReport;
   beforeAll(() => {
     const built = buildApp(overrides, { checks: false });
-    report = checkDeployOrder(allStacks(built.app.synth()).map(stackFacts));
+    report = checkDeployOrder(stacksOf(built.app.synth()));
   });
 
   test('creates everything a stack names before that stack deploys', () => {

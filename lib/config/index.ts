@@ -1,5 +1,5 @@
 export { ConfigError } from './errors';
-export { checkRegionList, loadConfig } from './load';
+export { checkRegionList, configInput, loadConfig, parseConfig } from './load';
 export type { AppConfig, RegionalConfig } from './load';
 export {
   CODECONNECTIONS_ARN,

@@ -1,15 +1,8 @@
 import { z } from 'zod';
-import {
-  addressesForAzs,
-  BURSTABLE_CACHE_NODE,
-  CACHE_MAX_NODES,
-  CACHE_PARAMETER_GROUP_FAMILIES,
-} from '../constructs/choices';
-import { findThresholdIssue } from '../constructs/monitoring/thresholds';
 import { ConfigError } from './errors';
-import { AWS_REGIONS, AwsRegion, REGION_NAMES, defaultAvailabilityZones, knownAvailabilityZones } from './regions';
+import { availabilityZonesOf, regionListViolation, vpcCidrOf } from './regional-rules';
+import { AwsRegion, REGION_NAMES } from './regions';
 import { ConfigInput, configSchema } from './schema';
-import { fargateMemoryChoices } from './fargate';
 
 /** Everything a region's stacks need to know about that region, defaults resolved. */
 export interface RegionalConfig {
@@ -38,40 +31,138 @@ export type AppConfig = Readonly<Omit<ConfigInput, 'primaryRegion' | 'availabili
  */
 const isCdkOwnedKey = (key: string) => key.startsWith('@') || key.includes(':') || key === 'acknowledged-issue-numbers';
 
-/** Context key holding the presets; not itself a config key. */
+/** Context key holding the profiles; not itself a config key. */
 const PROFILES_KEY = 'profiles';
+/** Key of a profile naming the profile whose keys it starts from. */
+const EXTENDS_KEY = 'extends';
 
 /**
- * Builds the config from CDK context (`app.node.getAllContext()`): the chosen profile's preset,
- * overlaid with every top-level config key and `-c` override. Throws `ConfigError` on the first
- * bad value, naming the key, the value and what is allowed.
+ * Builds the config from CDK context (`app.node.getAllContext()`): the schema's defaults, under
+ * the chosen profile (after its `extends` chain), under every top-level config key and `-c`
+ * override. Throws `ConfigError` on the first bad value, naming the key, the value and what is
+ * allowed.
  */
 export function loadConfig(context: Record<string, unknown>): AppConfig {
+  return resolve(parseConfig(configInput(context)));
+}
+
+/**
+ * The config as written for `profile` (the context's `profile` unless given), before defaults:
+ * the profile's `extends` chain merged root first, then the top-level context keys. Objects merge
+ * key by key; any other value (a list, a number, `null`) replaces what was there. Every profile's
+ * keys are checked, not only the chosen one's, so a typo in any profile stops synth.
+ */
+export function configInput(context: Record<string, unknown>, profile = context.profile): Record<string, unknown> {
   const profiles = context[PROFILES_KEY];
   if (!isPlainObject(profiles) || Object.keys(profiles).length === 0) {
     throw new ConfigError(
       PROFILES_KEY,
       profiles,
-      'an object of presets in cdk.json, e.g. {"prod": {...}, "dev": {...}}',
-      profiles === undefined ? 'is required' : 'is not an object of presets',
+      'an object of profiles in cdk.json, e.g. {"prod": {}, "dev": {"regions": ["us-east-1"]}}',
+      profiles === undefined ? 'is required' : 'is not an object of profiles',
     );
   }
-  const profile = context.profile;
+  for (const [name, preset] of Object.entries(profiles)) {
+    const key = `${PROFILES_KEY}.${name}`;
+    if (!isPlainObject(preset)) {
+      throw new ConfigError(
+        key,
+        preset,
+        'an object of config keys, e.g. {"extends": "prod", "regions": ["us-east-1"]}',
+        'is not a profile',
+      );
+    }
+    profileChain(profiles, name);
+    mergeInto({}, withoutExtends(preset), configSchema, key);
+  }
   if (typeof profile !== 'string' || !isPlainObject(profiles[profile])) {
     throw new ConfigError('profile', profile, Object.keys(profiles).join(', '), 'is not a profile');
   }
 
-  const merged = structuredClone(profiles[profile]) as Record<string, unknown>;
+  const merged: Record<string, unknown> = {};
+  for (const name of profileChain(profiles, profile)) {
+    mergeInto(
+      merged,
+      withoutExtends(profiles[name] as Record<string, unknown>),
+      configSchema,
+      `${PROFILES_KEY}.${name}`,
+    );
+  }
+  merged.profile = profile;
   for (const [key, value] of Object.entries(context)) {
-    if (key === PROFILES_KEY) continue;
+    if (key === PROFILES_KEY || key === 'profile') continue;
     const isConfigKey = childSchema(configSchema, key.split('.')[0]) !== undefined;
     if (!isConfigKey && isCdkOwnedKey(key)) continue;
     setOverride(merged, key, value);
   }
+  return merged;
+}
 
-  const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) throw toConfigError(parsed.error.issues[0], merged);
-  return resolve(parsed.data);
+/** Validates config as written against the schema: defaults filled in, every rule kept. */
+export function parseConfig(input: Record<string, unknown>): ConfigInput {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) throw toConfigError(parsed.error.issues[0], input);
+  return parsed.data;
+}
+
+/** `name` and the profiles it extends, root first; an unknown or circular `extends` is an error. */
+export function profileChain(profiles: Record<string, unknown>, name: string): string[] {
+  const chain = [name];
+  for (;;) {
+    const parent = (profiles[chain[0]] as Record<string, unknown>)[EXTENDS_KEY];
+    if (parent === undefined) return chain;
+    const key = `${PROFILES_KEY}.${chain[0]}.${EXTENDS_KEY}`;
+    if (typeof parent !== 'string' || !isPlainObject(profiles[parent])) {
+      throw new ConfigError(key, parent, `another profile: ${Object.keys(profiles).join(', ')}`, 'is not a profile');
+    }
+    if (chain.includes(parent)) {
+      throw new ConfigError(
+        key,
+        parent,
+        'a profile that does not extend this one',
+        `makes a cycle: ${[chain[0], ...[...chain].reverse()].join(' → ')}`,
+      );
+    }
+    chain.unshift(parent);
+  }
+}
+
+function withoutExtends(preset: Record<string, unknown>): Record<string, unknown> {
+  const { [EXTENDS_KEY]: _extends, ...keys } = preset;
+  return keys;
+}
+
+/**
+ * Merges `source` into `target` key by key, descending into sections and maps; any other value
+ * replaces what was there. A key the schema does not have is an error named `<keyPrefix>.<key>`.
+ */
+function mergeInto(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+  schema: z.core.$ZodType,
+  keyPrefix: string,
+): void {
+  for (const [key, value] of Object.entries(source)) {
+    const dotted = keyPrefix ? `${keyPrefix}.${key}` : key;
+    const child = schema === configSchema && key === 'profile' ? undefined : childSchema(schema, key);
+    if (!child) {
+      const choices = allowedKeys(schema).filter((k) => schema !== configSchema || k !== 'profile');
+      throw new ConfigError(
+        dotted,
+        value,
+        (schema === configSchema ? [EXTENDS_KEY, ...choices] : choices).join(', '),
+        'is not a config key',
+      );
+    }
+    const kind = unwrap(child)._zod.def.type;
+    if (isPlainObject(value) && (kind === 'object' || kind === 'record')) {
+      if (!isPlainObject(target[key])) target[key] = {};
+      mergeInto(target[key] as Record<string, unknown>, value, child, dotted);
+    } else {
+      // Cloned: later keys merge into it, and the context must stay as given.
+      target[key] = structuredClone(value);
+    }
+  }
 }
 
 /** Applies one context entry (`a.b.c` = value) to the merged config, coercing CLI strings. */
@@ -91,10 +182,10 @@ function setOverride(target: Record<string, unknown>, dottedKey: string, value: 
         'is not a config key',
       );
     }
+    const parent = schema;
     schema = child;
     if (index === path.length - 1) {
-      // Cloned: later dotted keys write into it, and the context must stay as given.
-      node[segment] = structuredClone(coerce(dottedKey, value, schema));
+      mergeInto(node, { [segment]: coerce(dottedKey, value, schema) }, parent, path.slice(0, -1).join('.'));
       return;
     }
     if (!isPlainObject(node[segment])) node[segment] = {};
@@ -111,6 +202,7 @@ function coerce(key: string, value: unknown, schema: z.core.$ZodType): unknown {
   if (typeof value !== 'string') return value;
   const def = unwrap(schema)._zod.def;
   const text = value.trim();
+  if (text === 'null' && acceptsNull(schema)) return null;
   switch (def.type) {
     case 'number':
       return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : value;
@@ -132,6 +224,13 @@ function coerce(key: string, value: unknown, schema: z.core.$ZodType): unknown {
     default:
       return value;
   }
+}
+
+function acceptsNull(schema: z.core.$ZodType): boolean {
+  const def = schema._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+  if (def.type === 'nullable') return true;
+  const inner = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
+  return inner ? acceptsNull(inner) : false;
 }
 
 function isNumeric(schema: z.core.$ZodType): boolean {
@@ -186,8 +285,28 @@ function toConfigError(issue: z.core.$ZodIssue, input: unknown): ConfigError {
       'is not a config key',
     );
   }
+  if (issue.code === 'custom' && issue.params?.problem) {
+    // A rule that spans keys (`rules.ts`): it names the value, which may be a default.
+    return new ConfigError(formatPath(issue.path), issue.params.value, issue.message, issue.params.problem);
+  }
+  if (issue.code === 'invalid_value' && isRegionList(issue.values)) {
+    return new ConfigError(
+      formatPath(issue.path),
+      value,
+      `${issue.values.join(', ')}; to use another AWS region, add it to AWS_REGIONS in lib/config/regions.ts with its AZ letters and a VPC CIDR`,
+      'is not in lib/config/regions.ts',
+    );
+  }
+  if (issue.code === 'invalid_key') {
+    // The key's own schema says what a key may be.
+    const keyIssue = issue.issues[0];
+    return new ConfigError(formatPath(issue.path), value, keyIssue?.message ?? issue.message, problemOf(issue, value));
+  }
   return new ConfigError(formatPath(issue.path), value, issue.message, problemOf(issue, value));
 }
+
+const isRegionList = (values: readonly unknown[]) =>
+  values.length === REGION_NAMES.length && values.every((value, index) => value === REGION_NAMES[index]);
 
 function problemOf(issue: z.core.$ZodIssue, value: unknown): string {
   switch (issue.code) {
@@ -199,7 +318,7 @@ function problemOf(issue: z.core.$ZodIssue, value: unknown): string {
     case 'invalid_format':
       return 'is malformed';
     case 'invalid_value':
-      return issue.values.length === REGION_NAMES.length ? 'is not an AWS region' : 'is not one of the choices';
+      return 'is not one of the choices';
     case 'invalid_key':
       return 'has a key that is not allowed';
     default:
@@ -207,7 +326,12 @@ function problemOf(issue: z.core.$ZodIssue, value: unknown): string {
   }
 }
 
-const TYPE_NAMES: Record<string, string> = { int: 'an integer', object: 'an object', array: 'a list' };
+const TYPE_NAMES: Record<string, string> = {
+  int: 'an integer',
+  object: 'an object',
+  record: 'an object',
+  array: 'a list',
+};
 const article = (type: string) => TYPE_NAMES[type] ?? (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
 
 /** `['regions', 1]` → `regions[1]`; `['compute', 'api', 'cpu']` → `compute.api.cpu`. */
@@ -232,328 +356,21 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Every region once, and the primary among them; constructs that take region lists check the same. */
 export function checkRegionList(regions: readonly string[], primaryRegion: string): void {
-  regions.forEach((region, index) => {
-    if (regions.indexOf(region) !== index) {
-      throw new ConfigError(`regions[${index}]`, region, 'each region once', 'is listed twice');
-    }
-  });
-  if (!regions.includes(primaryRegion)) {
-    throw new ConfigError(
-      'primaryRegion',
-      primaryRegion,
-      `one of regions: ${regions.join(', ')}`,
-      'is not a serving region',
-    );
-  }
+  const found = regionListViolation(regions, primaryRegion);
+  if (found) throw new ConfigError(formatPath(found.path), found.value, found.allowed, found.problem);
 }
 
-/** Checks that span keys, then fills in per-region defaults. */
+/** Fills in per-region defaults; the schema has checked every rule. */
 function resolve(input: ConfigInput): AppConfig {
   const { regions } = input;
   const primaryRegion = input.primaryRegion ?? regions[0];
-  checkRegionList(regions, primaryRegion);
-  for (const [mapKey, map] of [
-    ['availabilityZones', input.availabilityZones],
-    ['network.vpcCidrs', input.network.vpcCidrs],
-  ] as const) {
-    for (const region of Object.keys(map) as AwsRegion[]) {
-      if (!regions.includes(region)) {
-        throw new ConfigError(
-          `${mapKey}.${region}`,
-          map[region],
-          `one of regions: ${regions.join(', ')}`,
-          'names a region that is not served',
-        );
-      }
-    }
-  }
-
-  const regional = regions.map((region): RegionalConfig => {
-    const availabilityZones = resolveAvailabilityZones(region, input.availabilityZones[region], input.network.maxAzs);
-    if (input.network.natGateways > availabilityZones.length) {
-      throw new ConfigError(
-        'network.natGateways',
-        input.network.natGateways,
-        `at most one per AZ: ${availabilityZones.length} in ${region}`,
-        'is more than the AZs',
-      );
-    }
-    return {
-      region,
-      isPrimary: region === primaryRegion,
-      availabilityZones,
-      vpcCidr: input.network.vpcCidrs[region] ?? AWS_REGIONS[region].cidr,
-    };
-  });
-  checkCidrsDisjoint(regional, new Set(Object.keys(input.network.vpcCidrs)));
-
-  for (const service of ['api', 'worker'] as const) {
-    const size = input.compute[service];
-    const key = `compute.${service}`;
-    const memoryChoices = fargateMemoryChoices(size.cpu);
-    if (!memoryChoices) {
-      throw new ConfigError(
-        `${key}.cpu`,
-        size.cpu,
-        '256, 512, 1024, 2048, 4096, 8192 or 16384',
-        'is not a Fargate CPU size',
-      );
-    }
-    if (!memoryChoices.includes(size.memoryMiB)) {
-      throw new ConfigError(
-        `${key}.memoryMiB`,
-        size.memoryMiB,
-        `with cpu ${size.cpu}: ${describeChoices(memoryChoices)}`,
-        'is not a Fargate memory size for this cpu',
-      );
-    }
-    if (size.minTasks > size.maxTasks) {
-      throw new ConfigError(
-        `${key}.minTasks`,
-        size.minTasks,
-        `at most ${key}.maxTasks = ${size.maxTasks}`,
-        'is greater than maxTasks',
-      );
-    }
-  }
-
-  if (input.queue.deadLetterRetentionDays < input.queue.retentionDays) {
-    throw new ConfigError(
-      'queue.deadLetterRetentionDays',
-      input.queue.deadLetterRetentionDays,
-      `at least queue.retentionDays = ${input.queue.retentionDays}`,
-      'is shorter than the queue retention',
-    );
-  }
-  const { api } = input.compute;
-  if (input.profile === 'prod' && api.minTasks < 2) {
-    throw new ConfigError(
-      'compute.api.minTasks',
-      api.minTasks,
-      'at least 2 in prod, so losing a task or an AZ leaves one serving',
-      'is too few for prod',
-    );
-  }
-  if (api.deregistrationDelaySeconds >= input.compute.stopTimeoutSeconds) {
-    throw new ConfigError(
-      'compute.api.deregistrationDelaySeconds',
-      api.deregistrationDelaySeconds,
-      `less than compute.stopTimeoutSeconds = ${input.compute.stopTimeoutSeconds}`,
-      'outlasts the task stop timeout',
-    );
-  }
-
-  const { edge } = input;
-  if (
-    edge.apiCacheMinTtlSeconds > edge.apiCacheDefaultTtlSeconds ||
-    edge.apiCacheDefaultTtlSeconds > edge.apiCacheMaxTtlSeconds
-  ) {
-    const { apiCacheMinTtlSeconds: min, apiCacheMaxTtlSeconds: max } = edge;
-    throw new ConfigError(
-      'edge.apiCacheDefaultTtlSeconds',
-      edge.apiCacheDefaultTtlSeconds,
-      `between edge.apiCacheMinTtlSeconds = ${min} and edge.apiCacheMaxTtlSeconds = ${max}`,
-      'is outside the TTL bounds',
-    );
-  }
-
-  const { database } = input;
-  if (database.minCapacityAcu > database.maxCapacityAcu) {
-    throw new ConfigError(
-      'database.minCapacityAcu',
-      database.minCapacityAcu,
-      `at most database.maxCapacityAcu = ${database.maxCapacityAcu}`,
-      'is greater than maxCapacityAcu',
-    );
-  }
-  if (database.readerAutoScaling && database.readerAutoScaling.minReaders > database.readerAutoScaling.maxReaders) {
-    const { minReaders, maxReaders } = database.readerAutoScaling;
-    throw new ConfigError(
-      'database.readerAutoScaling.minReaders',
-      minReaders,
-      `at most database.readerAutoScaling.maxReaders = ${maxReaders}`,
-      'is greater than maxReaders',
-    );
-  }
-  if (input.cache.replicas === 0 && input.cache.globalDatastoreId !== undefined) {
-    throw new ConfigError(
-      'cache.replicas',
-      0,
-      'at least 1 with cache.globalDatastoreId (a global datastore fails over automatically, which needs a replica in every member)',
-      'is too few for a global datastore',
-    );
-  }
-  if (input.cache.shards > 1 && !input.cache.clusterMode) {
-    throw new ConfigError(
-      'cache.shards',
-      input.cache.shards,
-      '1 unless cache.clusterMode is true',
-      'needs cluster mode',
-    );
-  }
-
-  const { delivery } = input;
-  if (delivery.pipeline && input.account === undefined) {
-    throw new ConfigError(
-      'account',
-      undefined,
-      'a 12-digit AWS account id',
-      'is required when delivery.pipeline is true',
-    );
-  }
-  if (delivery.pipeline && delivery.connectionArn === undefined) {
-    throw new ConfigError(
-      'delivery.connectionArn',
-      undefined,
-      'a CodeConnections ARN',
-      'is required when delivery.pipeline is true',
-    );
-  }
-
-  if (input.zoneOnly && input.hostedZoneId !== undefined) {
-    throw new ConfigError(
-      'zoneOnly',
-      true,
-      'false when hostedZoneId is set',
-      'has no zone to create: hostedZoneId names an existing one',
-    );
-  }
-
-  // Limits of the resources themselves, which their constructs check too (naming their props).
-  checkResourceLimits(input, regional);
-
+  const regional = regions.map((region): RegionalConfig => ({
+    region,
+    isPrimary: region === primaryRegion,
+    availabilityZones: availabilityZonesOf(input, region),
+    vpcCidr: vpcCidrOf(input, region),
+  }));
   const { primaryRegion: _primary, availabilityZones: _azs, ...rest } = input;
   const dataDeployOrder = [primaryRegion, ...regions.filter((region) => region !== primaryRegion)];
   return { ...rest, primaryRegion, regional, dataDeployOrder };
-}
-
-/** What AWS accepts of the sizes and versions the constructs are given (`lib/constructs/choices.ts`). */
-function checkResourceLimits(input: ConfigInput, regional: readonly RegionalConfig[]): void {
-  for (const { region, availabilityZones, vpcCidr } of regional) {
-    const needed = addressesForAzs(availabilityZones.length);
-    if (2 ** (32 - Number(vpcCidr.split('/')[1])) < needed) {
-      const azs = availabilityZones.length;
-      throw new ConfigError(
-        `network.vpcCidrs.${region}`,
-        vpcCidr,
-        `/${32 - Math.ceil(Math.log2(needed))} or larger for ${azs} AZs, whose /24 public, /20 app and /22 data subnets take ${needed.toLocaleString('en-US')} addresses`,
-        `is too small for ${azs} AZs`,
-      );
-    }
-  }
-  if (input.appName.includes('--')) {
-    throw new ConfigError(
-      'appName',
-      input.appName,
-      'no doubled hyphen: it begins Aurora and ElastiCache identifiers, which refuse one',
-      'is malformed',
-    );
-  }
-  const { database, cache } = input;
-  if (database.maxCapacityAcu < 1) {
-    throw new ConfigError(
-      'database.maxCapacityAcu',
-      database.maxCapacityAcu,
-      '1 to 256 in steps of 0.5',
-      'is out of range',
-    );
-  }
-  const families: Readonly<Record<string, string>> = CACHE_PARAMETER_GROUP_FAMILIES[cache.engine];
-  if (!families[cache.engineVersion.split('.')[0]]) {
-    const majors = Object.keys(families).map((major) => `${major}.x`);
-    throw new ConfigError(
-      'cache.engineVersion',
-      cache.engineVersion,
-      `${cache.engine} ${majors.join(' or ')}`,
-      'is not supported',
-    );
-  }
-  if (cache.globalDatastoreId !== undefined && BURSTABLE_CACHE_NODE.test(cache.nodeType)) {
-    throw new ConfigError(
-      'cache.nodeType',
-      cache.nodeType,
-      'an M or R node type (M5/R5 or newer) such as cache.r7g.large, with cache.globalDatastoreId',
-      'cannot join a global datastore',
-    );
-  }
-  if (cache.shards * (cache.replicas + 1) > CACHE_MAX_NODES) {
-    throw new ConfigError(
-      'cache.shards',
-      cache.shards,
-      `at most ${Math.floor(CACHE_MAX_NODES / (cache.replicas + 1))} with ${cache.replicas} replicas (${CACHE_MAX_NODES} nodes per cluster)`,
-      'is too many nodes',
-    );
-  }
-  const issue = findThresholdIssue(input.monitoring.thresholds);
-  if (issue) {
-    throw new ConfigError(`monitoring.thresholds.${issue.path}`, issue.value, issue.allowed, issue.problem);
-  }
-}
-
-function resolveAvailabilityZones(region: AwsRegion, given: string[] | undefined, maxAzs: number): string[] {
-  const key = `availabilityZones.${region}`;
-  const known = knownAvailabilityZones(region);
-  if (!given) {
-    if (known.length < maxAzs) {
-      throw new ConfigError(
-        'network.maxAzs',
-        maxAzs,
-        `at most ${known.length} in ${region} (${known.join(', ')}), or name its zones in ${key}`,
-        `is more than the AZs of ${region}`,
-      );
-    }
-    return defaultAvailabilityZones(region, maxAzs);
-  }
-  if (given.length < 2 || given.length > 6) {
-    throw new ConfigError(key, given, `2 to 6 of ${known.join(', ')}`, 'has the wrong number of entries');
-  }
-  given.forEach((az, index) => {
-    if (!known.includes(az))
-      throw new ConfigError(`${key}[${index}]`, az, known.join(', '), `is not an AZ of ${region}`);
-    if (given.indexOf(az) !== index) throw new ConfigError(`${key}[${index}]`, az, 'each AZ once', 'is listed twice');
-  });
-  return given;
-}
-
-function checkCidrsDisjoint(regional: readonly RegionalConfig[], explicit: ReadonlySet<string>): void {
-  const ranges = regional.map(({ region, vpcCidr }) => {
-    const range = cidrRange(vpcCidr);
-    if (!range.aligned) {
-      throw new ConfigError(
-        `network.vpcCidrs.${region}`,
-        vpcCidr,
-        `its network address ${range.network}`,
-        'has host bits set',
-      );
-    }
-    return { region, vpcCidr, ...range };
-  });
-  ranges.forEach((a, i) =>
-    ranges.slice(i + 1).forEach((b) => {
-      if (a.first > b.last || b.first > a.last) return;
-      // Blame the range the user wrote over a fixed default, so the key named is one they set.
-      const [kept, blamed] = explicit.has(a.region) && !explicit.has(b.region) ? [b, a] : [a, b];
-      throw new ConfigError(
-        `network.vpcCidrs.${blamed.region}`,
-        blamed.vpcCidr,
-        `a range that does not overlap ${kept.region}'s ${kept.vpcCidr}`,
-        'overlaps another region',
-      );
-    }),
-  );
-}
-
-function cidrRange(cidr: string): { first: number; last: number; aligned: boolean; network: string } {
-  const [address, bits] = cidr.split('/');
-  const base = address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-  const size = 2 ** (32 - Number(bits));
-  const first = base - (base % size);
-  const network = [24, 16, 8, 0].map((shift) => Math.floor(first / 2 ** shift) % 256).join('.');
-  return { first, last: first + size - 1, aligned: first === base, network: `${network}/${bits}` };
-}
-
-function describeChoices(values: readonly number[]): string {
-  return values.length > 6
-    ? `${values[0]} to ${values[values.length - 1]} in steps of ${values[1] - values[0]}`
-    : values.join(', ');
 }

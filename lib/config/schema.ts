@@ -1,36 +1,61 @@
 import { z } from 'zod';
 import {
+  addressesForAzs,
+  BURSTABLE_CACHE_NODE,
+  CACHE_MAX_NODES,
+  CACHE_PARAMETER_GROUP_FAMILIES,
   CODECONNECTIONS_ARN,
   GIT_BRANCH,
   GITHUB_REPOSITORY,
   INTERFACE_ENDPOINTS,
   NAT_KINDS,
 } from '../constructs/choices';
+import { findThresholdIssue } from '../constructs/monitoring/thresholds';
+import { fargateMemoryChoices } from './fargate';
 import { REGION_NAMES } from './regions';
+import { Rule, rules, violation } from './rules';
+import { availabilityZonesOf, regionalRules, vpcCidrOf } from './regional-rules';
 
-// Shared with the constructs that check the same facts; a plain module without CDK imports.
+// Shared with the constructs that check the same facts; plain modules without CDK imports.
 export { CODECONNECTIONS_ARN, GIT_BRANCH, GITHUB_REPOSITORY, INTERFACE_ENDPOINTS, NAT_KINDS };
 export type { InterfaceEndpointName, NatKind } from '../constructs/choices';
 
 /**
- * The app's configuration: the single source of truth and its reference documentation.
- *
- * Values come from `cdk.json` context: the preset in `profiles.<profile>`, then any top-level
- * context key or `-c key=value` (dotted paths reach nested keys: `-c compute.api.maxTasks=40`).
- * Every leaf carries the text of what it allows; `load.ts` turns a failed check into one line:
+ * The app's configuration: every key, its default (the production values), what it allows, and
+ * the rules that span keys. `cdk.json` sets only what a project chooses; `load.ts` merges the
+ * chosen profile (after its `extends` chain) over these defaults, then the top-level context keys
+ * and `-c key=value` overrides over that. A failed check becomes one line:
  * `config error: <key> = <value> <problem> (allowed: <what>)`.
+ *
+ * Adding a key: give it `.default(<production value>)`, or make an optional feature that is off
+ * unless a profile turns it on `switchable(...)`, and a `.describe()` that says why one would change
+ * it; `npm run regen` then rewrites docs/config.md and cdk.schema.json.
  */
 
 /** A leaf whose failures all report `allowed` as what would have been accepted. */
 const allowed = (text: string) => ({ error: text });
 
-/** An object section that rejects unknown keys (a typo must never be silently ignored). */
-const section = <T extends z.core.$ZodLooseShape>(shape: T) => z.strictObject(shape);
+/**
+ * An object section that rejects unknown keys (a typo must never be silently ignored). Its own
+ * default is `{}`, so every key inside it takes its default.
+ */
+const section = <T extends z.core.$ZodLooseShape>(shape: T, what = `an object of ${Object.keys(shape).join(', ')}`) =>
+  z.strictObject(shape, allowed(what));
 
 const int = (min: number, max: number) => {
   const what = allowed(`an integer from ${min} to ${max}`);
   return z.number(what).int(what).min(min, what).max(max, what);
 };
+
+/**
+ * An optional feature: off unless a profile gives it, and `null` turns it off again in a profile
+ * that extends one that turned it on (dev's `"readerAutoScaling": null`). The app sees `undefined`.
+ */
+const switchable = <T extends z.ZodType>(schema: T) =>
+  schema
+    .nullable()
+    .transform((value): z.output<T> | undefined => value ?? undefined)
+    .optional();
 
 /** Aurora Serverless v2 capacity: 0 to 256 ACUs in half steps. */
 const acu = z
@@ -51,19 +76,76 @@ const retentionDays = z
 
 const hostname = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.[a-z]{2,63}$/;
 const octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-/** A VPC range big enough for three AZs of public, private and isolated subnets. */
-const vpcCidr = new RegExp(`^${octet}(\\.${octet}){3}/1[6-8]$`);
+const ipv4Cidr = new RegExp(`^${octet}(\\.${octet}){3}/(3[0-2]|[12]?\\d)$`);
+/** A VPC range big enough for three AZs of public, private and isolated subnets: /16 to /18. */
+const vpcCidr = z
+  .string(allowed('an IPv4 CIDR from /16 to /18'))
+  .regex(ipv4Cidr, allowed('an IPv4 CIDR from /16 to /18'))
+  .superRefine(
+    rules((cidr: string) => {
+      const bits = Number(cidr.split('/')[1]);
+      if (bits < 16 || bits > 18) return violation([], cidr, 'is out of range', 'an IPv4 CIDR from /16 to /18');
+      const network = networkAddress(cidr);
+      return network === cidr ? undefined : violation([], cidr, 'has host bits set', `its network address ${network}`);
+    }),
+  );
 
-const fargateSize = {
-  cpu: z.number(allowed('256, 512, 1024, 2048, 4096, 8192 or 16384')).describe('Task CPU units (1024 = 1 vCPU).'),
+/** `10.20.1.0/16` → `10.20.0.0/16`. */
+export function networkAddress(cidr: string): string {
+  const [address, bits] = cidr.split('/');
+  const base = address.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+  const size = 2 ** (32 - Number(bits));
+  const first = base - (base % size);
+  return `${[24, 16, 8, 0].map((shift) => Math.floor(first / 2 ** shift) % 256).join('.')}/${bits}`;
+}
+
+const FARGATE_CPUS = '256, 512, 1024, 2048, 4096, 8192 or 16384';
+
+/** The size keys of a Fargate service, with its defaults. */
+const fargateSize = (defaults: FargateSize) => ({
+  cpu: z.number(allowed(FARGATE_CPUS)).default(defaults.cpu).describe('Task CPU units (1024 = 1 vCPU).'),
   memoryMiB: z
     .number(allowed('a Fargate memory size in MiB for the chosen cpu'))
+    .default(defaults.memoryMiB)
     .describe('Task memory in MiB; must be a combination Fargate offers for `cpu`.'),
-  minTasks: int(1, 1000).describe('Fewest running tasks per region; autoscaling never goes below.'),
-  maxTasks: int(1, 1000).describe('Most running tasks per region; autoscaling never goes above.'),
-};
+  minTasks: int(1, 1000)
+    .default(defaults.minTasks)
+    .describe('Fewest running tasks per region; autoscaling never goes below.'),
+  maxTasks: int(1, 1000)
+    .default(defaults.maxTasks)
+    .describe('Most running tasks per region; autoscaling never goes above.'),
+});
 
-export const configSchema = section({
+/** What Fargate offers and scaling needs, for the service at `key` (e.g. `compute.api`). */
+const fargateRules = (key: string) =>
+  rules<FargateSize>(
+    ({ cpu }) =>
+      fargateMemoryChoices(cpu) ? undefined : violation(['cpu'], cpu, 'is not a Fargate CPU size', FARGATE_CPUS),
+    ({ cpu, memoryMiB }) => {
+      const choices = fargateMemoryChoices(cpu) ?? [];
+      return choices.includes(memoryMiB)
+        ? undefined
+        : violation(
+            ['memoryMiB'],
+            memoryMiB,
+            'is not a Fargate memory size for this cpu',
+            `with cpu ${cpu}: ${describeChoices(choices)}`,
+          );
+    },
+    ({ minTasks, maxTasks }) =>
+      minTasks <= maxTasks
+        ? undefined
+        : violation(['minTasks'], minTasks, 'is greater than maxTasks', `at most ${key}.maxTasks = ${maxTasks}`),
+  );
+
+function describeChoices(values: readonly number[]): string {
+  return values.length > 6
+    ? `${values[0]} to ${values[values.length - 1]} in steps of ${values[1] - values[0]}`
+    : values.join(', ');
+}
+
+/** Every key; `configSchema` adds the rules that span sections. */
+const configShape = section({
   appName: z
     .string(allowed('3-24 lower-case letters, digits or hyphens, starting with a letter'))
     .regex(
@@ -74,7 +156,7 @@ export const configSchema = section({
   profile: z
     .string(allowed('a key of `profiles` in cdk.json'))
     .describe(
-      'Preset from `profiles` in cdk.json: `prod` (full multi-region topology) or `dev` (one region, smallest sizes, nothing retained).',
+      'Profile to synthesize: a key of `profiles` in cdk.json, whose keys (after its `extends` chain) override the defaults listed here.',
     ),
   account: z
     .string(allowed('a 12-digit AWS account id'))
@@ -85,12 +167,18 @@ export const configSchema = section({
     .array(regionSchema, allowed('a list of 1 to 10 AWS regions'))
     .min(1, allowed('a list of 1 to 10 AWS regions'))
     .max(10, allowed('a list of 1 to 10 AWS regions'))
+    .default(['us-east-1', 'eu-west-1', 'ap-northeast-2'])
     .describe('Regions that serve traffic, in deploy (canary) order. Each gets a Data and a Service stack.'),
   primaryRegion: regionSchema
     .optional()
     .describe('Region holding the database writers. Unset: the first of `regions`.'),
   availabilityZones: z
-    .partialRecord(regionSchema, z.array(z.string(allowed('an AZ name')), allowed('a list of 2 to 6 AZ names')))
+    .partialRecord(
+      regionSchema,
+      z.array(z.string(allowed('an AZ name')), allowed('a list of 2 to 6 AZ names')),
+      allowed('an object of region → list of AZ names'),
+    )
+    .default({})
     .describe(
       'AZ names per region, e.g. `{"eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}`. A region left out uses its first `network.maxAzs` zones.',
     ),
@@ -116,77 +204,113 @@ export const configSchema = section({
   tags: z
     .record(
       z
-        .string()
+        .string(allowed('a tag key of 1-128 characters not starting with aws:'))
         .regex(/^(?!aws:)[\w .:/=+\-@]{1,128}$/, allowed('a tag key of 1-128 characters not starting with aws:')),
       z.string(allowed('a string of up to 256 characters')).max(256, allowed('a string of up to 256 characters')),
       allowed('an object of tag keys to string values'),
     )
+    .default({})
     .describe('Tags applied to every stack (and by CloudFormation to every resource). `app` and `profile` are added.'),
   retainData: z
     .boolean(allowed('true or false'))
+    .default(true)
     .describe(
       'Keep data (databases, caches, queues, keys, buckets, log groups) when a stack is deleted or a resource replaced, and turn on termination protection for Data stacks. On in prod.',
     ),
-  logRetentionDays: retentionDays.describe('Days CloudWatch keeps application and service logs.'),
+  logRetentionDays: retentionDays.default(90).describe('Days CloudWatch keeps application and service logs.'),
   network: section({
-    maxAzs: int(2, 6).describe(
-      'AZs each region spans when `availabilityZones` does not name them: the first ones of lib/config/regions.ts. Three survive an AZ loss with capacity to spare (prod); two are the fewest an ALB and an Aurora subnet group accept (dev).',
-    ),
+    maxAzs: int(2, 6)
+      .default(3)
+      .describe(
+        'AZs each region spans when `availabilityZones` does not name them: the first ones of lib/config/regions.ts. Three survive an AZ loss with capacity to spare (prod); two are the fewest an ALB and an Aurora subnet group accept (dev).',
+      ),
     nat: z
       .enum(NAT_KINDS, allowed(NAT_KINDS.join(', ')))
+      .default('gateway')
       .describe(
         'How the app subnets reach the internet: `gateway` (managed NAT gateways, prod) or `instance` (a t4g.nano EC2 NAT instance each: a fraction of the hourly price and no per-GB charge, but egress stops while one is replaced; dev).',
       ),
-    natGateways: int(1, 6).describe(
-      'NAT gateways (or instances, with `nat` = `instance`) per region: one per AZ survives an AZ loss (prod); one is cheapest (dev).',
-    ),
+    natGateways: int(1, 6)
+      .default(3)
+      .describe(
+        'NAT gateways (or instances, with `nat` = `instance`) per region: one per AZ survives an AZ loss (prod); one is cheapest (dev).',
+      ),
     interfaceEndpoints: z
       .array(
         z.enum(INTERFACE_ENDPOINTS, allowed(INTERFACE_ENDPOINTS.join(', '))),
         allowed(`a list of ${INTERFACE_ENDPOINTS.join(', ')}`),
       )
+      .default(['ecr', 'ecr-docker', 'logs'])
       .describe(
         'Interface VPC endpoints, so task traffic to AWS APIs stays off the NAT gateways. Each costs per AZ-hour.',
       ),
-    flowLogRetentionDays: retentionDays.describe('Days CloudWatch keeps VPC flow logs.'),
+    flowLogRetentionDays: retentionDays.default(365).describe('Days CloudWatch keeps VPC flow logs.'),
     vpcCidrs: z
-      .partialRecord(
-        regionSchema,
-        z.string(allowed('an IPv4 CIDR from /16 to /18')).regex(vpcCidr, allowed('an IPv4 CIDR from /16 to /18')),
-      )
+      .partialRecord(regionSchema, vpcCidr, allowed('an object of region → IPv4 CIDR from /16 to /18'))
+      .default({})
       .describe(
         'VPC CIDR per region. A region left out uses its fixed default /16 from lib/config/regions.ts (no two regions overlap). A /17 holds up to five AZs, a /18 two.',
       ),
-  }),
+  }).prefault({}),
   compute: section({
     architecture: z
       .enum(['arm64', 'x86_64'], allowed('arm64, x86_64'))
+      .default('arm64')
       .describe('CPU architecture of the Fargate tasks; arm64 (Graviton) costs about 20% less.'),
-    stopTimeoutSeconds: int(2, 120).describe(
-      'Seconds ECS waits after SIGTERM before killing a task; above the service drain time (SHUTDOWN_TIMEOUT_MS).',
-    ),
-    api: section({
-      ...fargateSize,
-      targetCpuPercent: int(10, 90).describe('Average CPU the `api` scaling keeps to.'),
-      targetMemoryPercent: int(10, 90).describe('Average memory the `api` scaling keeps to.'),
-      requestsPerTarget: int(1, 100000).describe('ALB requests per task per minute the `api` scaling keeps to.'),
-      healthCheckIntervalSeconds: int(5, 300).describe('Seconds between ALB health checks of each task (`/healthz`).'),
-      healthyThreshold: int(2, 10).describe('Consecutive passed checks before a task receives traffic.'),
-      unhealthyThreshold: int(2, 10).describe('Consecutive failed checks before a task is taken out.'),
-      deregistrationDelaySeconds: int(0, 3600).describe(
-        'Seconds the ALB lets in-flight requests finish on a deregistering task; below `stopTimeoutSeconds`.',
+    stopTimeoutSeconds: int(2, 120)
+      .default(30)
+      .describe(
+        'Seconds ECS waits after SIGTERM before killing a task; above the service drain time (SHUTDOWN_TIMEOUT_MS).',
       ),
-    }).describe('The `api` service behind the load balancer.'),
+    api: section({
+      ...fargateSize({ cpu: 512, memoryMiB: 1024, minTasks: 2, maxTasks: 20 }),
+      targetCpuPercent: int(10, 90).default(60).describe('Average CPU the `api` scaling keeps to.'),
+      targetMemoryPercent: int(10, 90).default(70).describe('Average memory the `api` scaling keeps to.'),
+      requestsPerTarget: int(1, 100000)
+        .default(1000)
+        .describe('ALB requests per task per minute the `api` scaling keeps to.'),
+      healthCheckIntervalSeconds: int(5, 300)
+        .default(10)
+        .describe('Seconds between ALB health checks of each task (`/healthz`).'),
+      healthyThreshold: int(2, 10).default(2).describe('Consecutive passed checks before a task receives traffic.'),
+      unhealthyThreshold: int(2, 10).default(2).describe('Consecutive failed checks before a task is taken out.'),
+      deregistrationDelaySeconds: int(0, 3600)
+        .default(20)
+        .describe(
+          'Seconds the ALB lets in-flight requests finish on a deregistering task; below `stopTimeoutSeconds`.',
+        ),
+    })
+      .superRefine(fargateRules('compute.api'))
+      .prefault({})
+      .describe('The `api` service behind the load balancer.'),
     worker: section({
-      ...fargateSize,
-      backlogPerTask: int(1, 100000).describe('Visible work messages per task the `worker` scaling keeps to.'),
-      targetCpuPercent: int(10, 90).describe('Average CPU the `worker` scaling keeps to, as a backstop.'),
-    }).describe('The `worker` service consuming the work queue.'),
-  }),
+      ...fargateSize({ cpu: 256, memoryMiB: 512, minTasks: 2, maxTasks: 10 }),
+      backlogPerTask: int(1, 100000)
+        .default(100)
+        .describe('Visible work messages per task the `worker` scaling keeps to.'),
+      targetCpuPercent: int(10, 90).default(70).describe('Average CPU the `worker` scaling keeps to, as a backstop.'),
+    })
+      .superRefine(fargateRules('compute.worker'))
+      .prefault({})
+      .describe('The `worker` service consuming the work queue.'),
+  })
+    .superRefine(
+      rules(({ api, stopTimeoutSeconds }) =>
+        api.deregistrationDelaySeconds < stopTimeoutSeconds
+          ? undefined
+          : violation(
+              ['api', 'deregistrationDelaySeconds'],
+              api.deregistrationDelaySeconds,
+              'outlasts the task stop timeout',
+              `less than compute.stopTimeoutSeconds = ${stopTimeoutSeconds}`,
+            ),
+      ),
+    )
+    .prefault({}),
   monitoring: section({
-    latencyPeriods: int(1, 60).describe(
-      'Consecutive minutes of p99 latency breach before the region counts as unhealthy.',
-    ),
+    latencyPeriods: int(1, 60)
+      .default(5)
+      .describe('Consecutive minutes of p99 latency breach before the region counts as unhealthy.'),
     thresholds: section({
       page: z
         .record(z.string(), z.number(allowed('a number')), allowed('an object of threshold names to numbers'))
@@ -198,101 +322,206 @@ export const configSchema = section({
         .describe(
           'Thresholds of the alarms that open a ticket, e.g. `{"databaseConnections": 100}`. Unset: the defaults.',
         ),
-    }).describe(
-      'Alarm thresholds by severity (`page` wakes someone, `ticket` waits for working hours), overriding the defaults in lib/constructs/monitoring/thresholds.ts key by key.',
-    ),
-  }),
+    })
+      .prefault({})
+      .describe(
+        'Alarm thresholds by severity (`page` wakes someone, `ticket` waits for working hours), overriding the defaults in lib/constructs/monitoring/thresholds.ts key by key.',
+      ),
+  }).prefault({}),
   dns: section({
     healthCheckPath: z
       .string(allowed('a path such as /readyz'))
       .regex(/^\/[\w./-]{0,254}$/, allowed('a path such as /readyz'))
+      .default('/readyz')
       .describe(
         "Path Route53 health checkers GET on each region's ALB; the ALB lets it through without the origin header.",
       ),
     healthCheckIntervalSeconds: z
       .union([z.literal(10), z.literal(30)], allowed('10 or 30'))
+      .default(10)
       .describe('Seconds between Route53 health checks; 10 (fast) costs more than 30.'),
-    recordTtlSeconds: int(1, 300)
-      .optional()
+    recordTtlSeconds: switchable(int(1, 300)).describe(
+      "TTL of each region's origin record, made a CNAME to the region's load balancer. Unset or null: an alias record (free queries, 60 s fixed TTL). Region failover takes about interval x threshold + this TTL.",
+    ),
+    healthCheckFailureThreshold: int(1, 10)
+      .default(2)
       .describe(
-        "TTL of each region's origin record, made a CNAME to the region's load balancer. Unset: an alias record (free queries, 60 s fixed TTL). Region failover takes about interval x threshold + this TTL.",
+        'Consecutive failed checks before a region leaves DNS; failover takes about interval x threshold + the record TTL.',
       ),
-    healthCheckFailureThreshold: int(1, 10).describe(
-      'Consecutive failed checks before a region leaves DNS; failover takes about interval x threshold + the record TTL.',
-    ),
-  }),
+  }).prefault({}),
   edge: section({
-    rateLimitPer5Minutes: int(10, 2000000000).describe(
-      'Requests one client IP may make in 5 minutes before WAF answers 429 (edge load shedding).',
-    ),
+    rateLimitPer5Minutes: int(10, 2000000000)
+      .default(2000)
+      .describe('Requests one client IP may make in 5 minutes before WAF answers 429 (edge load shedding).'),
     priceClass: z
       .enum(
         ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'],
         allowed('PriceClass_100, PriceClass_200, PriceClass_All'),
       )
+      .default('PriceClass_All')
       .describe('CloudFront edge locations used: all (lowest latency everywhere) or the cheaper subsets.'),
-    apiCacheMinTtlSeconds: int(0, 31536000).describe('Least time CloudFront keeps a cacheable API answer.'),
-    apiCacheDefaultTtlSeconds: int(0, 31536000).describe(
-      'Time CloudFront keeps a cacheable API answer that sets no Cache-Control; between min and max.',
-    ),
-    apiCacheMaxTtlSeconds: int(0, 31536000).describe(
-      'Most time CloudFront keeps a cacheable API answer, whatever Cache-Control says.',
-    ),
+    apiCacheMinTtlSeconds: int(0, 31536000).default(0).describe('Least time CloudFront keeps a cacheable API answer.'),
+    apiCacheDefaultTtlSeconds: int(0, 31536000)
+      .default(5)
+      .describe('Time CloudFront keeps a cacheable API answer that sets no Cache-Control; between min and max.'),
+    apiCacheMaxTtlSeconds: int(0, 31536000)
+      .default(60)
+      .describe('Most time CloudFront keeps a cacheable API answer, whatever Cache-Control says.'),
     publishAdditionalMetrics: z
       .boolean(allowed('true or false'))
+      .default(true)
       .describe('CloudFront additional metrics (cache hit rate, error rates by code); billed per distribution.'),
-  }),
+  })
+    .superRefine(
+      rules(({ apiCacheMinTtlSeconds: min, apiCacheDefaultTtlSeconds: ttl, apiCacheMaxTtlSeconds: max }) =>
+        min <= ttl && ttl <= max
+          ? undefined
+          : violation(
+              ['apiCacheDefaultTtlSeconds'],
+              ttl,
+              'is outside the TTL bounds',
+              `between edge.apiCacheMinTtlSeconds = ${min} and edge.apiCacheMaxTtlSeconds = ${max}`,
+            ),
+      ),
+    )
+    .prefault({}),
   database: section({
     instanceClass: z
       .string(allowed('"serverless" or an Aurora class such as db.r7g.large'))
       .regex(/^(serverless|db\.[a-z0-9]+\.[a-z0-9]+)$/, allowed('"serverless" or an Aurora class such as db.r7g.large'))
+      .default('serverless')
       .describe('Aurora PostgreSQL instance class, or `serverless` for Serverless v2 capacity.'),
-    minCapacityAcu: acu.describe(
-      'Serverless v2 floor in Aurora capacity units (0.5 steps); ignored for provisioned classes.',
-    ),
-    maxCapacityAcu: acu.describe(
-      'Serverless v2 ceiling in Aurora capacity units (0.5 steps); at least `minCapacityAcu`.',
-    ),
-    readers: int(0, 15).describe('Reader replicas per cluster in every region (Aurora allows 15).'),
-    readerAutoScaling: section({
-      minReaders: int(0, 15).describe('Fewest readers the primary region scales in to.'),
-      maxReaders: int(1, 15).describe('Most readers the primary region scales out to.'),
-      targetCpuPercent: int(10, 90).describe('Average reader CPU the scaling keeps to.'),
-    })
-      .optional()
-      .describe(
-        'Reader autoscaling in the primary region (Application Auto Scaling on ReadReplicaCount). Unset: a fixed `readers`.',
+    minCapacityAcu: acu
+      .default(0.5)
+      .describe('Serverless v2 floor in Aurora capacity units (0.5 steps); ignored for provisioned classes.'),
+    maxCapacityAcu: acu
+      .default(16)
+      .describe('Serverless v2 ceiling in Aurora capacity units (0.5 steps); at least `minCapacityAcu`.'),
+    readers: int(0, 15).default(1).describe('Reader replicas per cluster in every region (Aurora allows 15).'),
+    readerAutoScaling: switchable(
+      section(
+        {
+          minReaders: int(0, 15).default(1).describe('Fewest readers the primary region scales in to.'),
+          maxReaders: int(1, 15).default(5).describe('Most readers the primary region scales out to.'),
+          targetCpuPercent: int(10, 90).default(70).describe('Average reader CPU the scaling keeps to.'),
+        },
+        'an object of minReaders, maxReaders, targetCpuPercent, or null for a fixed `readers`',
+      ).superRefine(
+        rules(({ minReaders, maxReaders }) =>
+          minReaders <= maxReaders
+            ? undefined
+            : violation(
+                ['minReaders'],
+                minReaders,
+                'is greater than maxReaders',
+                `at most database.readerAutoScaling.maxReaders = ${maxReaders}`,
+              ),
+        ),
       ),
+    ).describe(
+      'Reader autoscaling in the primary region (Application Auto Scaling on ReadReplicaCount); `{}` takes the defaults below. Unset or null: a fixed `readers`.',
+    ),
     readConsistency: z
       .enum(['session', 'eventual', 'global'], allowed('session, eventual, global'))
+      .default('session')
       .describe(
         'Read-after-write consistency of forwarded writes in secondary regions: `session` lets a user read their own writes.',
       ),
-    shards: int(1, 16).describe(
-      'Independent database clusters; keys are routed by a stable hash. Adding one needs the resharding runbook.',
-    ),
-    backupRetentionDays: int(1, 35).describe('Days of automated backups (point-in-time recovery window).'),
-  }),
+    shards: int(1, 16)
+      .default(2)
+      .describe(
+        'Independent database clusters; keys are routed by a stable hash. Adding one needs the resharding runbook.',
+      ),
+    backupRetentionDays: int(1, 35).default(14).describe('Days of automated backups (point-in-time recovery window).'),
+    enhancedMonitoringSeconds: z
+      .union(
+        [0, 1, 5, 10, 15, 30, 60].map((n) => z.literal(n)),
+        allowed('0 (off), 1, 5, 10, 15, 30 or 60'),
+      )
+      .default(60)
+      .describe(
+        'Seconds between Enhanced Monitoring samples (OS metrics of every database instance, billed as CloudWatch Logs ingestion); 0 turns it off.',
+      ),
+  })
+    .superRefine(
+      rules(({ minCapacityAcu: min, maxCapacityAcu: max }) =>
+        min <= max
+          ? undefined
+          : violation(
+              ['minCapacityAcu'],
+              min,
+              'is greater than maxCapacityAcu',
+              `at most database.maxCapacityAcu = ${max}`,
+            ),
+      ),
+    )
+    .prefault({}),
+  backup: section({
+    enabled: z
+      .boolean(allowed('true or false'))
+      .default(true)
+      .describe(
+        'AWS Backup of every shard cluster in the primary region: continuous backup (point-in-time restore) and a daily snapshot copied to a vault in the second serving region (decision 14). Off for throwaway stacks (dev): a vault that refuses deletes outlives `cdk destroy`.',
+      ),
+    continuousRetentionDays: int(1, 35)
+      .default(14)
+      .describe('Days of point-in-time restore that AWS Backup keeps (continuous backup; at most 35).'),
+    dailyRetentionDays: int(1, 3650)
+      .default(35)
+      .describe('Days a daily snapshot, and its copy in the second region, is kept.'),
+    vaultLock: z
+      .enum(['off', 'governance', 'compliance'], allowed('off, governance, compliance'))
+      .default('off')
+      .describe(
+        'AWS Backup Vault Lock on both vaults. `governance` can be removed by a principal allowed to; `compliance` is IRREVERSIBLE 3 days after the deploy that sets it: nobody, not even the account root or AWS, can then delete the vaults or shorten a retention until every recovery point expires.',
+      ),
+    vaultLockMinRetentionDays: int(1, 3650)
+      .default(7)
+      .describe(
+        'Shortest retention a locked vault accepts; at most `continuousRetentionDays` and `dailyRetentionDays`.',
+      ),
+  })
+    .superRefine(
+      rules((backup) => {
+        const shortest = Math.min(backup.continuousRetentionDays, backup.dailyRetentionDays);
+        return !backup.enabled || backup.vaultLock === 'off' || backup.vaultLockMinRetentionDays <= shortest
+          ? undefined
+          : violation(
+              ['vaultLockMinRetentionDays'],
+              backup.vaultLockMinRetentionDays,
+              'would make the locked vault refuse every backup',
+              `at most ${shortest} (the shorter of backup.continuousRetentionDays and backup.dailyRetentionDays)`,
+            );
+      }),
+    )
+    .prefault({})
+    .describe('AWS Backup of the database shards (decision 14).'),
   cache: section({
     nodeType: z
       .string(allowed('an ElastiCache node type such as cache.r7g.large'))
       .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, allowed('an ElastiCache node type such as cache.r7g.large'))
+      .default('cache.m7g.large')
       .describe('ElastiCache node type per region.'),
-    replicas: int(0, 5).describe(
-      'Replicas per cache shard, in other AZs: at least one for automatic failover and Multi-AZ (prod, and any global datastore); 0 is a single node per shard that is replaced after a failure (dev).',
-    ),
+    replicas: int(0, 5)
+      .default(1)
+      .describe(
+        'Replicas per cache shard, in other AZs: at least one for automatic failover and Multi-AZ (prod, and any global datastore); 0 is a single node per shard that is replaced after a failure (dev).',
+      ),
     engine: z
       .enum(['valkey', 'redis'], allowed('valkey, redis'))
+      .default('valkey')
       .describe('Cache engine; Valkey costs less than Redis OSS.'),
     engineVersion: z
       .string(allowed('a major.minor version such as 8.1'))
       .regex(/^\d+\.\d+$/, allowed('a major.minor version such as 8.1'))
+      .default('8.1')
       .describe('Engine version; pin it so upgrades are deliberate.'),
     clusterMode: z
       .boolean(allowed('true or false'))
+      .default(false)
       .describe('Shard the key space over `shards` primaries; clients must speak the cluster protocol.'),
-    shards: int(1, 500).describe('Cache shards (node groups); more than 1 needs `clusterMode`.'),
-    snapshotRetentionDays: int(0, 35).describe('Days of daily cache snapshots; 0 turns them off.'),
+    shards: int(1, 500).default(1).describe('Cache shards (node groups); more than 1 needs `clusterMode`.'),
+    snapshotRetentionDays: int(0, 35).default(7).describe('Days of daily cache snapshots; 0 turns them off.'),
     globalDatastoreId: z
       .string(allowed('the global datastore id: the primary region prefix, a hyphen, and <appName>-cache'))
       .regex(
@@ -303,52 +532,90 @@ export const configSchema = section({
       .describe(
         'Set to join the regional caches into one ElastiCache global datastore (see docs/decisions/0004). Unset: regional caches kept coherent by invalidation events.',
       ),
-  }),
+  })
+    .superRefine(
+      rules(
+        ({ replicas, globalDatastoreId }) =>
+          replicas > 0 || globalDatastoreId === undefined
+            ? undefined
+            : violation(
+                ['replicas'],
+                replicas,
+                'is too few for a global datastore',
+                'at least 1 with cache.globalDatastoreId (a global datastore fails over automatically, which needs a replica in every member)',
+              ),
+        ({ shards, clusterMode }) =>
+          shards === 1 || clusterMode
+            ? undefined
+            : violation(['shards'], shards, 'needs cluster mode', '1 unless cache.clusterMode is true'),
+      ),
+    )
+    .prefault({}),
   queue: section({
-    maxReceiveCount: int(1, 1000).describe('Receives before a work message moves to the dead-letter queue.'),
-    visibilityTimeoutSeconds: int(0, 43200).describe(
-      "Seconds a worker has to finish a message; above the worker's longest job.",
-    ),
-    retentionDays: int(1, 14).describe('Days an unprocessed work message is kept.'),
-    deadLetterRetentionDays: int(1, 14).describe(
-      'Days a dead-lettered message is kept for inspection and redrive; at least `retentionDays`.',
-    ),
-  }),
+    maxReceiveCount: int(1, 1000).default(5).describe('Receives before a work message moves to the dead-letter queue.'),
+    visibilityTimeoutSeconds: int(0, 43200)
+      .default(60)
+      .describe("Seconds a worker has to finish a message; above the worker's longest job."),
+    retentionDays: int(1, 14).default(4).describe('Days an unprocessed work message is kept.'),
+    deadLetterRetentionDays: int(1, 14)
+      .default(14)
+      .describe('Days a dead-lettered message is kept for inspection and redrive; at least `retentionDays`.'),
+  })
+    .superRefine(
+      rules(({ retentionDays, deadLetterRetentionDays: dlq }) =>
+        dlq >= retentionDays
+          ? undefined
+          : violation(
+              ['deadLetterRetentionDays'],
+              dlq,
+              'is shorter than the queue retention',
+              `at least queue.retentionDays = ${retentionDays}`,
+            ),
+      ),
+    )
+    .prefault({}),
   resilience: section({
     drills: z
       .boolean(allowed('true or false'))
+      .default(true)
       .describe(
         'Fault-injection (AWS FIS) experiment templates per region: task loss, AZ loss, database and cache failover, region evacuation, split brain. Free until run.',
       ),
-    taskStopPercent: int(1, 100).describe('Share of the `api` tasks the task-loss drill stops.'),
-    drillMinutes: int(1, 60).describe(
-      'How long the AZ-loss, region-evacuation and split-brain drills hold their fault before undoing it.',
-    ),
+    taskStopPercent: int(1, 100).default(50).describe('Share of the `api` tasks the task-loss drill stops.'),
+    drillMinutes: int(1, 60)
+      .default(10)
+      .describe('How long the AZ-loss, region-evacuation and split-brain drills hold their fault before undoing it.'),
     arc: z
       .boolean(allowed('true or false'))
+      .default(false)
       .describe(
-        'Region evacuation through Route53 Application Recovery Controller routing controls (a cluster costs about US$1,800/month). Off: a Route53 health check per region that an operator inverts.',
+        'Region evacuation through Route53 Application Recovery Controller routing controls (a cluster is billed by the hour: see decision 0008 and docs/cost.md). Off: a Route53 health check per region that an operator inverts.',
       ),
     zonalShift: z
       .boolean(allowed('true or false'))
+      .default(true)
       .describe("Register each region's ALB with ARC zonal shift, so an AZ can be drained without a deploy."),
-  }),
+  }).prefault({}),
   delivery: section({
     repository: z
       .string(allowed('a GitHub repository as owner/name'))
       .regex(GITHUB_REPOSITORY, allowed('a GitHub repository as owner/name'))
+      .default('example-org/multi-region-blueprint')
       .describe('GitHub repository that deploys this app: the OIDC trust of GitHub Actions and the pipeline source.'),
     branch: z
       .string(allowed('a git branch name'))
       .regex(GIT_BRANCH, allowed('a git branch name'))
+      .default('main')
       .describe('The only branch allowed to deploy.'),
     githubOidc: z
       .boolean(allowed('true or false'))
+      .default(true)
       .describe(
         'Add the `<appName>-GitHubOidc` stack: the GitHub OIDC provider and a role that can only assume the CDK bootstrap roles.',
       ),
     pipeline: z
       .boolean(allowed('true or false'))
+      .default(false)
       .describe(
         'Synthesize a CDK Pipelines stack that deploys the app wave by wave (canary region first) instead of the stacks themselves. Needs `account` and `delivery.connectionArn`.',
       ),
@@ -360,18 +627,186 @@ export const configSchema = section({
       )
       .optional()
       .describe('CodeConnections (CodeStar) connection to GitHub that the pipeline reads its source through.'),
-    bakeMinutes: int(0, 240).describe(
-      "Minutes a wave bakes after deploying before the next one starts; the wave fails if a region's health alarm fires meanwhile.",
-    ),
-  }),
+    bakeMinutes: int(0, 240)
+      .default(15)
+      .describe(
+        "Minutes a wave bakes after deploying before the next one starts; the wave fails if a region's health alarm fires meanwhile.",
+      ),
+  })
+    .superRefine(
+      rules(({ pipeline, connectionArn }) =>
+        !pipeline || connectionArn !== undefined
+          ? undefined
+          : violation(
+              ['connectionArn'],
+              undefined,
+              'is required when delivery.pipeline is true',
+              'a CodeConnections ARN',
+            ),
+      ),
+    )
+    .prefault({}),
   invalidation: section({
-    retentionSeconds: int(60, 1209600).describe(
-      'Seconds an undelivered cache-invalidation event is kept; at least the longest cache TTL (an older event is moot).',
-    ),
-    maxReceiveCount: int(1, 1000).describe('Receives before an invalidation event moves to its dead-letter queue.'),
-  }),
+    retentionSeconds: int(60, 1209600)
+      .default(3600)
+      .describe(
+        'Seconds an undelivered cache-invalidation event is kept; at least the longest cache TTL (an older event is moot).',
+      ),
+    maxReceiveCount: int(1, 1000)
+      .default(5)
+      .describe('Receives before an invalidation event moves to its dead-letter queue.'),
+  }).prefault({}),
+  probe: section({
+    enabled: z
+      .boolean(allowed('true or false'))
+      .default(true)
+      .describe(
+        'A consistency probe in every serving region: each minute it writes its marker and measures when every region reads it (docs/decisions/0013).',
+      ),
+    staleAfterSeconds: int(1, 60)
+      .default(5)
+      .describe(
+        'The staleness bound: a read sent this long after the write that still answers the old version is stale. Decision 4 promises the invalidation delay (typically 1–2 s); the cache TTL (60 s) is only the worst case.',
+      ),
+    maxWaitSeconds: int(1, 50)
+      .default(30)
+      .describe(
+        'How long a run keeps reading a late region, to measure how late it was; at least `staleAfterSeconds`, under the one-minute schedule.',
+      ),
+    staleAlarmMinutes: int(1, 60)
+      .default(3)
+      .describe('Minutes with a stale read for one (writer → reader) pair before it pages.'),
+    errorAlarmMinutes: int(1, 60)
+      .default(5)
+      .describe('Minutes in which a pair could not be measured (or the probe did not run) before a ticket.'),
+  })
+    .superRefine(
+      rules(({ maxWaitSeconds, staleAfterSeconds }) =>
+        maxWaitSeconds >= staleAfterSeconds
+          ? undefined
+          : violation(
+              ['maxWaitSeconds'],
+              maxWaitSeconds,
+              'ends before the staleness bound',
+              `at least probe.staleAfterSeconds = ${staleAfterSeconds}`,
+            ),
+      ),
+    )
+    .prefault({})
+    .describe('The cross-region consistency probe (docs/decisions/0013); every key has a default.'),
 });
 
-/** The configuration as written: what the schema accepts. */
+/**
+ * Limits of the resources themselves, which their constructs check too (naming their props): the
+ * config stops synth first, naming the key.
+ */
+const resourceLimitRules: Rule<z.output<typeof configShape>>[] = [
+  (input) => {
+    for (const region of input.regions) {
+      const azs = availabilityZonesOf(input, region).length;
+      const cidr = vpcCidrOf(input, region);
+      const needed = addressesForAzs(azs);
+      if (2 ** (32 - Number(cidr.split('/')[1])) >= needed) continue;
+      return violation(
+        ['network', 'vpcCidrs', region],
+        cidr,
+        `is too small for ${azs} AZs`,
+        `/${32 - Math.ceil(Math.log2(needed))} or larger for ${azs} AZs, whose /24 public, /20 app and /22 data subnets take ${needed.toLocaleString('en-US')} addresses`,
+      );
+    }
+    return undefined;
+  },
+  ({ appName }) =>
+    !appName.includes('--')
+      ? undefined
+      : violation(
+          ['appName'],
+          appName,
+          'is malformed',
+          'no doubled hyphen: it begins Aurora and ElastiCache identifiers, which refuse one',
+        ),
+  ({ database }) =>
+    database.maxCapacityAcu >= 1
+      ? undefined
+      : violation(
+          ['database', 'maxCapacityAcu'],
+          database.maxCapacityAcu,
+          'is out of range',
+          '1 to 256 in steps of 0.5',
+        ),
+  ({ cache }) => {
+    const families: Readonly<Record<string, string>> = CACHE_PARAMETER_GROUP_FAMILIES[cache.engine];
+    if (families[cache.engineVersion.split('.')[0]]) return undefined;
+    const majors = Object.keys(families).map((major) => `${major}.x`);
+    return violation(
+      ['cache', 'engineVersion'],
+      cache.engineVersion,
+      'is not supported',
+      `${cache.engine} ${majors.join(' or ')}`,
+    );
+  },
+  ({ cache }) =>
+    cache.globalDatastoreId === undefined || !BURSTABLE_CACHE_NODE.test(cache.nodeType)
+      ? undefined
+      : violation(
+          ['cache', 'nodeType'],
+          cache.nodeType,
+          'cannot join a global datastore',
+          'an M or R node type (M5/R5 or newer) such as cache.r7g.large, with cache.globalDatastoreId',
+        ),
+  ({ cache }) =>
+    cache.shards * (cache.replicas + 1) <= CACHE_MAX_NODES
+      ? undefined
+      : violation(
+          ['cache', 'shards'],
+          cache.shards,
+          'is too many nodes',
+          `at most ${Math.floor(CACHE_MAX_NODES / (cache.replicas + 1))} with ${cache.replicas} replicas (${CACHE_MAX_NODES} nodes per cluster)`,
+        ),
+  ({ monitoring }) => {
+    const issue = findThresholdIssue(monitoring.thresholds);
+    return (
+      issue &&
+      violation(['monitoring', 'thresholds', ...issue.path.split('.')], issue.value, issue.problem, issue.allowed)
+    );
+  },
+];
+
+export const configSchema = configShape.superRefine(
+  rules<z.output<typeof configShape>>(
+    ...regionalRules,
+    ({ profile, compute }) =>
+      profile !== 'prod' || compute.api.minTasks >= 2
+        ? undefined
+        : violation(
+            ['compute', 'api', 'minTasks'],
+            compute.api.minTasks,
+            'is too few for prod',
+            'at least 2 in prod, so losing a task or an AZ leaves one serving',
+          ),
+    ({ delivery, account }) =>
+      !delivery.pipeline || account !== undefined
+        ? undefined
+        : violation(['account'], undefined, 'is required when delivery.pipeline is true', 'a 12-digit AWS account id'),
+    ({ zoneOnly, hostedZoneId }) =>
+      !zoneOnly || hostedZoneId === undefined
+        ? undefined
+        : violation(
+            ['zoneOnly'],
+            true,
+            'has no zone to create: hostedZoneId names an existing one',
+            'false when hostedZoneId is set',
+          ),
+    ...resourceLimitRules,
+  ),
+);
+
+/** The configuration the schema gives: defaults filled in, every rule kept. */
 export type ConfigInput = z.infer<typeof configSchema>;
-export type FargateSize = Pick<ConfigInput['compute']['api'], 'cpu' | 'memoryMiB' | 'minTasks' | 'maxTasks'>;
+/** The size keys every Fargate service has. */
+export interface FargateSize {
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly minTasks: number;
+  readonly maxTasks: number;
+}

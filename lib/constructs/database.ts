@@ -147,6 +147,8 @@ export class AuroraShard extends Construct {
       },
       backup: { retention: Duration.days(resolved.backupRetentionDays) },
       cloudwatchLogsExports: ['postgresql'],
+      // OS metrics of every instance (the L2 creates the role RDS publishes them with).
+      monitoringInterval: resolved.monitoringInterval,
       enablePerformanceInsights: true,
       performanceInsightEncryptionKey: props.key,
       databaseInsightsMode: rds.DatabaseInsightsMode.STANDARD,
@@ -185,6 +187,14 @@ export class AuroraShard extends Construct {
       this.secret = resolved.replicaSecret ?? secretsmanager.Secret.fromSecretNameV2(this, 'Secret', names.secretName);
     }
 
+    const monitoringRole = this.cluster.node.tryFindChild('MonitoringRole');
+    if (monitoringRole) {
+      Validations.of(monitoringRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+        reason:
+          'AmazonRDSEnhancedMonitoringRole is the policy AWS maintains for RDS to publish OS metrics to CloudWatch Logs (RDSOSMetrics); nothing else.',
+      });
+    }
     if (!resolved.deletionProtection) {
       Validations.of(this.cluster).acknowledge({
         id: 'AwsSolutions-RDS10',

@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { RegionalCache } from '../constructs/cache';
 import { SecretReplicas } from '../constructs/secret-replicas';
@@ -8,11 +9,15 @@ import { StaticReplica } from '../constructs/static-replica';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { tagCacheForDrills } from '../constructs/chaos';
+import { ProtectedVault, ShardBackup } from '../constructs/backup';
 import { AuroraShard } from '../constructs/database';
+import { GlobalWriterEndpoint } from '../constructs/global-writer-endpoint';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';
 import {
+  backupCopyRegion,
+  backupVaultName,
   cacheAuthSecretName,
   cacheReplicationGroupId,
   dataKeyAlias,
@@ -96,11 +101,16 @@ export class DataStack extends RegionalStack {
           readerAutoScaling: database.readerAutoScaling,
           readConsistency: database.readConsistency,
           backupRetentionDays: database.backupRetentionDays,
+          monitoringInterval: database.enhancedMonitoringSeconds
+            ? Duration.seconds(database.enhancedMonitoringSeconds)
+            : undefined,
           logRetention: config.logRetentionDays,
           deletionProtection: config.retainData,
           removalPolicy: snapshotOrDestroy,
         }),
     );
+
+    const backup = this.backupShards(databases, dataKey.key, removalPolicy);
 
     const cache = new RegionalCache(this, 'Cache', {
       vpc: network.vpc,
@@ -180,12 +190,48 @@ export class DataStack extends RegionalStack {
       vpc: network.vpc,
       dataKey: dataKey.key,
       dataClientSecurityGroup: dataClients,
-      shards: databases.map((shard) => shard.endpoint),
+      shards: databases.map((shard, index) => ({
+        ...shard.endpoint,
+        globalWriterHost: new GlobalWriterEndpoint(this, `Shard${index}GlobalWriter`, {
+          globalClusterIdentifier: shardClusterIdentifier(config.appName, index),
+          after: shard.globalCluster ?? shard.cluster,
+        }).hostname,
+        clusterHost: shard.cluster.clusterEndpoint.hostname,
+      })),
       databases,
       cache,
       workQueue,
       invalidation,
       sessionSecret: sharedSecrets?.session ?? replicas!.secret(sharedNames.session),
+      backup,
     };
+  }
+
+  /** The primary backs up the shards; the copy region's Keys stack made the copy vault (decision 14). */
+  private backupShards(databases: AuroraShard[], key: kms.IKey, removalPolicy: RemovalPolicy): ShardBackup | undefined {
+    const { config, regional } = this;
+    if (!config.backup.enabled || !regional.isPrimary) return undefined;
+    const vaultName = backupVaultName(config.appName);
+    const lock = {
+      lockMode: config.backup.vaultLock,
+      lockMinRetention: Duration.days(config.backup.vaultLockMinRetentionDays),
+    };
+    const { vault } = new ProtectedVault(this, 'BackupVault', { vaultName, key, removalPolicy, ...lock });
+    const copyRegion = backupCopyRegion(config);
+    return new ShardBackup(this, 'Backup', {
+      clusters: databases.map((shard) => shard.cluster),
+      vault,
+      copyVaultArn: copyRegion
+        ? this.formatArn({
+            service: 'backup',
+            region: copyRegion,
+            resource: 'backup-vault',
+            resourceName: vaultName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          })
+        : undefined,
+      continuousRetention: Duration.days(config.backup.continuousRetentionDays),
+      dailyRetention: Duration.days(config.backup.dailyRetentionDays),
+    });
   }
 }

@@ -99,10 +99,43 @@ export function originDomainName(config: AppConfig): string {
 }
 
 /**
+ * A region's own name for its load balancer, which the consistency probes of every region connect
+ * to (with the origin name as TLS server name and Host), so a request is pinned to that region.
+ */
+export function regionalOriginName(config: AppConfig, region: string): string {
+  return `${region}.${originDomainName(config)}`;
+}
+
+/**
  * Region of the static site's failover bucket: the first Data region in deploy order that is
  * not us-east-1 (a replica beside the primary bucket would not survive its region). None when
  * the app serves from us-east-1 alone.
  */
 export function staticReplicaRegion(config: AppConfig): AwsRegion | undefined {
   return config.dataDeployOrder.find((region) => region !== EDGE_REGION);
+}
+
+/** The stacks of the app by kind; Keys, Data and Service stacks are one per region. */
+export type StackKind = 'Account' | 'Keys' | 'Data' | 'Service' | 'Edge' | 'Recovery' | 'GitHubOidc' | 'Pipeline';
+
+/**
+ * A stack's name, which is also its construct id (`blueprint-Data-eu-west-1`): the scripts find a
+ * stack in the synthesized assembly by it.
+ */
+export function stackName(appName: string, kind: StackKind, region?: string): string {
+  return region === undefined ? `${appName}-${kind}` : `${appName}-${kind}-${region}`;
+}
+
+/** The AWS Backup vault of the shards' recovery points: the same name in every region that holds one. */
+export function backupVaultName(appName: string): string {
+  return `${appName}-shards`;
+}
+
+/**
+ * Region whose vault receives the copies of the primary's daily snapshots: the first other
+ * region in deploy order. Its Keys stack creates the vault, so it exists before the primary's
+ * Data stack names it. None with a single region.
+ */
+export function backupCopyRegion(config: AppConfig): AwsRegion | undefined {
+  return config.backup.enabled ? config.dataDeployOrder.find((region) => region !== config.primaryRegion) : undefined;
 }

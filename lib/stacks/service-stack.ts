@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,7 +11,10 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ApiService } from '../constructs/api-service';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
+import { ConsistencyProbe } from '../constructs/consistency-probe';
+import { consistencyMatrixWidgets } from '../constructs/consistency-probe/matrix';
 import { dbUserArn } from '../constructs/database';
+import { ReaderCapacityAlarm } from '../constructs/reader-capacity';
 import { OriginDns } from '../constructs/dns';
 import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
 import { sharedSecretValue } from '../constructs/shared-secrets';
@@ -21,6 +25,7 @@ import {
   evacuationSwitchAlarmName,
   ORIGIN_VERIFY_HEADER,
   originDomainName,
+  regionalOriginName,
   regionHealthAlarmName,
   routingControlParameterName,
   shardClusterIdentifier,
@@ -59,6 +64,8 @@ export class ServiceStack extends RegionalStack {
   public readonly worker: WorkerService;
   public readonly originDns: OriginDns;
   public readonly monitoring: RegionalMonitoring;
+  /** The region's consistency probe; absent when `probe.enabled` is false. */
+  public readonly probe?: ConsistencyProbe;
   /** The region's FIS drill templates; absent when `resilience.drills` is false. */
   public readonly drills?: ChaosDrills;
 
@@ -91,6 +98,8 @@ export class ServiceStack extends RegionalStack {
           name: shard.name,
           writerHost: shard.writerHost,
           readerHost: shard.readerHost,
+          globalWriterHost: shard.globalWriterHost,
+          clusterHost: shard.clusterHost,
           port: shard.port,
           database: shard.databaseName,
         })),
@@ -301,9 +310,59 @@ export class ServiceStack extends RegionalStack {
       dashboardName: `${config.appName}-${regional.region}`,
       regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),
     });
+    // A failed backup or copy waits for working hours, but must not go unseen (decision 14).
+    data.backup
+      ?.addFailedJobsAlarm(this, 'BackupJobsFailed', `${config.appName}-${regional.region}-backup-jobs-failed`)
+      .addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
+    // Where Aurora Auto Scaling adds no readers (secondaries, decision 14), an operator does. A
+    // primary without readers has no reader load to watch: its reads go to the writer.
+    data.databases.forEach((database, index) => {
+      if (database.readerScaling || (regional.isPrimary && config.database.readers === 0)) return;
+      const globalClusterIdentifier = shardClusterIdentifier(config.appName, index);
+      new ReaderCapacityAlarm(this, `Shard${index}ReaderCapacity`, {
+        clusterIdentifier: globalClusterIdentifier,
+        serverless: config.database.instanceClass === 'serverless',
+        alarmName: `${globalClusterIdentifier}-${regional.region}-readers-saturated`,
+        runbook: 'docs/runbooks/scale-readers.md',
+      }).alarm.addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
+    });
+    if (config.probe.enabled) {
+      // Writes this region's marker each minute and reads it in every region (decision 13).
+      this.probe = new ConsistencyProbe(this, 'ConsistencyProbe', {
+        cluster: this.cluster,
+        image,
+        architecture: compute.architecture,
+        region: regional.region,
+        targets: config.regions.map((region) => ({ region, connectHost: regionalOriginName(config, region) })),
+        originDomainName: originDomainName(config),
+        originVerify: {
+          headerName: ORIGIN_VERIFY_HEADER,
+          secret: secretsmanager.Secret.fromSecretNameV2(
+            this,
+            'OriginVerifySecret',
+            sharedSecretNames(config.appName).originVerify,
+          ),
+        },
+        // The primary's secret is under its data key; the replicas elsewhere under the replica key.
+        secretKeys: [props.replicaKey ?? data.dataKey],
+        record: { zone: this.originDns.hostedZone, loadBalancer: this.api.loadBalancer },
+        staleAfter: Duration.seconds(config.probe.staleAfterSeconds),
+        maxWait: Duration.seconds(config.probe.maxWaitSeconds),
+        metricsNamespace: `${config.appName}/ConsistencyProbe`,
+        alarms: {
+          staleMinutes: config.probe.staleAlarmMinutes,
+          errorMinutes: config.probe.errorAlarmMinutes,
+          pageAction: new SnsAction(this.monitoring.topics.page),
+          ticketAction: new SnsAction(this.monitoring.topics.ticket),
+        },
+        logKey: data.dataKey,
+        logRetention: config.logRetentionDays,
+        removalPolicy,
+      });
+    }
     // With one region the regional dashboard already shows everything the global one would.
     if (regional.isPrimary && config.regions.length > 1) {
-      new GlobalDashboard(this, 'GlobalDashboard', {
+      const global = new GlobalDashboard(this, 'GlobalDashboard', {
         appName: config.appName,
         regions: config.regions,
         primaryRegion: config.primaryRegion,
@@ -311,6 +370,14 @@ export class ServiceStack extends RegionalStack {
         workQueueName: workQueueName(config.appName),
         clusterIdentifier: (shard) => shardClusterIdentifier(config.appName, shard),
       });
+      if (this.probe) {
+        const matrix = consistencyMatrixWidgets({
+          namespace: this.probe.metricsNamespace,
+          regions: config.regions,
+          staleAfter: Duration.seconds(config.probe.staleAfterSeconds),
+        });
+        for (const row of matrix) global.dashboard.addWidgets(...row);
+      }
     }
 
     if (config.resilience.drills) {

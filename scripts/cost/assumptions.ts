@@ -30,6 +30,7 @@ export const ASSUMPTIONS: Readonly<Record<string, Assumptions>> = {
     failureHoursPerMonth: 24,
     containerInsightsMetrics: { perCluster: 10, perService: 20, perTask: 15 },
     s3GbPerBucket: 10,
+    enhancedMonitoringKbPerSample: 5,
     fisRunsPerTemplatePerMonth: 1,
   },
   dev: {
@@ -56,6 +57,7 @@ export const ASSUMPTIONS: Readonly<Record<string, Assumptions>> = {
     failureHoursPerMonth: 72,
     containerInsightsMetrics: { perCluster: 10, perService: 20, perTask: 15 },
     s3GbPerBucket: 1,
+    enhancedMonitoringKbPerSample: 5,
     fisRunsPerTemplatePerMonth: 0,
   },
 };

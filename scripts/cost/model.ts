@@ -1,7 +1,11 @@
 import { ConfigError } from '../../lib/config';
+import type { StackTemplate } from '../common/assembly';
 import { FREE_TYPES, GLOBAL, METERS, MeterContext, Usage } from './meters';
 import type { MetricSeries } from './metric-series';
 import { MissingPrice, PriceTable, UnverifiedPrice, missingPrices } from './prices';
+
+/** The model reads the templates as every script does; meters import these types from here. */
+export type { CfnResource, StackTemplate } from '../common/assembly';
 
 /**
  * The monthly-cost model: synthesized templates + traffic assumptions + the price table → line
@@ -12,19 +16,6 @@ import { MissingPrice, PriceTable, UnverifiedPrice, missingPrices } from './pric
  * is one function over one resource; types that cost nothing by themselves are listed with the
  * reason in `FREE_TYPES`, and any other type is reported as unpriced rather than silently free.
  */
-
-/** A CloudFormation resource as it appears in a synthesized template. */
-export interface CfnResource {
-  readonly Type: string;
-  readonly Properties?: Record<string, any>;
-}
-
-/** One synthesized stack: its id, the region it deploys to and its resources. */
-export interface StackTemplate {
-  readonly stackId: string;
-  readonly region: string;
-  readonly resources: Readonly<Record<string, CfnResource>>;
-}
 
 /**
  * What the templates cannot say: traffic and data volumes per month. Every figure is printed with
@@ -94,6 +85,8 @@ export interface Assumptions {
   };
   /** GB stored per S3 bucket (logs, static site). */
   readonly s3GbPerBucket: number;
+  /** KB of Enhanced Monitoring log per database instance and sample (RDSOSMetrics, process list included). */
+  readonly enhancedMonitoringKbPerSample: number;
   /** Times each FIS experiment template is run per month (templates are free until run). */
   readonly fisRunsPerTemplatePerMonth: number;
 }

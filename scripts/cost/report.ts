@@ -1,14 +1,13 @@
 import { Assumptions, Estimate, EstimatedRegion, LineItem } from './model';
-import { CostError } from './errors';
+import type { Markers } from '../common/generated';
 import { UnverifiedPrice } from './prices';
 
 /** Monthly targets from the issue: prod (3 regions) under the AWS multi-region sample's 2 regions. */
 export const TARGETS: Readonly<Record<string, number>> = { prod: 2850, dev: 150 };
 
-export const SECTION_START = '<!-- cost:start -->';
-export const SECTION_END = '<!-- cost:end -->';
-/** Markers of the summary copied into README.md. */
-export const SUMMARY_MARKERS = { start: '<!-- cost-summary:start -->', end: '<!-- cost-summary:end -->' } as const;
+/** Markers of the report in docs/cost.md, and of the summary copied into README.md. */
+export const REPORT_MARKERS: Markers = { start: '<!-- cost:start -->', end: '<!-- cost:end -->' };
+export const SUMMARY_MARKERS: Markers = { start: '<!-- cost-summary:start -->', end: '<!-- cost-summary:end -->' };
 
 /** What the model leaves out on purpose, printed under the tables. */
 const NOT_MODELED = [
@@ -146,6 +145,7 @@ const ASSUMPTION_LABELS: Readonly<Record<keyof Assumptions, string>> = {
   failureHoursPerMonth: 'hours per month with failures (failure-only EMF metrics are billed for these)',
   containerInsightsMetrics: 'Container Insights metrics per cluster / service / task',
   s3GbPerBucket: 'GB per S3 bucket',
+  enhancedMonitoringKbPerSample: 'KB per Enhanced Monitoring sample',
   fisRunsPerTemplatePerMonth: 'runs of each FIS drill per month',
 };
 
@@ -223,38 +223,6 @@ const price = (value: number) => String(Number(value.toPrecision(6)));
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
 const usd = (value: number, digits = 2) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-type Markers = { readonly start: string; readonly end: string };
-const DETAIL_MARKERS: Markers = { start: SECTION_START, end: SECTION_END };
-
-/**
- * `doc` with the text between the markers (the cost markers by default) replaced by `section`;
- * `label` names the document in the error when it lacks them.
- */
-export function replaceSection(
-  doc: string,
-  section: string,
-  markers: Markers = DETAIL_MARKERS,
-  label = 'the document',
-): string {
-  const start = doc.indexOf(markers.start);
-  const end = doc.indexOf(markers.end);
-  if (start < 0 || end < start) {
-    throw new CostError(
-      `${label} has no ${markers.start} line followed by a ${markers.end} line`,
-      'add the two lines where the estimate goes, then run again',
-    );
-  }
-  return `${doc.slice(0, start + markers.start.length)}\n\n${section}\n\n${doc.slice(end)}`;
-}
-
-/** The text between the markers (the cost markers by default) of `doc`. */
-export function sectionOf(doc: string, markers: Markers = DETAIL_MARKERS): string {
-  const start = doc.indexOf(markers.start);
-  const end = doc.indexOf(markers.end);
-  if (start < 0 || end < start) return '';
-  return doc.slice(start + markers.start.length, end);
-}
 
 /** The README's summary: one row per profile with its total, its ceiling and its target. */
 export function renderSummary(estimates: readonly Estimate[]): string {

@@ -1,25 +1,14 @@
 /**
- * `npm run prices:update`: rebuilds the entries of prices/aws-prices.json that say how to find them
- * (`select`) from AWS's Price List bulk files, for every region in use (each profile's regions in
- * cdk.json, the edge region, the regions the table already prices, and any `--region`).
- *
- *   npm run prices:update                              # from AWS (files cached in the temp dir)
- *   npm run prices:update -- --region eu-central-1     # price one more region
- *   npm run prices:update -- --from ./price-list       # from a local copy at the same paths
- *
- * An entry without `select` (a discount, a figure the Price List does not carry) is left as it is,
- * with its source and date. Nothing is written unless every selected price is found, once.
+ * Rebuilds the entries of prices/aws-prices.json that say how to find them (`select`) from AWS's
+ * Price List bulk files (`npm run prices:update`, scripts/prices-update.ts). An entry without
+ * `select` (a discount, a figure the Price List does not carry) is left as it is, with its source
+ * and date. Nothing is returned unless every selected price is found, once.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 import { EDGE_REGION } from '../../lib/config/regions';
-import { cdkContext } from '../synth-app';
 import { CostError } from './errors';
-import { PriceListIndex, PriceListSource, directorySource, httpSource, priceIn, readOffer } from './price-list';
-import { PRICES_FILE, PriceSelect, priceTableSchema } from './prices';
+import { PriceListIndex, PriceListSource, priceIn, readOffer } from './price-list';
+import { PriceSelect, priceTableSchema } from './prices';
 
 type RawEntry = Record<string, unknown>;
 /** The table as committed: entries keep their key order and the fields the schema fills in are not added. */
@@ -140,35 +129,4 @@ export function regionsInUse(context: Record<string, unknown>, table: RawTable):
   const configured = profiles.flatMap((profile) => loadConfig({ ...context, profile }).regions);
   const priced = Object.values(table.prices).flatMap((entry) => Object.keys((entry.byRegion as object) ?? {}));
   return [...new Set([...configured, EDGE_REGION, ...priced])];
-}
-
-async function main(argv: string[]): Promise<void> {
-  let values: { from?: string; region?: string[] };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { from: { type: 'string' }, region: { type: 'string', multiple: true } },
-    }));
-  } catch (error) {
-    throw new CostError(String((error as Error).message), 'use --from <dir> and --region <region> (repeatable)');
-  }
-  const raw = JSON.parse(readFileSync(PRICES_FILE, 'utf-8')) as RawTable;
-  const regions = [...new Set([...regionsInUse(cdkContext(), raw), ...(values.region ?? [])])];
-  const source = values.from ? directorySource(values.from) : httpSource(join(tmpdir(), 'aws-price-list'));
-  const today = new Date().toISOString().slice(0, 10);
-  const { table, updated, kept } = await updatePrices(raw, { regions, source, today });
-  const prettier = await import('prettier');
-  const config = (await prettier.resolveConfig(PRICES_FILE)) ?? {};
-  writeFileSync(PRICES_FILE, await prettier.format(JSON.stringify(table), { ...config, filepath: PRICES_FILE }));
-  process.stderr.write(
-    `prices/aws-prices.json: ${updated.length} prices read for ${regions.join(', ')}; ${kept.length} without \`select\` kept as they were (${kept.join(', ')}). Read the diff, then run \`npm run cost -- --write\`.\n`,
-  );
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((error) => {
-    if (!(error instanceof CostError || error instanceof ConfigError)) throw error;
-    console.error(`prices:update error: ${error.message}`);
-    process.exit(1);
-  });
 }

@@ -1,7 +1,8 @@
+import { refTarget } from '../common/assembly';
 import { describeEdge } from './edge';
 import { ArchitectureModel, Lane } from './model';
 import { MeshCounts, RegionStacks, describeRegion, describeRouting } from './region';
-import { TemplateView, arnRegion, literalText, plural, refTarget } from './template';
+import { TemplateView, arnRegion, literalText, plural } from './template';
 
 /** The synthesized stacks the diagram is drawn from. */
 export interface DiagramSource {

@@ -1,5 +1,6 @@
+import { refTarget } from '../common/assembly';
 import { Card, EdgeTier } from './model';
-import { Props, TemplateView, literalText, plural, refTarget, thousands } from './template';
+import { Props, TemplateView, literalText, plural, thousands } from './template';
 
 /** The Edge stack's hosted zone, firewall, distribution and static site, read from its template. */
 export function describeEdge(edge: TemplateView): EdgeTier {

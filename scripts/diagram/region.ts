@@ -1,15 +1,6 @@
+import { refTarget } from '../common/assembly';
 import { Card, RegionColumn } from './model';
-import {
-  Props,
-  Resource,
-  TemplateView,
-  literalText,
-  mentions,
-  naturalCompare,
-  plural,
-  refTarget,
-  thousands,
-} from './template';
+import { Props, Resource, TemplateView, literalText, mentions, naturalCompare, plural, thousands } from './template';
 
 /** A region's two stacks: the stateful Data stack and the stateless Service stack. */
 export interface RegionStacks {

@@ -1,8 +1,9 @@
 /**
- * Read-only helpers over one synthesized CloudFormation template: resources by type, who
+ * Read-only helpers over one synthesized stack, as the diagram reads it: resources by type, who
  * references whom, and the literal text inside `Fn::Join`s (enough to read a region out of an
  * ARN built from names).
  */
+import { StackTemplate, refTarget } from '../common/assembly';
 
 /** Properties of a resource as synthesized: plain JSON with CloudFormation intrinsics. */
 export type Props = Record<string, any>;
@@ -15,14 +16,14 @@ export interface Resource {
 
 /** One stack of the cloud assembly, as the diagram sees it. */
 export class TemplateView {
+  public readonly stackName: string;
+  public readonly region: string;
   public readonly resources: readonly Resource[];
 
-  constructor(
-    public readonly stackName: string,
-    public readonly region: string,
-    template: { Resources?: Record<string, { Type: string; Properties?: Props }> },
-  ) {
-    this.resources = Object.entries(template.Resources ?? {}).map(([logicalId, resource]) => ({
+  constructor(stack: StackTemplate) {
+    this.stackName = stack.stackName;
+    this.region = stack.region;
+    this.resources = Object.entries(stack.resources).map(([logicalId, resource]) => ({
       logicalId,
       type: resource.Type,
       props: resource.Properties ?? {},
@@ -40,16 +41,6 @@ export class TemplateView {
   byId(logicalId: string | undefined): Resource | undefined {
     return logicalId === undefined ? undefined : this.resources.find((r) => r.logicalId === logicalId);
   }
-}
-
-/** The logical id a `Ref` or `Fn::GetAtt` points at, or undefined for anything else. */
-export function refTarget(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const object = value as Record<string, unknown>;
-  if (typeof object.Ref === 'string') return object.Ref;
-  const getAtt = object['Fn::GetAtt'];
-  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
-  return undefined;
 }
 
 /** Whether `value` contains, at any depth, a `Ref` or `Fn::GetAtt` to `logicalId`. */
@@ -75,15 +66,7 @@ export function arnRegion(value: unknown, service: string): string | undefined {
 
 /** `['shard-10', 'shard-2']` sorts as `shard-2, shard-10`. */
 export function naturalCompare(a: string, b: string): number {
-  const split = (text: string) => text.split(/(\d+)/).filter(Boolean);
-  const [left, right] = [split(a), split(b)];
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    const [l, r] = [left[i], right[i]];
-    const numeric = /^\d+$/.test(l) && /^\d+$/.test(r);
-    const order = numeric ? Number(l) - Number(r) : l < r ? -1 : l > r ? 1 : 0;
-    if (order !== 0) return order;
-  }
-  return left.length - right.length;
+  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 /** `1` → `1`, `2` → `2s`, as in `plural(2, 'shard')` → `2 shards`. */
@@ -93,5 +76,5 @@ export function plural(count: number, noun: string): string {
 
 /** `2000` → `2,000`, independent of the machine's locale. */
 export function thousands(value: number): string {
-  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return value.toLocaleString('en-US');
 }

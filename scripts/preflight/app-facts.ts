@@ -5,8 +5,7 @@
  */
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { AppConfig } from '../../lib/config';
-import { allStacks } from '../assembly-stacks';
-import { stacksOf } from '../rto-templates';
+import { allStacks, stacksOf } from '../common/assembly';
 import { BootstrapNeed, bootstrapNeeds } from './bootstrap';
 import type { ZoneFacts } from './hosted-zone';
 import { QuotaNeed, quotaNeeds } from './quota-needs';

@@ -7,7 +7,7 @@
 import type { DescribeStacksCommandOutput } from '@aws-sdk/client-cloudformation';
 import type { GetParameterCommandOutput } from '@aws-sdk/client-ssm';
 import { AssetManifestArtifact, CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { allStacks } from '../assembly-stacks';
+import { allStacks } from '../common/assembly';
 import type { Output, PreflightAws } from './aws';
 import { Finding, Recorded, record } from './findings';
 

@@ -3,7 +3,7 @@
  * the synthesized resources, so a profile or an override (`-c network.natGateways=1`) changes the
  * need with it.
  */
-import { StackTemplate, Templates } from '../rto-templates';
+import { StackTemplate, Templates } from '../common/assembly';
 
 export type QuotaId =
   | 'vpcs'

@@ -11,7 +11,7 @@
  * readiness checks, which the app would only need with `AWS::Route53RecoveryReadiness::*`.
  */
 import type { GetRoleCommandOutput } from '@aws-sdk/client-iam';
-import type { CfnResource, StackTemplate } from '../rto-templates';
+import type { CfnResource, StackTemplate } from '../common/assembly';
 import type { Output, PreflightAws } from './aws';
 import { Finding, Recorded, record } from './findings';
 
@@ -98,7 +98,7 @@ export interface RoleNeed {
 /** The roles the templates need, in `SERVICE_LINKED_ROLES` order, each with who creates it. */
 export function roleNeeds(stacks: readonly StackTemplate[]): RoleNeed[] {
   const resources = stacks.flatMap((stack) =>
-    Object.values(stack.template.Resources ?? {}).map((resource) => ({ stack: stack.stackName, resource })),
+    Object.values(stack.resources).map((resource) => ({ stack: stack.stackName, resource })),
   );
   return SERVICE_LINKED_ROLES.flatMap((rule) => {
     const user = resources.find(({ resource }) => rule.needs(resource));

@@ -27,6 +27,10 @@ const shardEntry = z.object({
   writerHost: z.string().min(1),
   // Reads go to the writer when a shard has no separate reader endpoint.
   readerHost: z.string().min(1).optional(),
+  // Writer discovery (src/db/writer-route.ts): the global database's writer endpoint and this
+  // region's cluster endpoint; both or neither.
+  globalWriterHost: z.string().min(1).optional(),
+  clusterHost: z.string().min(1).optional(),
   port: z.number().int().min(1).max(65535).default(5432),
   database: z.string().min(1),
   // Optional schema (search_path); tests isolate runs with it, production normally leaves it unset.
@@ -64,6 +68,8 @@ const envSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: int(2000, 1),
   DB_STATEMENT_TIMEOUT_MS: int(5000, 1),
   DB_IDLE_TIMEOUT_MS: int(30000, 1),
+  // How often each shard re-checks where its writer is (a DNS lookup of two names), see writer-route.ts.
+  DB_WRITER_CHECK_MS: int(10000, 1000),
   MIGRATE_ON_START: bool(false),
 
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
@@ -134,6 +140,10 @@ export interface ShardConfig {
   name: string;
   writerHost: string;
   readerHost: string;
+  /** The global database's writer endpoint; with `clusterHost`, writes follow it (writer-route.ts). */
+  globalWriterHost: string | undefined;
+  /** This region's cluster (writer) endpoint, written to while this region holds the writer. */
+  clusterHost: string | undefined;
   port: number;
   database: string;
   schema: string | undefined;
@@ -178,11 +188,16 @@ function parseShards(env: Env, raw: Record<string, string | undefined>): ShardCo
   return parsed.data.map((s, index) => {
     if (names.has(s.name)) throw new ConfigError(`SHARD_MAP.${index}.name: duplicate shard name ${s.name}`);
     names.add(s.name);
+    if ((s.globalWriterHost === undefined) !== (s.clusterHost === undefined)) {
+      throw new ConfigError(`SHARD_MAP.${index}: give both globalWriterHost and clusterHost, or neither`);
+    }
     return {
       index,
       name: s.name,
       writerHost: s.writerHost,
       readerHost: s.readerHost ?? s.writerHost,
+      globalWriterHost: s.globalWriterHost,
+      clusterHost: s.clusterHost,
       port: s.port,
       database: s.database,
       schema: s.schema,

@@ -16,6 +16,7 @@ import { enqueueJob, jobRequest } from './jobs/jobs.js';
 import { ThrottledLog, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { rateLimits } from './rateLimit.js';
+import { writeAllowed } from './probe/keys.js';
 import type { ActiveUsers, Session, SessionStore } from './sessions.js';
 import { PROBE_PATHS, type LoadShedder } from './shedding.js';
 
@@ -35,6 +36,7 @@ export interface ServerDeps {
 
 const loginBody = z.object({ userId: z.string().regex(/^[A-Za-z0-9_.@-]{1,128}$/) });
 const JSON_TYPE = 'application/json; charset=utf-8';
+const PROBE_KEY_SPACE = { error: 'forbidden', message: 'probe- items are written by their probe identity only.' };
 const UNAUTHENTICATED = { error: 'unauthenticated', message: 'Log in first (POST /api/login): this needs a session.' };
 const NOT_FOUND = JSON.stringify({ error: 'not_found', message: 'No item has this id.' });
 /**
@@ -318,6 +320,7 @@ export function buildServer(deps: ServerDeps) {
     const id = itemId(request);
     const current = await currentSession(request, reply);
     if (!current) return reply.code(401).send(UNAUTHENTICATED);
+    if (!writeAllowed(current.session.userId, id)) return reply.code(403).send(PROBE_KEY_SPACE);
     const input = itemInput.parse(request.body);
     return items.write(id, input, current.session.userId);
   });

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { DependencyError } from './errors.js';
 import { ThrottledLog, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import { isProbeId } from './probe/keys.js';
 
 export interface Session {
   userId: string;
@@ -124,6 +125,8 @@ export class ActiveUsers {
 
   /** Best effort: a cache outage must not fail the request that merely reports activity. */
   async record(userId: string): Promise<void> {
+    // The consistency probe is not a user.
+    if (isProbeId(userId)) return;
     const key = this.key();
     if (key !== this.seenDay || this.seen.size >= SEEN_MAX) {
       this.seenDay = key;

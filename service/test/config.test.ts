@@ -128,6 +128,12 @@ describe('config', () => {
       },
       /duplicate/,
     ],
+    [
+      'writer discovery with only one of its names',
+      { SHARD_MAP: '[{"name":"s","writerHost":"h","globalWriterHost":"g","database":"d"}]' },
+      /^SHARD_MAP\.0: give both globalWriterHost and clusterHost, or neither$/,
+    ],
+    ['writer check below a second', { DB_WRITER_CHECK_MS: '500' }, /DB_WRITER_CHECK_MS/],
     ['no credentials', { SHARD_1_USERNAME: undefined }, /SHARD_1_USERNAME/],
     [
       'migration secret ARN of another service',

@@ -1,5 +1,6 @@
-import { ConfigError } from '../../lib/config';
-import { CDK_JSON_CONTEXT, configWith } from '../helpers';
+import { ConfigError, loadConfig } from '../../lib/config';
+import { schemaEntries } from '../../scripts/config-reference';
+import { configWith } from '../helpers';
 
 /** A well-formed CodeConnections ARN, for the delivery cases. */
 const CONNECTION_ARN = 'arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000';
@@ -26,9 +27,14 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     /^regions\[2\] = "us-east-1" is listed twice \(allowed: each region once\)$/,
   ],
   [
-    'not an AWS region',
+    'not a region of lib/config/regions.ts',
     { regions: 'us-east-1,us-east-9' },
-    /^regions\[1\] = "us-east-9" is not an AWS region \(allowed: us-east-1, us-east-2, /,
+    /^regions\[1\] = "us-east-9" is not in lib\/config\/regions\.ts \(allowed: us-east-1, us-east-2, .*; to use another AWS region, add it to AWS_REGIONS in lib\/config\/regions\.ts with its AZ letters and a VPC CIDR\)$/,
+  ],
+  [
+    'an AWS region regions.ts does not list yet',
+    { primaryRegion: 'ap-east-2' },
+    /^primaryRegion = "ap-east-2" is not in lib\/config\/regions\.ts \(allowed: us-east-1, .*add it to AWS_REGIONS/,
   ],
   [
     'no regions',
@@ -84,6 +90,16 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     'AZs for a region not served',
     { 'availabilityZones.us-west-2': 'us-west-2a,us-west-2b' },
     /^availabilityZones\.us-west-2 = \["us-west-2a","us-west-2b"\] names a region that is not served/,
+  ],
+  [
+    'a VPC range for a region not served',
+    { 'network.vpcCidrs.us-west-2': '10.99.0.0/16' },
+    /^network\.vpcCidrs\.us-west-2 = "10\.99\.0\.0\/16" names a region that is not served \(allowed: one of regions: us-east-1, eu-west-1, ap-northeast-2\)$/,
+  ],
+  [
+    'a zone-only synth of an existing zone',
+    { zoneOnly: 'true', hostedZoneId: 'Z0123456789ABCDEFGHIJ' },
+    /^zoneOnly = true has no zone to create: hostedZoneId names an existing one \(allowed: false when hostedZoneId is set\)$/,
   ],
   [
     'AZ map keyed by a non-region',
@@ -162,7 +178,17 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
   [
     'VPC range too small',
     { 'network.vpcCidrs.eu-west-1': '10.20.0.0/24' },
-    /^network\.vpcCidrs\.eu-west-1 = "10\.20\.0\.0\/24" is malformed \(allowed: an IPv4 CIDR from \/16 to \/18\)$/,
+    /^network\.vpcCidrs\.eu-west-1 = "10\.20\.0\.0\/24" is out of range \(allowed: an IPv4 CIDR from \/16 to \/18\)$/,
+  ],
+  [
+    'VPC range too large',
+    { 'network.vpcCidrs.eu-west-1': '10.0.0.0/8' },
+    /^network\.vpcCidrs\.eu-west-1 = "10\.0\.0\.0\/8" is out of range \(allowed: an IPv4 CIDR from \/16 to \/18\)$/,
+  ],
+  [
+    'VPC range that is not a CIDR',
+    { 'network.vpcCidrs.eu-west-1': '10.20.0.0' },
+    /^network\.vpcCidrs\.eu-west-1 = "10\.20\.0\.0" is malformed \(allowed: an IPv4 CIDR from \/16 to \/18\)$/,
   ],
   [
     'unknown interface endpoint',
@@ -179,7 +205,31 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     { 'database.instanceClass': 'r7g.large' },
     /^database\.instanceClass = "r7g\.large" is malformed/,
   ],
-  ['reserved tag key', { 'tags.aws:owner': 'me' }, /^tags\.aws:owner = "me" has a key that is not allowed/],
+  [
+    'reserved tag key',
+    { 'tags.aws:owner': 'me' },
+    /^tags\.aws:owner = "me" has a key that is not allowed \(allowed: a tag key of 1-128 characters not starting with aws:\)$/,
+  ],
+  [
+    'a section that is not an object',
+    { network: 5 },
+    /^network = 5 is not an object \(allowed: an object of maxAzs, nat, natGateways, interfaceEndpoints, flowLogRetentionDays, vpcCidrs\)$/,
+  ],
+  [
+    'a per-region map that is not an object',
+    { availabilityZones: '["us-east-1a"]' },
+    /^availabilityZones = \["us-east-1a"\] is not an object \(allowed: an object of region → list of AZ names\)$/,
+  ],
+  [
+    'reader autoscaling that is neither an object nor null',
+    { 'database.readerAutoScaling': 'true' },
+    /^database\.readerAutoScaling = "true" is not valid JSON|^database\.readerAutoScaling = true is not an object \(allowed: an object of minReaders, maxReaders, targetCpuPercent, or null for a fixed `readers`\)$/,
+  ],
+  [
+    'null for a key that cannot be turned off',
+    { 'database.shards': 'null' },
+    /^database\.shards = "null" is not a number \(allowed: an integer from 1 to 16\)$/,
+  ],
   ['invalid JSON', { tags: '{bad' }, /^tags = "\{bad" is not valid JSON/],
   [
     'API cache TTL outside its bounds',
@@ -230,6 +280,11 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     'ACU floor above the ceiling',
     { 'database.minCapacityAcu': '32' },
     /^database\.minCapacityAcu = 32 is greater than maxCapacityAcu \(allowed: at most database\.maxCapacityAcu = 16\)$/,
+  ],
+  [
+    'vault lock longer than the backups it must accept',
+    { 'backup.vaultLock': 'governance', 'backup.vaultLockMinRetentionDays': '30' },
+    /^backup\.vaultLockMinRetentionDays = 30 would make the locked vault refuse every backup \(allowed: at most 14 \(the shorter of backup\.continuousRetentionDays and backup\.dailyRetentionDays\)\)$/,
   ],
   [
     'ACU off the half step',
@@ -345,15 +400,105 @@ describe('config errors', () => {
 
   test('running outside the project (no presets in context) says what is missing', () => {
     expect(() => configWith({ profiles: undefined })).toThrow(
-      /^profiles = \(missing\) is required \(allowed: an object of presets in cdk\.json/,
+      /^profiles = \(missing\) is required \(allowed: an object of profiles in cdk\.json/,
     );
   });
 
   test('a missing required key is reported as required', () => {
-    const profiles = structuredClone(CDK_JSON_CONTEXT.profiles) as { prod: { database: Record<string, unknown> } };
-    delete profiles.prod.database.readers;
-    expect(() => configWith({ profiles })).toThrow(
-      /^database\.readers = \(missing\) is required \(allowed: an integer from 0 to 15\)$/,
+    expect(() => loadConfig({ profile: 'p', profiles: { p: { domainName: 'example.com' } } })).toThrow(
+      /^appName = \(missing\) is required \(allowed: 3-24 lower-case letters, digits or hyphens, starting with a letter\)$/,
     );
   });
 });
+
+/** A cdk.json context of its own: a base profile, one that extends it, and one that extends that. */
+const PROFILES_CONTEXT = {
+  profile: 'base',
+  profiles: {
+    base: { appName: 'shop', domainName: 'example.com' },
+    dev: { extends: 'base', regions: ['us-east-1'] },
+    staging: { extends: 'dev', appName: 'shop-staging' },
+  },
+};
+
+/** PROFILES_CONTEXT with `profiles.<name>` replaced. */
+const withProfile = (name: string, preset: unknown, profile = 'base') => ({
+  ...PROFILES_CONTEXT,
+  profile,
+  profiles: { ...PROFILES_CONTEXT.profiles, [name]: preset },
+});
+
+const PROFILE_ERRORS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
+  [
+    'a stray key in the chosen profile',
+    withProfile('dev', { extends: 'base', network: { maxAzz: 2 } }, 'dev'),
+    /^profiles\.dev\.network\.maxAzz = 2 is not a config key \(allowed: maxAzs, nat, natGateways, interfaceEndpoints, flowLogRetentionDays, vpcCidrs\)$/,
+  ],
+  [
+    'a stray key in a profile that is not chosen',
+    withProfile('staging', { extends: 'dev', regoins: ['us-east-1'] }),
+    /^profiles\.staging\.regoins = \["us-east-1"\] is not a config key \(allowed: extends, appName, account, regions,/,
+  ],
+  [
+    'a profile choosing a profile',
+    withProfile('dev', { profile: 'base' }),
+    /^profiles\.dev\.profile = "base" is not a config key \(allowed: extends, appName, account,/,
+  ],
+  [
+    'extending a profile that does not exist',
+    withProfile('dev', { extends: 'prd' }),
+    /^profiles\.dev\.extends = "prd" is not a profile \(allowed: another profile: base, dev, staging\)$/,
+  ],
+  [
+    'profiles that extend each other',
+    withProfile('base', { extends: 'staging', appName: 'shop', domainName: 'example.com' }),
+    /^profiles\.dev\.extends = "base" makes a cycle: dev → base → staging → dev \(allowed: a profile that does not extend this one\)$/,
+  ],
+  [
+    'a profile that is not an object',
+    withProfile('dev', ['us-east-1']),
+    /^profiles\.dev = \["us-east-1"\] is not a profile \(allowed: an object of config keys/,
+  ],
+  [
+    'a bad value in a profile',
+    withProfile('dev', { extends: 'base', database: { shards: 0 } }, 'dev'),
+    /^database\.shards = 0 is out of range \(allowed: an integer from 1 to 16\)$/,
+  ],
+];
+
+describe('profile errors', () => {
+  test.each(PROFILE_ERRORS)('%s', (_name, context, expected) => {
+    expect(() => loadConfig(context)).toThrow(expected);
+  });
+});
+
+describe('every key says what it allows in its own words', () => {
+  /** Wrong-typed values: one of them is wrong for any key. */
+  const WRONG = [{ nested: true }, 7, 'seven'];
+
+  test.each(schemaEntries().map((entry) => entry.path))('%s', (path) => {
+    for (const value of WRONG) {
+      let message = '';
+      try {
+        loadConfig({
+          profile: 'p',
+          profiles: { p: setAt({ appName: 'shop', domainName: 'example.com' }, path, value) },
+        });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      if (!message) continue;
+      expect(message).not.toMatch(/Invalid|expected|received/);
+      expect(message).toMatch(/ \(allowed: .+\)$/);
+      expect(message).not.toContain('\n');
+    }
+  });
+});
+
+function setAt(target: Record<string, unknown>, dottedPath: string, value: unknown): Record<string, unknown> {
+  const keys = dottedPath.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[keys[keys.length - 1]] = value;
+  return target;
+}

@@ -1,3 +1,4 @@
+import { loadConfig } from '../../lib/config';
 import { CDK_JSON_CONTEXT, configWith } from '../helpers';
 
 describe('profiles', () => {
@@ -98,5 +99,76 @@ describe('overrides', () => {
     const before = JSON.stringify(CDK_JSON_CONTEXT);
     configWith({ 'tags.team': 'platform', 'compute.api.maxTasks': '40' });
     expect(JSON.stringify(CDK_JSON_CONTEXT)).toBe(before);
+  });
+});
+
+describe('defaults and profiles', () => {
+  /** A cdk.json context of its own, as a fork might write it. */
+  const context = {
+    profile: 'prod',
+    profiles: {
+      prod: { appName: 'shop', domainName: 'example.com', tags: { team: 'web' }, dns: { recordTtlSeconds: 20 } },
+      dev: {
+        extends: 'prod',
+        regions: ['eu-west-1'],
+        compute: { api: { minTasks: 1 } },
+        dns: { recordTtlSeconds: null },
+      },
+      staging: { extends: 'dev', appName: 'shop-staging', database: { readerAutoScaling: { maxReaders: 3 } } },
+    },
+  };
+
+  test('a key a profile leaves out takes the default: the production values', () => {
+    // GIVEN a profile of only the keys without a default WHEN loaded THEN sizes are prod's
+    const config = loadConfig({ profile: 'p', profiles: { p: { appName: 'shop', domainName: 'example.com' } } });
+    const prod = configWith();
+    expect(config.regions).toEqual(prod.regions);
+    expect(config.compute).toEqual(prod.compute);
+    expect(config.network).toEqual(prod.network);
+    expect(config.retainData).toBe(true);
+  });
+
+  test('optional features are off unless a profile turns them on', () => {
+    const config = loadConfig({ profile: 'p', profiles: { p: { appName: 'shop', domainName: 'example.com' } } });
+    expect(config.database.readerAutoScaling).toBeUndefined();
+    expect(config.dns.recordTtlSeconds).toBeUndefined();
+    expect(config.cache.globalDatastoreId).toBeUndefined();
+  });
+
+  test('extends takes the parent profile first; objects merge key by key', () => {
+    const config = loadConfig({ ...context, profile: 'dev' });
+    expect(config.regions).toEqual(['eu-west-1']);
+    expect(config.compute.api).toMatchObject({ minTasks: 1, maxTasks: 20, cpu: 512 });
+    expect(config.tags).toEqual({ team: 'web' });
+  });
+
+  test("a profile's own appName wins over the one it extends, so its stacks do not collide", () => {
+    const config = loadConfig({ ...context, profile: 'staging' });
+    expect(config.appName).toBe('shop-staging');
+    expect(config.regions).toEqual(['eu-west-1']);
+  });
+
+  test('null turns off what an extended profile turned on; a partial object takes the inner defaults', () => {
+    expect(loadConfig(context).dns.recordTtlSeconds).toBe(20);
+    const staging = loadConfig({ ...context, profile: 'staging' });
+    expect(staging.dns.recordTtlSeconds).toBeUndefined();
+    expect(staging.database.readerAutoScaling).toEqual({ minReaders: 1, maxReaders: 3, targetCpuPercent: 70 });
+    expect(loadConfig({ ...context, 'dns.recordTtlSeconds': 'null' }).dns.recordTtlSeconds).toBeUndefined();
+  });
+
+  test('top-level context keys and -c overrides win over the profile', () => {
+    const config = loadConfig({ ...context, profile: 'staging', appName: 'shop-test', 'compute.api.minTasks': '3' });
+    expect(config.appName).toBe('shop-test');
+    expect(config.compute.api.minTasks).toBe(3);
+  });
+
+  test('dev in cdk.json lists only what differs from prod, which it extends', () => {
+    const [prod, dev] = [configWith(), configWith({ profile: 'dev' })];
+    expect(prod.database.readerAutoScaling).toEqual({ minReaders: 1, maxReaders: 5, targetCpuPercent: 70 });
+    expect(prod.dns.recordTtlSeconds).toBe(10);
+    expect(dev.database.readerAutoScaling).toBeUndefined();
+    expect(dev.dns.recordTtlSeconds).toBeUndefined();
+    expect(dev.compute.worker).toMatchObject({ cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 });
+    expect(dev.appName).toBe(prod.appName);
   });
 });

@@ -1,7 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COST_DOC, README, failureLine, parseArgs, templatesOf } from '../../scripts/cost';
+import { stackTemplate } from '../../scripts/common/assembly';
+import { failureLine } from '../../scripts/common/cli';
+import { replaceSection, sectionOf } from '../../scripts/common/generated';
+import { COST_DOC, README, parseArgs, templatesOf } from '../../scripts/cost';
 import { ASSUMPTIONS, assumptionsFor } from '../../scripts/cost/assumptions';
 import { Estimate, LineItem, StackTemplate, estimate, linesFor } from '../../scripts/cost/model';
 import { METRIC_SERIES_FILE, MetricSeries } from '../../scripts/cost/metric-series';
@@ -9,12 +12,11 @@ import { nearestPricedRegion } from '../../scripts/cost/nearest-region';
 import { PRICES_FILE, PriceTable, missingPrices } from '../../scripts/cost/prices';
 import { REGION_NAMES } from '../../lib/config/regions';
 import {
+  REPORT_MARKERS,
   SUMMARY_MARKERS,
   normalizeMarkdown,
   renderReport,
   renderSummary,
-  replaceSection,
-  sectionOf,
 } from '../../scripts/cost/report';
 import { buildApp } from '../helpers';
 
@@ -254,8 +256,7 @@ describe('prices and profiles the table lacks', () => {
     note: 'test',
   };
   const stack = (region: string, resources: StackTemplate['resources']): StackTemplate => ({
-    stackId: 'Test',
-    region,
+    ...stackTemplate('Test', region, {}),
     resources,
   });
 
@@ -474,7 +475,7 @@ describe('npm run cost', () => {
       overrides: { profile: 'dev', 'compute.api.minTasks': '4' },
       write: true,
     });
-    expect(() => parseArgs(['--profile', 'dev'])).toThrow(/argument = "--profile" is not understood/);
+    expect(() => parseArgs(['--profile', 'dev'])).toThrow(/^unknown option --profile \(usage: npm run cost -- /);
   });
 
   test('an expected failure is one line that says what to do; a bug keeps its stack trace', () => {
@@ -484,22 +485,20 @@ describe('npm run cost', () => {
     } catch (error) {
       parseError = error;
     }
-    expect(failureLine(parseError)).toMatch(
-      /^cost error: argument = "--profile" is not understood \(allowed: -c key=value[^\n]*\)$/,
-    );
-    expect(failureLine(missingPrices([{ key: 'x.hour', region: 'us-east-1' }], prices))).toMatch(
-      /^cost error: prices\/aws-prices\.json has no price for 1 item: x\.hour \(in us-east-1\): add each entry/,
+    expect(failureLine('cost', parseError)).toMatch(/^cost: unknown option --profile \(usage: [^\n]*\)$/);
+    expect(failureLine('cost', missingPrices([{ key: 'x.hour', region: 'us-east-1' }], prices))).toMatch(
+      /^cost: prices\/aws-prices\.json has no price for 1 item: x\.hour \(in us-east-1\): add each entry/,
     );
     let noMarkers: unknown;
     try {
-      replaceSection('# Cost\n', 'table', SUMMARY_MARKERS, 'README.md');
+      replaceSection('# Cost\n', SUMMARY_MARKERS, 'table', 'README.md');
     } catch (error) {
       noMarkers = error;
     }
-    expect(failureLine(noMarkers)).toBe(
-      'cost error: README.md has no <!-- cost-summary:start --> line followed by a <!-- cost-summary:end --> line: add the two lines where the estimate goes, then run again',
+    expect(failureLine('cost', noMarkers)).toBe(
+      'cost: README.md has no <!-- cost-summary:start --> line followed by a <!-- cost-summary:end --> line: add the two lines where the generated text goes, then run again',
     );
-    expect(failureLine(new TypeError('x is undefined'))).toBeUndefined();
+    expect(failureLine('cost', new TypeError('x is undefined'))).toBeUndefined();
   });
 
   test.each([
@@ -512,12 +511,12 @@ describe('npm run cost', () => {
   });
 
   test('docs/cost.md shows the estimate of the committed config (run `npm run cost -- --write`)', () => {
-    const committed = sectionOf(readFileSync(COST_DOC, 'utf-8'));
+    const committed = sectionOf(readFileSync(COST_DOC, 'utf-8'), REPORT_MARKERS) ?? '';
     expect(normalizeMarkdown(committed)).toBe(normalizeMarkdown(renderReport([prod, dev])));
   });
 
   test("README.md's cost summary is the same estimate (run `npm run cost -- --write`)", () => {
-    const committed = sectionOf(readFileSync(README, 'utf-8'), SUMMARY_MARKERS);
+    const committed = sectionOf(readFileSync(README, 'utf-8'), SUMMARY_MARKERS) ?? '';
     expect(normalizeMarkdown(committed)).toBe(normalizeMarkdown(renderSummary([prod, dev])));
     expect(committed).toMatch(/\| prod +\|.*\| dev +\|/s);
   });

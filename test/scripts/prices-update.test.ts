@@ -7,7 +7,7 @@ import { JsonMemberScanner } from '../../scripts/cost/json-members';
 import { directorySource, httpSource, matches, readOffer } from '../../scripts/cost/price-list';
 import { priceTableSchema } from '../../scripts/cost/prices';
 import { RawTable, regionsInUse, updatePrices } from '../../scripts/cost/update-prices';
-import { cdkContext } from '../../scripts/synth-app';
+import { cdkContext } from '../../scripts/common/assembly';
 import { loadConfig } from '../../lib/config';
 
 /** A copy of the Price List bulk files in their documented format, with a handful of SKUs. */

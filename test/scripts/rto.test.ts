@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { RESILIENCE_DOC, parseArgs } from '../../scripts/rto';
-import { RecoveryRow, RowId, modelRecovery } from '../../scripts/rto-model';
-import { docsBlockOf, renderDocsBlock, renderMarkdown } from '../../scripts/rto-render';
-import { PUBLISHED, TARGETS } from '../../scripts/rto-sources';
-import { CfnResource, StackTemplate, stacksOf } from '../../scripts/rto-templates';
+import { CfnResource, StackTemplate, stacksOf } from '../../scripts/common/assembly';
+import { RecoveryRow, RowId, modelRecovery } from '../../scripts/rto/model';
+import { sectionOf } from '../../scripts/common/generated';
+import { RTO_MARKERS, renderDocsBlock, renderMarkdown } from '../../scripts/rto/render';
+import { PUBLISHED, TARGETS } from '../../scripts/rto/sources';
 import { buildApp } from '../helpers';
 
 /** nag and the template lint run over the whole app in test/app.test.ts. */
@@ -26,7 +27,7 @@ function editServiceTemplates(
 ): StackTemplate[] {
   return stacks.map((stack) => {
     const copy: StackTemplate = structuredClone(stack);
-    if (/-Service-/.test(copy.stackName)) edit(copy.template.Resources as never);
+    if (/-Service-/.test(copy.stackName)) edit(copy.resources as never);
     return copy;
   });
 }
@@ -126,10 +127,10 @@ describe('modeled RTO/RPO (npm run rto)', () => {
     const data = rowOf(prod, 'region-data');
     expect(data.verdicts.map((v) => [v.on, v.meets, v.marginSeconds])).toEqual([
       ['RPO', true, 0],
-      ['RTO', true, 40],
+      ['RTO', true, 80],
     ]);
-    // managed failover (3 min, published) + task start (60 s, assumed) + 2 × 10 s of ALB checks
-    expect(data.rto.worstSeconds).toBe(260);
+    // managed failover (3 min, published) + global writer DNS (30 s, assumed) + the tasks' 10 s writer check
+    expect(data.rto.worstSeconds).toBe(220);
   });
 
   test('dev: one region and no readers leave nothing to fail over to', () => {
@@ -171,11 +172,36 @@ describe('modeled RTO/RPO (npm run rto)', () => {
     expect(taskOut(slower)).toEqual(taskOut(prod));
   });
 
-  test('the promoted-write verdict flips once the new tasks take longer to pass their checks', () => {
-    // 7 passed checks × 10 s instead of 2 × 10 s: 310 s against 300 s
+  test('promoted writes wait for the writer check, not for new tasks; without writer discovery for new tasks', () => {
     const verdictOf = (stacks: StackTemplate[]) => rowOf(stacks, 'region-data').verdicts.find((v) => v.on === 'RTO')!;
-    expect(verdictOf(prod)).toMatchObject({ meets: true, marginSeconds: 40 });
-    expect(verdictOf(slower)).toMatchObject({ meets: false, marginSeconds: -10 });
+    // 180 s failover + 30 s DNS + 10 s check, whatever the tasks' health checks take.
+    expect(verdictOf(prod)).toMatchObject({ meets: true, marginSeconds: 80 });
+    expect(verdictOf(slower)).toMatchObject({ meets: true, marginSeconds: 80 });
+    const withoutDiscovery = (stacks: StackTemplate[]) =>
+      editServiceTemplates(stacks, (resources) => {
+        for (const resource of Object.values(resources)) {
+          if (resource.Type !== 'AWS::ECS::TaskDefinition') continue;
+          const text = JSON.stringify(resource.Properties).replaceAll('globalWriterHost', 'noWriterDiscovery');
+          resource.Properties = JSON.parse(text);
+        }
+      });
+    // New tasks: 2 passed checks × 10 s + 60 s start = 80 s; with 7 checks 130 s, 310 s against 300 s.
+    expect(verdictOf(withoutDiscovery(prod))).toMatchObject({ meets: true, marginSeconds: 40 });
+    expect(verdictOf(withoutDiscovery(slower))).toMatchObject({ meets: false, marginSeconds: -10 });
+    expect(rowOf(withoutDiscovery(prod), 'region-data').recovery).toMatch(/task-definition revision/);
+  });
+
+  test('a longer writer check moves promoted writes by the difference', () => {
+    const verdictOf = (stacks: StackTemplate[]) => rowOf(stacks, 'region-data').verdicts.find((v) => v.on === 'RTO')!;
+    const slowerChecks = editServiceTemplates(prod, (resources) => {
+      for (const resource of Object.values(resources)) {
+        if (resource.Type !== 'AWS::ECS::TaskDefinition') continue;
+        for (const container of resource.Properties.ContainerDefinitions) {
+          container.Environment.push({ Name: 'DB_WRITER_CHECK_MS', Value: '60000' });
+        }
+      }
+    });
+    expect(verdictOf(slowerChecks)).toMatchObject({ meets: true, marginSeconds: 30 });
   });
 
   test('reads the templates, not the config', () => {
@@ -212,7 +238,7 @@ describe('modeled RTO/RPO (npm run rto)', () => {
   });
 
   test('docs/resilience.md holds the table of the default app (regenerate: npm run rto -- --write)', () => {
-    const committed = docsBlockOf(readFileSync(RESILIENCE_DOC, 'utf-8'));
+    const committed = sectionOf(readFileSync(RESILIENCE_DOC, 'utf-8'), RTO_MARKERS);
     expect(committed).toBeDefined();
     expect(committed).toEqual(renderDocsBlock(modelRecovery(prod)));
   });
@@ -222,8 +248,8 @@ describe('modeled RTO/RPO (npm run rto)', () => {
       context: { profile: 'dev', 'a.b': 'c=d', x: '1' },
       write: true,
     });
-    expect(() => parseArgs(['-c'])).toThrow(/-c needs key=value/);
-    expect(() => parseArgs(['-c', '=x'])).toThrow(/-c needs key=value/);
-    expect(() => parseArgs(['--profile', 'dev'])).toThrow(/unknown argument --profile/);
+    expect(() => parseArgs(['-c'])).toThrow(/argument missing/);
+    expect(() => parseArgs(['-c', '=x'])).toThrow(/-c =x: expected key=value/);
+    expect(() => parseArgs(['--profile', 'dev'])).toThrow(/^unknown option --profile \(usage: npm run rto -- /);
   });
 });

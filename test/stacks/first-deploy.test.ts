@@ -79,7 +79,8 @@ describe('the prod app on its first deploy', () => {
       const arnVariables: { Value: unknown }[] = [];
       for (const task of Object.values(template.findResources('AWS::ECS::TaskDefinition'))) {
         const [container] = task.Properties.ContainerDefinitions;
-        for (const secret of container.Secrets) {
+        // The consistency probe injects no secret: it reads the origin-verify replica itself.
+        for (const secret of container.Secrets ?? []) {
           // A complete ARN comes from the Data stack (the secret's Ref or its replica's lookup).
           expect(secret.ValueFrom).toEqual({
             'Fn::GetStackOutput': expect.objectContaining({ StackName: `blueprint-Data-${region}`, Region: region }),
@@ -112,17 +113,20 @@ describe('the prod app on its first deploy', () => {
     const decryptsReplicaKey = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy.Properties.PolicyDocument).includes('blueprint-Keys-eu-west-1'),
     );
-    // The api's and the worker's execution roles; the tasks themselves read no replicated secret.
-    expect(decryptsReplicaKey).toHaveLength(2);
+    // The api's and the worker's execution roles, and the consistency probe's task role, which
+    // reads the origin-verify secret's replica itself; the service tasks read no replicated secret.
+    expect(decryptsReplicaKey.map((policy) => policy.Properties.PolicyName).sort()).toEqual([
+      expect.stringMatching(/^ApiTaskTaskDefinitionExecutionRole/),
+      expect.stringMatching(/^ConsistencyProbeTaskTaskDefinitionTaskRole/),
+      expect.stringMatching(/^WorkerTaskTaskDefinitionExecutionRole/),
+    ]);
     for (const policy of decryptsReplicaKey) {
-      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
-        expect.objectContaining({
-          Action: 'kms:Decrypt',
-          Resource: expect.arrayContaining([
-            { 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'blueprint-Keys-eu-west-1' }) },
-          ]),
-        }),
+      const decrypt = policy.Properties.PolicyDocument.Statement.find(
+        (statement: { Action: unknown }) => statement.Action === 'kms:Decrypt',
       );
+      expect([decrypt.Resource].flat()).toContainEqual({
+        'Fn::GetStackOutput': expect.objectContaining({ StackName: 'blueprint-Keys-eu-west-1' }),
+      });
     }
   });
 

@@ -121,6 +121,12 @@ export interface AuroraShardProps {
    */
   readonly backupRetentionDays?: number;
   /**
+   * Interval of Enhanced Monitoring (OS metrics per instance, billed as CloudWatch Logs
+   * ingestion); 1, 5, 10, 15, 30 or 60 seconds.
+   * @default no Enhanced Monitoring
+   */
+  readonly monitoringInterval?: Duration;
+  /**
    * How long exported `postgresql` logs are kept.
    * @default logs.RetentionDays.THREE_MONTHS
    */
@@ -185,10 +191,16 @@ const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export type ResolvedShardProps = Required<
   Omit<
     AuroraShardProps,
-    'readerAutoScaling' | 'rotationSubnets' | 'replicaRegions' | 'replicaKeyAlias' | 'replicaSecret' | 'secretName'
+    | 'readerAutoScaling'
+    | 'rotationSubnets'
+    | 'replicaRegions'
+    | 'replicaKeyAlias'
+    | 'replicaSecret'
+    | 'monitoringInterval'
+    | 'secretName'
   >
 > &
-  Pick<AuroraShardProps, 'readerAutoScaling' | 'replicaKeyAlias' | 'replicaSecret'> & {
+  Pick<AuroraShardProps, 'readerAutoScaling' | 'replicaKeyAlias' | 'replicaSecret' | 'monitoringInterval'> & {
     readonly replicaRegions: readonly string[];
     readonly rotationSubnets: ec2.SubnetSelection;
     readonly serverless: boolean;
@@ -253,6 +265,19 @@ export function resolveShardProps(scope: IConstruct, props: AuroraShardProps, re
   }
   const backupRetentionDays = props.backupRetentionDays ?? 14;
   checkInteger(scope, 'backupRetentionDays', backupRetentionDays, 1, 35);
+  const monitoringSeconds = props.monitoringInterval?.toSeconds();
+  if (
+    monitoringSeconds !== undefined &&
+    !Token.isUnresolved(monitoringSeconds) &&
+    ![1, 5, 10, 15, 30, 60].includes(monitoringSeconds)
+  ) {
+    throw new PropError(
+      scope,
+      'monitoringInterval',
+      props.monitoringInterval?.toHumanString(),
+      '1, 5, 10, 15, 30 or 60 seconds',
+    );
+  }
   const databaseName = props.databaseName ?? 'app';
   if (!DATABASE_NAME.test(databaseName)) {
     throw new PropError(

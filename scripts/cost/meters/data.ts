@@ -48,6 +48,8 @@ export const DATA_METERS: Readonly<Record<string, Meter>> = {
     const { stack } = input;
     const clusterId = refOf(p.DBClusterIdentifier);
     const cluster = clusterId ? stack.resources[clusterId]?.Properties : undefined;
+    const monitoring = enhancedMonitoring(input, Number(p.MonitoringInterval ?? 0));
+    if (cluster) return [...monitoring, ...auroraInstances(input, p.DBInstanceClass, cluster, 1, 1)];
     if (!cluster) {
       return [
         fixed(input, `RDS ${p.DBInstanceClass} instances`, `rds.instance.${p.DBInstanceClass}.hour`, 1, 'instances', {
@@ -56,7 +58,39 @@ export const DATA_METERS: Readonly<Record<string, Meter>> = {
         }),
       ];
     }
-    return auroraInstances(input, p.DBInstanceClass, cluster, 1, 1);
+    return monitoring;
+  },
+
+  // Aurora is not fully managed by AWS Backup: its recovery points are Aurora snapshots, billed as
+  // Aurora backup storage. The continuous rule keeps the point-in-time window Aurora keeps anyway
+  // (free up to the cluster's size). Daily snapshots are incremental in their region; copies to
+  // another region are full copies, each sent and stored whole (decision 14).
+  'AWS::Backup::BackupPlan': (input) => {
+    const { stack, logicalId, context } = input;
+    const clusters = Object.values(stack.resources)
+      .filter((r) => r.Type === 'AWS::Backup::BackupSelection' && refersTo(r.Properties?.BackupPlanId, logicalId))
+      .reduce((n, r) => n + ((r.Properties?.BackupSelection?.Resources ?? []) as unknown[]).length, 0);
+    const gb = clusters * context.assumptions.auroraStorageGbPerCluster;
+    const usages = [fixed(input, 'Aurora snapshots (AWS Backup)', 'aurora.backupStorage.gbMonth', gb, 'GB-months')];
+    for (const rule of (props(input).BackupPlan?.BackupPlanRule ?? []) as any[]) {
+      for (const copy of (rule.CopyActions ?? []) as any[]) {
+        const region = JSON.stringify(copy.DestinationBackupVaultArn).match(/:backup:([a-z0-9-]+):/)?.[1];
+        const copies = Number(copy.Lifecycle?.DeleteAfterDays ?? rule.Lifecycle?.DeleteAfterDays ?? 1);
+        if (!region) continue;
+        usages.push(
+          fixed(
+            input,
+            'Aurora snapshot copies in another region',
+            'aurora.backupStorage.gbMonth',
+            gb * copies,
+            'GB-months',
+            { region },
+          ),
+          fixed(input, 'Data transfer between regions (snapshot copies)', 'dataTransfer.interRegionGb', gb * 30, 'GB'),
+        );
+      }
+    }
+    return usages;
   },
 
   'AWS::ApplicationAutoScaling::ScalableTarget': (input) => {
@@ -116,6 +150,14 @@ export const DATA_METERS: Readonly<Record<string, Meter>> = {
     fixed(input, 'S3 storage', 's3.storageGbMonth', input.context.assumptions.s3GbPerBucket, 'GB-months'),
   ],
 };
+
+/** Enhanced Monitoring of one instance: its samples ingested into CloudWatch Logs (RDSOSMetrics). */
+function enhancedMonitoring(input: MeterInput, intervalSeconds: number): Usage[] {
+  if (!(intervalSeconds > 0)) return [];
+  const samples = (730 * 3600) / intervalSeconds;
+  const gb = (samples * input.context.assumptions.enhancedMonitoringKbPerSample) / 1024 / 1024;
+  return [fixed(input, 'CloudWatch Logs ingestion (Enhanced Monitoring)', 'logs.ingestGb', gb, 'GB')];
+}
 
 /** Aurora instances of `instanceClass` in `cluster`: ACU floor/ceiling for serverless, else hours. */
 function auroraInstances(

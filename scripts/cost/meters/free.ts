@@ -4,6 +4,8 @@
  */
 export const FREE_TYPES: Readonly<Record<string, string>> = {
   'AWS::CDK::Metadata': 'CDK bookkeeping',
+  'AWS::Backup::BackupSelection': 'billed through its backup plan',
+  'AWS::Backup::BackupVault': 'a vault has no charge; the recovery points in it are billed through the backup plan',
   'AWS::ARCZonalShift::ZonalAutoshiftConfiguration': 'zonal shift and autoshift carry no charge',
   'AWS::CertificateManager::Certificate': 'public ACM certificates are free',
   'AWS::CloudFront::CachePolicy': 'configuration',

@@ -4,6 +4,7 @@ import { EDGE_METERS } from './edge';
 import { Meter } from './kit';
 import { NETWORK_METERS } from './network';
 import { OBSERVABILITY_METERS } from './observability';
+import { SCHEDULED_METERS } from './scheduled';
 
 export { FREE_TYPES } from './free';
 export { GLOBAL, MeterContext } from './kit';
@@ -16,4 +17,5 @@ export const METERS: Readonly<Record<string, Meter>> = {
   ...DATA_METERS,
   ...OBSERVABILITY_METERS,
   ...EDGE_METERS,
+  ...SCHEDULED_METERS,
 };

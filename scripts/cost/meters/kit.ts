@@ -108,7 +108,7 @@ export function fixed(
     maxQuantity: quantity,
     unit,
     hours: options.hours ? input.context.hoursPerMonth : undefined,
-    stackId: input.stack.stackId,
+    stackId: input.stack.stackName,
     what: options.what,
   };
 }

@@ -6,6 +6,7 @@ import type { Config, ShardConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { createSecretsManagerClient, readSecretCredentials } from './auth.js';
 import { connectionConfig, type Login } from './shards.js';
+import { writerHostFor } from './writer-route.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
@@ -40,7 +41,7 @@ async function connect(config: Config, shard: ShardConfig, login: Login): Promis
     max: _max,
     idleTimeoutMillis: _idle,
     ...clientConfig
-  } = connectionConfig(config, shard, shard.writerHost, 'writer', login);
+  } = connectionConfig(config, shard, await writerHostFor(shard), 'writer', login);
   // DDL may legitimately run longer than request statements.
   const client = new pg.Client({
     ...clientConfig,
@@ -133,7 +134,15 @@ export async function migrateAll(config: Config, log: Logger, dir = MIGRATIONS_D
   const secrets = () => (client ??= createSecretsManagerClient(config));
   try {
     return await Promise.all(
-      config.shards.map(async (shard) => migrateShard(config, shard, await migrationLogin(shard, secrets), files, log)),
+      config.shards.map(async (shard) => {
+        // DDL is not forwarded: while another region holds the writer (after a global switchover
+        // or failover, decision 14), migrations wait for it to come back rather than fail the start.
+        if (shard.clusterHost && (await writerHostFor(shard)) !== shard.clusterHost) {
+          log.warn({ shard: shard.name }, 'the writer is in another region: migrations skipped');
+          return { shard: shard.name, applied: [] };
+        }
+        return migrateShard(config, shard, await migrationLogin(shard, secrets), files, log);
+      }),
     );
   } finally {
     client?.destroy();

@@ -7,6 +7,7 @@ import { ThrottledLog, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { IamTokens } from './auth.js';
 import { shardIndexFor } from './routing.js';
+import { type Lookup, writerHostFor } from './writer-route.js';
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -80,9 +81,11 @@ export type Role = 'writer' | 'reader';
  */
 export class Shard {
   queries = 0;
-  readonly writer: pg.Pool;
   readonly reader: pg.Pool;
+  private writerPool: pg.Pool;
+  private currentWriterHost: string;
   private readonly idleErrors: ThrottledLog;
+  private readonly pool: (role: Role, host: string) => pg.Pool;
 
   constructor(
     readonly config: ShardConfig,
@@ -92,7 +95,7 @@ export class Shard {
     private readonly metrics: Metrics,
   ) {
     this.idleErrors = new ThrottledLog(log);
-    const pool = (role: Role, host: string) => {
+    this.pool = (role: Role, host: string) => {
       const p = new pg.Pool(connectionConfig(serviceConfig, config, host, role, loginFor(config, host, tokens)));
       // An idle client losing its connection emits 'error' on the pool; unhandled, it would crash the process.
       // A database outage fails every idle connection at once: one line per shard and interval.
@@ -101,12 +104,40 @@ export class Shard {
       );
       return p;
     };
-    this.writer = pool('writer', config.writerHost);
-    this.reader = pool('reader', config.readerHost);
+    this.currentWriterHost = config.writerHost;
+    this.writerPool = this.pool('writer', config.writerHost);
+    this.reader = this.pool('reader', config.readerHost);
   }
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** The pool writes use now; replaced when the writer moves to or from this region. */
+  get writer(): pg.Pool {
+    return this.writerPool;
+  }
+
+  /** The endpoint writes go to now (see writer-route.ts). */
+  get writerHost(): string {
+    return this.currentWriterHost;
+  }
+
+  /**
+   * Re-checks where writes go; on a change, new writes use a new pool and the old one closes once
+   * its checked-out connections are released. Resolves to whether the writer moved.
+   */
+  async refreshWriter(lookup?: Lookup): Promise<boolean> {
+    const host = await writerHostFor(this.config, lookup);
+    if (host === this.currentWriterHost) return false;
+    const previous = this.writerPool;
+    this.log.warn({ shard: this.name, from: this.currentWriterHost, to: host }, 'database writer moved');
+    this.currentWriterHost = host;
+    this.writerPool = this.pool('writer', host);
+    previous
+      .end()
+      .catch((err: unknown) => this.log.warn({ err, shard: this.name }, 'closing the old writer pool failed'));
+    return true;
   }
 
   /** Runs `use` on the role's pool; a refused IAM token is dropped and `use` runs once more with a new one. */
@@ -120,7 +151,7 @@ export class Shard {
         { shard: this.name, role, code: err.code },
         'database refused the IAM token; signing a new one to retry',
       );
-      this.tokens.refused(role === 'writer' ? this.config.writerHost : this.config.readerHost, this.config.port);
+      this.tokens.refused(role === 'writer' ? this.currentWriterHost : this.config.readerHost, this.config.port);
       return use(pool);
     }
   }
@@ -190,12 +221,24 @@ export class Shard {
 /** Routes partition keys to shards with a jump consistent hash over the SHARD_MAP order. */
 export class ShardRouter {
   readonly shards: Shard[];
+  private readonly writerChecks: NodeJS.Timeout | undefined;
 
   constructor(config: Config, log: Logger, metrics: Metrics) {
     // One token source for the role (DB_IAM_USER is the same for every shard): tokens are per endpoint.
     const iam = config.shards.find((s) => s.login.method === 'iam')?.login;
     const tokens = iam ? new IamTokens({ region: config.AWS_REGION, username: iam.username }) : undefined;
     this.shards = config.shards.map((s) => new Shard(s, config, tokens, log, metrics));
+    // Writes follow the global writer without a deploy (decision 14): check now and then periodically.
+    if (config.shards.some((s) => s.globalWriterHost)) {
+      const check = () => {
+        for (const shard of this.shards) {
+          shard.refreshWriter().catch((err: unknown) => log.warn({ err, shard: shard.name }, 'writer check failed'));
+        }
+      };
+      check();
+      this.writerChecks = setInterval(check, config.DB_WRITER_CHECK_MS);
+      this.writerChecks.unref();
+    }
   }
 
   shardFor(key: string): Shard {
@@ -207,6 +250,7 @@ export class ShardRouter {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.writerChecks);
     await Promise.all(this.shards.map((s) => s.close()));
   }
 }

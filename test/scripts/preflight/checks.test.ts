@@ -10,7 +10,7 @@ import { QuotaNeed, quotaNeeds, standardVcpus } from '../../../scripts/preflight
 import { QuotaAnswers, quotaFindings } from '../../../scripts/preflight/quotas';
 import { regionFindings } from '../../../scripts/preflight/regions';
 import { RoleNeed, roleFindings, roleNeeds } from '../../../scripts/preflight/service-linked-roles';
-import type { StackTemplate } from '../../../scripts/rto-templates';
+import { StackTemplate, stackTemplate } from '../../../scripts/common/assembly';
 import * as rec from './recorded';
 
 const ok = <T>(value: T): Recorded<T> => ({ ok: value });
@@ -159,11 +159,8 @@ describe('bootstrap', () => {
 });
 
 describe('service-linked roles', () => {
-  const stack = (stackName: string, resources: Record<string, any>): StackTemplate => ({
-    stackName,
-    region: 'us-east-1',
-    template: { Resources: resources },
-  });
+  const stack = (stackName: string, resources: Record<string, any>): StackTemplate =>
+    stackTemplate(stackName, 'us-east-1', { Resources: resources });
   const service = stack('app-Service', {
     Service: { Type: 'AWS::ECS::Service', Properties: {} },
     Scaling: { Type: 'AWS::ApplicationAutoScaling::ScalableTarget', Properties: { ServiceNamespace: 'ecs' } },
@@ -277,54 +274,46 @@ describe('service-linked roles', () => {
 });
 
 describe('quota needs from templates', () => {
-  const data: StackTemplate = {
-    stackName: 'app-Data-eu-west-1',
-    region: 'eu-west-1',
-    template: {
-      Resources: {
-        SubnetA: { Type: 'AWS::EC2::Subnet', Properties: { AvailabilityZone: 'eu-west-1a' } },
-        SubnetB: { Type: 'AWS::EC2::Subnet', Properties: { AvailabilityZone: 'eu-west-1b' } },
-        NatA: { Type: 'AWS::EC2::NatGateway', Properties: { SubnetId: { Ref: 'SubnetA' } } },
-        NatA2: { Type: 'AWS::EC2::NatGateway', Properties: { SubnetId: { Ref: 'SubnetA' } } },
-        NatB: { Type: 'AWS::EC2::NatGateway', Properties: { SubnetId: { Ref: 'SubnetB' } } },
-        Eip1: { Type: 'AWS::EC2::EIP', Properties: {} },
-        Eip2: { Type: 'AWS::EC2::EIP', Properties: {} },
-        Cluster: { Type: 'AWS::RDS::DBCluster', Properties: {} },
-        Writer: { Type: 'AWS::RDS::DBInstance', Properties: { DBClusterIdentifier: { Ref: 'Cluster' } } },
-        Reader: { Type: 'AWS::RDS::DBInstance', Properties: { DBClusterIdentifier: { Ref: 'Cluster' } } },
-        Readers: {
-          Type: 'AWS::ApplicationAutoScaling::ScalableTarget',
-          Properties: {
-            MaxCapacity: 5,
-            ScalableDimension: 'rds:cluster:ReadReplicaCount',
-            ResourceId: { 'Fn::Join': ['', ['cluster:', { Ref: 'Cluster' }]] },
-          },
-        },
-        Nat: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 't4g.nano' } },
-      },
-    },
-  };
-  const service: StackTemplate = {
-    stackName: 'app-Service-eu-west-1',
-    region: 'eu-west-1',
-    template: {
-      Resources: {
-        Task: { Type: 'AWS::ECS::TaskDefinition', Properties: { Cpu: '512' } },
-        Api: { Type: 'AWS::ECS::Service', Properties: { LaunchType: 'FARGATE', TaskDefinition: { Ref: 'Task' } } },
-        Scaling: {
-          Type: 'AWS::ApplicationAutoScaling::ScalableTarget',
-          Properties: {
-            MaxCapacity: 20,
-            ResourceId: { 'Fn::Join': ['', ['service/', { 'Fn::GetAtt': ['Api', 'Name'] }]] },
-          },
-        },
-        Fixed: {
-          Type: 'AWS::ECS::Service',
-          Properties: { LaunchType: 'FARGATE', DesiredCount: 2, TaskDefinition: { Ref: 'Task' } },
+  const data: StackTemplate = stackTemplate('app-Data-eu-west-1', 'eu-west-1', {
+    Resources: {
+      SubnetA: { Type: 'AWS::EC2::Subnet', Properties: { AvailabilityZone: 'eu-west-1a' } },
+      SubnetB: { Type: 'AWS::EC2::Subnet', Properties: { AvailabilityZone: 'eu-west-1b' } },
+      NatA: { Type: 'AWS::EC2::NatGateway', Properties: { SubnetId: { Ref: 'SubnetA' } } },
+      NatA2: { Type: 'AWS::EC2::NatGateway', Properties: { SubnetId: { Ref: 'SubnetA' } } },
+      NatB: { Type: 'AWS::EC2::NatGateway', Properties: { SubnetId: { Ref: 'SubnetB' } } },
+      Eip1: { Type: 'AWS::EC2::EIP', Properties: {} },
+      Eip2: { Type: 'AWS::EC2::EIP', Properties: {} },
+      Cluster: { Type: 'AWS::RDS::DBCluster', Properties: {} },
+      Writer: { Type: 'AWS::RDS::DBInstance', Properties: { DBClusterIdentifier: { Ref: 'Cluster' } } },
+      Reader: { Type: 'AWS::RDS::DBInstance', Properties: { DBClusterIdentifier: { Ref: 'Cluster' } } },
+      Readers: {
+        Type: 'AWS::ApplicationAutoScaling::ScalableTarget',
+        Properties: {
+          MaxCapacity: 5,
+          ScalableDimension: 'rds:cluster:ReadReplicaCount',
+          ResourceId: { 'Fn::Join': ['', ['cluster:', { Ref: 'Cluster' }]] },
         },
       },
+      Nat: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 't4g.nano' } },
     },
-  };
+  });
+  const service: StackTemplate = stackTemplate('app-Service-eu-west-1', 'eu-west-1', {
+    Resources: {
+      Task: { Type: 'AWS::ECS::TaskDefinition', Properties: { Cpu: '512' } },
+      Api: { Type: 'AWS::ECS::Service', Properties: { LaunchType: 'FARGATE', TaskDefinition: { Ref: 'Task' } } },
+      Scaling: {
+        Type: 'AWS::ApplicationAutoScaling::ScalableTarget',
+        Properties: {
+          MaxCapacity: 20,
+          ResourceId: { 'Fn::Join': ['', ['service/', { 'Fn::GetAtt': ['Api', 'Name'] }]] },
+        },
+      },
+      Fixed: {
+        Type: 'AWS::ECS::Service',
+        Properties: { LaunchType: 'FARGATE', DesiredCount: 2, TaskDefinition: { Ref: 'Task' } },
+      },
+    },
+  });
   const needs = quotaNeeds([data, service]);
   const need = (quota: string) => needs.find((n) => n.quota === quota);
 

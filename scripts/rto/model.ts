@@ -1,29 +1,18 @@
 /**
  * The modeled recovery table: for each failure mode, how it is detected and recovered, its RTO
  * and RPO, and whether they meet the targets. A pure function of the synthesized templates; the
- * only other numbers are AWS's published figures and our assumptions, both in rto-sources.ts.
- * This file holds the compute tier's rows; rto-data-rows.ts the data tier's.
+ * only other numbers are AWS's published figures and our assumptions, both in sources.ts.
+ * This file holds the compute tier's rows; data-rows.ts the data tier's.
  */
-import {
-  Estimate,
-  RecoveryRow,
-  RegionRow,
-  apiChecks,
-  assumed,
-  qualitative,
-  range,
-  secs,
-  tpl,
-  verdict,
-} from './rto-common';
-import { cacheFailsOver, cacheNode, dbWriter, regionData, slowestWriterFailover } from './rto-data-rows';
-import { detectRegionLoss } from './rto-dns';
-import { ASSUMED, TARGETS } from './rto-sources';
-import { DataView, ServiceView, StackTemplate, Templates, dataViews, serviceViews } from './rto-templates';
+import { Estimate, RecoveryRow, RegionRow, apiChecks, assumed, qualitative, range, secs, tpl, verdict } from './common';
+import { cacheFailsOver, cacheNode, dbWriter, regionData, slowestWriterFailover } from './data-rows';
+import { detectRegionLoss } from './dns';
+import { ASSUMED, TARGETS } from './sources';
+import { StackTemplate, Templates } from '../common/assembly';
+import { DataView, ServiceView, dataViews, serviceViews } from './views';
 
-export type { Estimate, InputSource, ModelInput, RecoveryRow, RowId, Verdict } from './rto-common';
-export { secs, verdict } from './rto-common';
-export type { StackTemplate } from './rto-templates';
+export type { Estimate, InputSource, ModelInput, RecoveryRow, RowId, Verdict } from './common';
+export { secs, verdict } from './common';
 
 /** The recovery table of one synthesized app. */
 export function modelRecovery(stacks: readonly StackTemplate[]): RecoveryRow[] {

@@ -87,13 +87,22 @@ export const PUBLISHED = {
 export type PublishedKey = keyof typeof PUBLISHED;
 
 export interface Assumption {
+  /** How the assumptions list names it. */
+  readonly label: string;
   readonly seconds: number;
   /** Why this number, and where to measure the real one. */
   readonly basis: string;
 }
 
 export const ASSUMED = {
+  globalWriterDns: {
+    label: 'Global writer endpoint DNS',
+    seconds: 30,
+    basis:
+      'From the end of a managed failover until the global writer endpoint resolves to the promoted writer in the VPC resolver. Aurora updates the endpoint itself; AWS publishes no propagation figure (Amazon Aurora User Guide, "Connecting to Amazon Aurora Global Database"). Measure it in a switchover drill and replace this number.',
+  },
   taskStart: {
+    label: 'Task start',
     seconds: 60,
     basis:
       'A Fargate task from PROVISIONING to a listening container: ENI attach, image pull from ECR, app start. AWS publishes no figure, only what it depends on (Amazon ECS Developer Guide, "Optimize Amazon ECS task launch time", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-recommendations.html). Measure it with the task-loss drill and replace this number.',

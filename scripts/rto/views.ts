@@ -1,84 +1,12 @@
 /**
- * Reading synthesized CloudFormation templates: finding resources by type, following `Ref`,
- * `Fn::GetAtt` and `Fn::GetStackOutput` (how a Service stack reads its Data stack) to the
- * resource they name, and picking out the resources the recovery model needs per region.
+ * The resources the recovery model needs per region, picked out of the synthesized templates:
+ * found by type, and followed through `Ref`, `Fn::GetAtt` and `Fn::GetStackOutput` (how a Service
+ * stack reads its Data stack) to the resource they name.
  */
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { allStacks } from './assembly-stacks';
-
-export interface CfnResource {
-  readonly Type: string;
-  readonly Properties?: Record<string, any>;
-}
-
-export interface CfnTemplate {
-  readonly Resources?: Record<string, CfnResource>;
-  readonly Outputs?: Record<string, { readonly Value: unknown }>;
-}
-
-/** One stack of the cloud assembly. */
-export interface StackTemplate {
-  readonly stackName: string;
-  readonly region: string;
-  readonly template: CfnTemplate;
-}
-
-/** A resource and the stack it lives in. */
-export interface Found {
-  readonly stack: StackTemplate;
-  readonly id: string;
-  readonly resource: CfnResource;
-  readonly props: Record<string, any>;
-}
+import { Found, StackTemplate, Templates } from '../common/assembly';
 
 /** Thrown when the templates lack something the model needs: the app changed shape. */
 export class TemplateShapeError extends Error {}
-
-/** The stacks of one app, with lookups across them. */
-export class Templates {
-  constructor(public readonly stacks: readonly StackTemplate[]) {}
-
-  /** Resources of `type` in `stack`, in template order. */
-  resources(stack: StackTemplate, type: string): Found[] {
-    return Object.entries(stack.template.Resources ?? {})
-      .filter(([, resource]) => resource.Type === type)
-      .map(([id, resource]) => ({ stack, id, resource, props: resource.Properties ?? {} }));
-  }
-
-  /** Stacks holding at least one resource of `type`. */
-  stacksWith(type: string): StackTemplate[] {
-    return this.stacks.filter((stack) => this.resources(stack, type).length > 0);
-  }
-
-  /**
-   * The resource a value points at: `{Ref}`, `{Fn::GetAtt}`, or `{Fn::GetStackOutput}` followed
-   * to the named stack's output and on. Undefined for literals and anything else.
-   */
-  resolve(stack: StackTemplate, value: unknown, depth = 0): Found | undefined {
-    if (depth > 5 || value === null || typeof value !== 'object') return undefined;
-    const node = value as Record<string, any>;
-    const id: unknown = node.Ref ?? (Array.isArray(node['Fn::GetAtt']) ? node['Fn::GetAtt'][0] : undefined);
-    if (typeof id === 'string') {
-      const resource = stack.template.Resources?.[id];
-      return resource && { stack, id, resource, props: resource.Properties ?? {} };
-    }
-    const output = node['Fn::GetStackOutput'];
-    if (output && typeof output.StackName === 'string' && typeof output.OutputName === 'string') {
-      const other = this.stacks.find((s) => s.stackName === output.StackName);
-      const exported = other?.template.Outputs?.[output.OutputName];
-      return other && exported ? this.resolve(other, exported.Value, depth + 1) : undefined;
-    }
-    return undefined;
-  }
-
-  /** Distinct AZs of a list of subnet references, or undefined when one cannot be followed. */
-  availabilityZones(stack: StackTemplate, subnets: unknown): string[] | undefined {
-    if (!Array.isArray(subnets)) return undefined;
-    const zones = subnets.map((subnet) => this.resolve(stack, subnet)?.props.AvailabilityZone);
-    if (zones.some((zone) => typeof zone !== 'string')) return undefined;
-    return [...new Set(zones as string[])].sort();
-  }
-}
 
 /** What the model needs from one region's Service stack. */
 export interface ServiceView {
@@ -95,7 +23,15 @@ export interface ServiceView {
   readonly record?: Found;
   /** The queue the worker consumes (its `WORK_QUEUE_URL`). */
   readonly workQueue?: Found;
+  /**
+   * Seconds between the api's checks of where each shard's writer is, when its shard map names
+   * the global writer endpoint (decision 14): `DB_WRITER_CHECK_MS`, else the service's default.
+   */
+  readonly writerCheckSeconds?: number;
 }
+
+/** The service's default `DB_WRITER_CHECK_MS` (service/src/config.ts). */
+const DEFAULT_WRITER_CHECK_MS = 10_000;
 
 /** What the model needs from one region's Data stack. */
 export interface DataView {
@@ -139,6 +75,11 @@ export function serviceViews(t: Templates): ServiceView[] {
       service && t.resolve(stack, service.props.TaskDefinition)?.props.ContainerDefinitions?.[0];
     const workerEnvironment: { Name: string; Value: unknown }[] = containerOf(worker)?.Environment ?? [];
     const workQueueUrl = workerEnvironment.find((e) => e.Name === 'WORK_QUEUE_URL')?.Value;
+    const apiEnvironment: { Name: string; Value: unknown }[] = containerOf(api)?.Environment ?? [];
+    const shardMap = JSON.stringify(apiEnvironment.find((e) => e.Name === 'SHARD_MAP')?.Value ?? '');
+    const checkMs = Number(
+      apiEnvironment.find((e) => e.Name === 'DB_WRITER_CHECK_MS')?.Value ?? DEFAULT_WRITER_CHECK_MS,
+    );
     return [
       {
         stack,
@@ -152,6 +93,7 @@ export function serviceViews(t: Templates): ServiceView[] {
         stopTimeoutSeconds: containerOf(api)?.StopTimeout,
         record: t.resources(stack, 'AWS::Route53::RecordSet').find((r) => r.props.SetIdentifier !== undefined),
         workQueue: workQueueUrl === undefined ? undefined : t.resolve(stack, workQueueUrl),
+        writerCheckSeconds: shardMap.includes('globalWriterHost') ? checkMs / 1000 : undefined,
       },
     ];
   });
@@ -193,13 +135,4 @@ export function dataViews(t: Templates): DataView[] {
       cache: t.resources(stack, 'AWS::ElastiCache::ReplicationGroup')[0],
     };
   });
-}
-
-/** Every stack's template, stages' included, read now (an artifact reads its template file lazily). */
-export function stacksOf(assembly: CloudAssembly): StackTemplate[] {
-  return allStacks(assembly).map((stack) => ({
-    stackName: stack.stackName,
-    region: stack.environment.region,
-    template: stack.template as CfnTemplate,
-  }));
 }

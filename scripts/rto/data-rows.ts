@@ -2,7 +2,7 @@
  * The data tier's rows: a cache node, a database writer, and the loss of the primary region
  * (Aurora global database failover), plus the in-region failover facts the AZ row shares.
  */
-import { detectRegionLoss } from './rto-dns';
+import { detectRegionLoss } from './dns';
 import {
   Estimate,
   RecoveryRow,
@@ -15,9 +15,10 @@ import {
   secs,
   tpl,
   verdict,
-} from './rto-common';
-import { ASSUMED, PUBLISHED, PublishedKey, TARGETS } from './rto-sources';
-import { DataView, ServiceView, Templates } from './rto-templates';
+} from './common';
+import { ASSUMED, PUBLISHED, PublishedKey, TARGETS } from './sources';
+import { Templates } from '../common/assembly';
+import { DataView, ServiceView } from './views';
 
 /** The slowest in-region writer failover among this region's clusters. */
 export function slowestWriterFailover(d: DataView) {
@@ -132,13 +133,22 @@ export function regionData(
   const primaryService = services.find((s) => s.region === primary.region);
   const primaryDns = primaryService && services.length > 1 ? detectRegionLoss(t, primaryService) : undefined;
   const candidates = secondaryRegions.flatMap((d) => services.filter((s) => s.region === d.region));
-  const repoint = candidates.map((s) => ({ region: s.region, checks: apiChecks(s) }));
-  const slowest = repoint.sort((a, b) => b.checks.inService - a.checks.inService)[0];
+  // With writer discovery in every candidate's shard map (decision 14) the running tasks move their
+  // writes once the global writer endpoint resolves to their region; otherwise new tasks must start.
+  const repoint = candidates.map((s) => {
+    const checks = apiChecks(s);
+    const follows = s.writerCheckSeconds !== undefined;
+    const seconds = follows ? ASSUMED.globalWriterDns.seconds + s.writerCheckSeconds! : checks.inService;
+    return { region: s.region, checks, follows, seconds, checkSeconds: s.writerCheckSeconds };
+  });
+  const slowest = repoint.sort((a, b) => b.seconds - a.seconds)[0];
   const failover = PUBLISHED.auroraGlobalFailover.seconds;
   const rto: Estimate = slowest
     ? {
-        worstSeconds: failover + slowest.checks.inService,
-        summary: `${secs(failover + slowest.checks.inService)} from the decision to fail over: managed failover ${secs(failover)} + new tasks in service ${secs(slowest.checks.inService)}`,
+        worstSeconds: failover + slowest.seconds,
+        summary: slowest.follows
+          ? `${secs(failover + slowest.seconds)} from the decision to fail over: managed failover ${secs(failover)} + the global writer endpoint's DNS ${secs(ASSUMED.globalWriterDns.seconds)} + the tasks' writer check ${secs(slowest.checkSeconds!)}, no deploy`
+          : `${secs(failover + slowest.seconds)} from the decision to fail over: managed failover ${secs(failover)} + new tasks in service ${secs(slowest.seconds)}`,
       }
     : { worstSeconds: null, summary: 'no secondary region to promote: writes stop until the region returns' };
   const row: RecoveryRow = {
@@ -149,7 +159,9 @@ export function regionData(
       ? `forwarded writes fail in every region${primaryDns?.worst !== undefined ? `; the primary's origin check withdraws its traffic after ${range(primaryDns.best!, primaryDns.worst)}` : ''}; promoting a secondary is an operator's decision (runbook), and the RTO clock here starts at it`
       : 'the database is lost with its region',
     recovery: slowest
-      ? "`aws rds failover-global-cluster --allow-data-loss` per shard, in parallel; then the promoted region's services get the new writer endpoint (a task-definition revision: a secondary's shard map writes to its reader endpoint)"
+      ? slowest.follows
+        ? "`aws rds failover-global-cluster --allow-data-loss` per shard, in parallel; the promoted region's tasks see the global writer endpoint resolve to their own cluster and write to it (no deploy, no new tasks)"
+        : "`aws rds failover-global-cluster --allow-data-loss` per shard, in parallel; then the promoted region's services get the new writer endpoint (a task-definition revision: a secondary's shard map writes to its reader endpoint)"
       : 'none: no secondary region holds the shards',
     rto,
     rpo,
@@ -163,7 +175,12 @@ export function regionData(
             ...slowest.checks.inputs.map((i) => ({ ...i, name: `${slowest.region} ${i.name}` })),
             published('cross-Region lag', 'auroraGlobalLag'),
             published('managed failover', 'auroraGlobalFailover'),
-            assumed('task start', ASSUMED.taskStart.seconds),
+            ...(slowest.follows
+              ? [
+                  assumed('global writer endpoint DNS', ASSUMED.globalWriterDns.seconds),
+                  tpl(`${slowest.region} writer check (DB_WRITER_CHECK_MS / 1000)`, slowest.checkSeconds!),
+                ]
+              : [assumed('task start', ASSUMED.taskStart.seconds)]),
           ]
         : []),
     ],

@@ -1,8 +1,8 @@
 /**
  * What the rows of the recovery table are made of, and the small helpers every row builder uses.
  */
-import { ASSUMED, PUBLISHED, PublishedFigure, PublishedKey, Target } from './rto-sources';
-import { ServiceView } from './rto-templates';
+import { ASSUMED, PUBLISHED, PublishedFigure, PublishedKey, Target } from './sources';
+import { ServiceView } from './views';
 
 /** Where a number came from. */
 export type InputSource = 'template' | 'published' | 'assumed';

@@ -1,11 +1,10 @@
-import { allStacks } from '../../scripts/assembly-stacks';
+import { allStacks, stacksOf } from '../../scripts/common/assembly';
 import { templatesOf } from '../../scripts/cost';
 import { assumptionsFor } from '../../scripts/cost/assumptions';
 import { MetricSeries } from '../../scripts/cost/metric-series';
 import { Estimate, estimate } from '../../scripts/cost/model';
 import { PriceTable } from '../../scripts/cost/prices';
-import { modelRecovery } from '../../scripts/rto-model';
-import { stacksOf } from '../../scripts/rto-templates';
+import { modelRecovery } from '../../scripts/rto/model';
 import { buildApp } from '../helpers';
 
 const ACCOUNT = '123456789012';

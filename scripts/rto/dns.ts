@@ -3,9 +3,10 @@
  * record's health check, followed through a CALCULATED parent to the children that probe the
  * region, and the TTL resolvers may keep the old answer for.
  */
-import { ModelInput, published, tpl } from './rto-common';
-import { PUBLISHED } from './rto-sources';
-import { Found, ServiceView, StackTemplate, Templates } from './rto-templates';
+import { ModelInput, published, tpl } from './common';
+import { PUBLISHED } from './sources';
+import { Found, StackTemplate, Templates } from '../common/assembly';
+import { ServiceView } from './views';
 
 /** Health-check types whose checkers probe an endpoint; the others follow a signal or an operator. */
 const PROBES = new Set(['HTTP', 'HTTPS', 'HTTP_STR_MATCH', 'HTTPS_STR_MATCH', 'TCP']);
@@ -109,9 +110,7 @@ function calculated(t: Templates, stack: StackTemplate, config: Record<string, a
 
 /** A health check's name from the stack output that exports it: `EvacuationSwitchHealthCheckId` → `evacuation switch check`. */
 function labelOf(stack: StackTemplate, t: Templates, found: Found): string | undefined {
-  const output = Object.entries(stack.template.Outputs ?? {}).find(
-    ([, o]) => t.resolve(stack, o.Value)?.id === found.id,
-  );
+  const output = Object.entries(stack.outputs).find(([, o]) => t.resolve(stack, o.Value)?.id === found.id);
   const words = output?.[0].replace(/HealthCheckId$/, '').replace(/(?<=[a-z0-9])(?=[A-Z])/g, ' ');
   return words ? `${words.toLowerCase()} check` : undefined;
 }

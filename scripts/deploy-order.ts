@@ -139,6 +139,11 @@ function scan(stack: StackTemplate): ScanResult {
         if (properties.TopicName !== undefined)
           result.produces.push(`sns-topic ${region} ${text(properties.TopicName)}`);
         break;
+      case 'AWS::CloudWatch::Alarm':
+      case 'AWS::CloudWatch::CompositeAlarm':
+        if (properties.AlarmName !== undefined)
+          result.produces.push(`cloudwatch-alarm ${region} ${text(properties.AlarmName)}`);
+        break;
       case 'AWS::SQS::Queue':
         if (properties.QueueName !== undefined)
           result.produces.push(`sqs-queue ${region} ${text(properties.QueueName)}`);
@@ -216,7 +221,10 @@ function scanCertificate(
   }
 }
 
-/** AwsCustomResource calls: a zone found by name, SSM parameters written into (other) regions. */
+/**
+ * AwsCustomResource calls: a zone found by name, SSM parameters written into (other) regions, alarms
+ * written into another region (PutMetricAlarm).
+ */
 function scanSdkCalls(
   id: string,
   properties: Record<string, unknown>,
@@ -235,6 +243,10 @@ function scanSdkCalls(
     const service = (call.service ?? '').toLowerCase().replace(/^@aws-sdk\/client-/, '');
     const action = (call.action ?? '').replace(/Command$/, '').toLowerCase();
     const callRegion = call.region ?? stack.region;
+    const alarmName = call.parameters?.AlarmName;
+    if (service === 'cloudwatch' && action === 'putmetricalarm' && typeof alarmName === 'string') {
+      result.produces.push(`cloudwatch-alarm ${callRegion} ${alarmName}`);
+    }
     const name = call.parameters?.Name ?? call.parameters?.DNSName;
     if (typeof name !== 'string') continue;
     if (service === 'ssm' && action === 'putparameter' && !name.includes(UNRESOLVED)) {
@@ -276,6 +288,9 @@ function arnThing(service: string, region: string, resource: string): Thing | un
   if (service === 'ssm' && resource.startsWith('parameter'))
     return ssmThing(region, resource.slice('parameter'.length));
   if (service === 'sns') return `sns-topic ${region} ${resource}`;
+  if (service === 'cloudwatch' && resource.startsWith('alarm:')) {
+    return `cloudwatch-alarm ${region} ${resource.slice('alarm:'.length)}`;
+  }
   if (service === 'sqs') return `sqs-queue ${region} ${resource}`;
   if (service === 's3' && !resource.includes('/')) return `s3-bucket ${resource}`;
   if (service === 'backup' && resource.startsWith('backup-vault:')) {

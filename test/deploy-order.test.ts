@@ -152,6 +152,53 @@ describe('the deploy-order check', () => {
     ]);
   });
 
+  test('places named alarms, including one an SDK call writes into another region', () => {
+    const edge = {
+      Resources: { A: { Type: 'AWS::CloudWatch::Alarm', Properties: { AlarmName: 'app-edge-page-5xx' } } },
+    };
+    const writer = {
+      Resources: {
+        W: {
+          Type: 'Custom::AWS',
+          Properties: {
+            Create: JSON.stringify({
+              service: 'CloudWatch',
+              action: 'putMetricAlarm',
+              region: 'us-east-1',
+              parameters: { AlarmName: 'app-eu-west-1-origin' },
+            }),
+          },
+        },
+      },
+    };
+    const dashboard = {
+      Resources: {
+        D: {
+          Type: 'AWS::CloudWatch::Dashboard',
+          Properties: {
+            DashboardBody: JSON.stringify({
+              alarms: [
+                'arn:aws:cloudwatch:us-east-1:1:alarm:app-edge-page-5xx',
+                'arn:aws:cloudwatch:us-east-1:1:alarm:app-eu-west-1-origin',
+              ],
+            }),
+          },
+        },
+      },
+    };
+    const report = checkDeployOrder([
+      stack('Edge', 'us-east-1', edge),
+      stack('Primary', 'eu-central-1', dashboard, ['Edge']),
+      stack('Service', 'eu-west-1', writer, ['Primary']),
+    ]);
+    expect(report.unknownCrossRegion).toEqual([]);
+    expect(report.hazards).toEqual([
+      expect.stringMatching(
+        /^Primary D\.DashboardBody needs cloudwatch-alarm us-east-1 app-eu-west-1-origin, which Service creates/,
+      ),
+    ]);
+  });
+
   test('ignores what policies name: a policy may allow a resource that does not exist yet', () => {
     const policy = {
       Resources: {
@@ -205,6 +252,7 @@ const CONFIGURATIONS: [string, Record<string, unknown>][] = [
     {
       'delivery.pipeline': 'true',
       account: '111111111111',
+      alarmEmail: 'oncall@example.com',
       'delivery.connectionArn':
         'arn:aws:codeconnections:us-east-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
     },

@@ -144,6 +144,58 @@ function describeChoices(values: readonly number[]): string {
     : values.join(', ');
 }
 
+/** Slack and Teams ids as Amazon Q Developer in chat applications (AWS Chatbot) shows them. */
+const SLACK_WORKSPACE_ID = /^T[A-Z0-9]{6,14}$/;
+const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{6,14}$/;
+/** URL-encoded, as the Teams channel link carries it and CloudFormation requires. */
+const TEAMS_CHANNEL_ID = /^[\w=+/.,-]*%3[aA][\w=+/.,-]*%40[\w=+/.,-]*$/;
+
+/** Who hears about the alarms of one severity; every list is empty by default. */
+const alarmTargets = (severity: 'page' | 'ticket') =>
+  section({
+    emails: z
+      .array(z.email(allowed('an e-mail address')), allowed('a list of e-mail addresses'))
+      .default([])
+      .describe(`Addresses subscribed to the ${severity} topics; each must confirm the subscription.`),
+    httpsEndpoints: z
+      .array(z.url({ protocol: /^https$/, error: 'an https:// URL' }), allowed('a list of https:// URLs'))
+      .default([])
+      .describe(
+        `HTTPS endpoints (a pager's SNS integration URL) subscribed to the ${severity} topics; each must confirm the subscription.`,
+      ),
+    slackChannels: z
+      .array(
+        section({
+          workspaceId: z
+            .string(allowed('a Slack workspace id such as T0123ABCD'))
+            .regex(SLACK_WORKSPACE_ID, allowed('a Slack workspace id such as T0123ABCD')),
+          channelId: z
+            .string(allowed('a Slack channel id such as C0123ABCD'))
+            .regex(SLACK_CHANNEL_ID, allowed('a Slack channel id such as C0123ABCD')),
+        }),
+        allowed('a list of {"workspaceId", "channelId"}'),
+      )
+      .default([])
+      .describe(
+        `Slack channels that get the ${severity} alarms through Amazon Q Developer in chat applications (AWS Chatbot); the workspace must be authorized in its console first.`,
+      ),
+    teamsChannels: z
+      .array(
+        section({
+          tenantId: z.uuid(allowed('the Microsoft Entra tenant id (a UUID)')),
+          teamId: z.uuid(allowed('the Microsoft Teams team id (a UUID)')),
+          channelId: z
+            .string(allowed('a URL-encoded Teams channel id such as 19%3Aabc%40thread.tacv2'))
+            .regex(TEAMS_CHANNEL_ID, allowed('a URL-encoded Teams channel id such as 19%3Aabc%40thread.tacv2')),
+        }),
+        allowed('a list of {"tenantId", "teamId", "channelId"}'),
+      )
+      .default([])
+      .describe(
+        `Microsoft Teams channels that get the ${severity} alarms through Amazon Q Developer in chat applications (AWS Chatbot); the team must be authorized in its console first.`,
+      ),
+  }).default({ emails: [], httpsEndpoints: [], slackChannels: [], teamsChannels: [] });
+
 /** Every key; `configSchema` adds the rules that span sections. */
 const configShape = section({
   appName: z
@@ -200,7 +252,20 @@ const configShape = section({
   alarmEmail: z
     .email(allowed('an e-mail address'))
     .optional()
-    .describe('Address subscribed to the alarm topics. Unset: alarms notify the topic only.'),
+    .describe(
+      'Address subscribed to the alarm topics of both severities. Unset: only `notifications` decides who hears them.',
+    ),
+  notifications: section({
+    page: alarmTargets('page').describe('Who is woken by the alarms that page.'),
+    ticket: alarmTargets('ticket').describe('Who reads the alarms that open a ticket, in working hours.'),
+  })
+    .default(() => ({
+      page: { emails: [], httpsEndpoints: [], slackChannels: [], teamsChannels: [] },
+      ticket: { emails: [], httpsEndpoints: [], slackChannels: [], teamsChannels: [] },
+    }))
+    .describe(
+      'Where the alarm topics of every region and the edge deliver, per severity. A `prod` deploy with `account` set must reach someone in each.',
+    ),
   tags: z
     .record(
       z
@@ -240,7 +305,7 @@ const configShape = section({
         z.enum(INTERFACE_ENDPOINTS, allowed(INTERFACE_ENDPOINTS.join(', '))),
         allowed(`a list of ${INTERFACE_ENDPOINTS.join(', ')}`),
       )
-      .default(['ecr', 'ecr-docker', 'logs'])
+      .default(['ecr', 'ecr-docker', 'logs', 'sqs', 'sns'])
       .describe(
         'Interface VPC endpoints, so task traffic to AWS APIs stays off the NAT gateways. Each costs per AZ-hour.',
       ),
@@ -661,7 +726,12 @@ const configShape = section({
       .boolean(allowed('true or false'))
       .default(true)
       .describe(
-        'A consistency probe in every serving region: each minute it writes its marker and measures when every region reads it (docs/decisions/0013).',
+        'A consistency probe in every serving region: each run (every `intervalMinutes`) writes its marker and measures when every region reads it (docs/decisions/0013).',
+      ),
+    intervalMinutes: int(1, 60)
+      .default(1)
+      .describe(
+        'Minutes between runs; each run is a Fargate task billed for at least a minute, so a longer interval is what makes the probe cheap (dev).',
       ),
     staleAfterSeconds: int(1, 60)
       .default(5)
@@ -788,6 +858,22 @@ export const configSchema = configShape.superRefine(
       !delivery.pipeline || account !== undefined
         ? undefined
         : violation(['account'], undefined, 'is required when delivery.pipeline is true', 'a 12-digit AWS account id'),
+    // Alarms nobody hears are no alarms: a prod deploy to a named account must notify someone per
+    // severity. Offline synth (no account) and dev need no target.
+    ({ profile, account, alarmEmail, notifications }) => {
+      if (profile !== 'prod' || account === undefined || alarmEmail !== undefined) return undefined;
+      const silent = (['page', 'ticket'] as const).find((severity) =>
+        Object.values(notifications[severity]).every((list) => list.length === 0),
+      );
+      return silent === undefined
+        ? undefined
+        : violation(
+            ['notifications', silent],
+            undefined,
+            'reaches nobody in a prod deploy to an account',
+            'at least one of emails, httpsEndpoints, slackChannels, teamsChannels, or alarmEmail',
+          );
+    },
     ({ zoneOnly, hostedZoneId }) =>
       !zoneOnly || hostedZoneId === undefined
         ? undefined

@@ -221,7 +221,7 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'An ElastiCache AUTH token rotates in two steps on the replication group (ModifyReplicationGroup ROTATE, then SET once clients use the new token), which no Secrets Manager rotation function performs; it is rotated by the runbook in decision 4.',
+          'An ElastiCache AUTH token rotates in two steps on the replication group (ModifyReplicationGroup ROTATE, then SET once clients use the new token), which no Secrets Manager rotation function performs; it is rotated by docs/runbooks/secret-rotation.md (decision 15).',
       });
       this.authSecret = secret;
 

@@ -40,14 +40,15 @@ export interface ConsistencyProbeRecord {
 
 export interface ConsistencyProbeAlarms {
   /**
-   * Minutes (of `staleMinutes + 1`) with a stale read for one pair before the page alarm fires.
+   * Minutes (of `staleMinutes + 1`) with a stale read for one pair before the page alarm fires,
+   * rounded up to whole runs when `interval` is longer than a minute.
    * One minute of staleness is a blip a deploy can cause; three is a broken invalidation path.
    * @default 3
    */
   readonly staleMinutes?: number;
   /**
    * Minutes (of `errorMinutes + 1`) in which a pair could not be measured, or the probe did not
-   * run at all, before the ticket alarm fires.
+   * run at all, before the ticket alarm fires; rounded up to whole runs like `staleMinutes`.
    * @default 5
    */
   readonly errorMinutes?: number;
@@ -140,6 +141,7 @@ export class ConsistencyProbe extends Construct {
   /** The namespace of the probe's metrics. */
   public readonly metricsNamespace: string;
   private readonly region: string;
+  private readonly interval: Duration;
 
   constructor(scope: Construct, id: string, props: ConsistencyProbeProps) {
     super(scope, id);
@@ -150,6 +152,7 @@ export class ConsistencyProbe extends Construct {
     const errorMinutes = props.alarms?.errorMinutes ?? 5;
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_NAMESPACE;
     this.region = props.region;
+    this.interval = interval;
     const own = props.targets.find((t) => t.region === props.region);
     if (!own) throw new Error(`${this.node.path}: targets must include region ${props.region}`);
     if (new Set(props.targets.map((t) => t.region)).size !== props.targets.length) {
@@ -243,28 +246,36 @@ export class ConsistencyProbe extends Construct {
     }
 
     const { pageAction, ticketAction } = props.alarms ?? {};
+    // Alarms count runs: one data point per pair per run.
+    const runMinutes = interval.toMinutes();
+    const staleRuns = Math.ceil(staleMinutes / runMinutes);
+    const errorRuns = Math.ceil(errorMinutes / runMinutes);
+    const window = (runs: number) =>
+      runMinutes === 1
+        ? `${runs} of ${runs + 1} minutes`
+        : `${runs} of ${runs + 1} runs (one every ${runMinutes} minutes)`;
     const staleAlarms: Record<string, cloudwatch.Alarm> = {};
     const errorAlarms: Record<string, cloudwatch.Alarm> = {};
     for (const { region: reader } of props.targets) {
       const pair = `${props.region} → ${reader}`;
       const id = pascalCase(reader);
       staleAlarms[reader] = new cloudwatch.Alarm(this, `Stale${id}`, {
-        alarmDescription: `[page] ${pair}: reads still answered the old version more than ${staleAfter.toSeconds()} s after a write, in ${staleMinutes} of ${staleMinutes + 1} minutes (cache invalidation or replication broken)`,
+        alarmDescription: `[page] ${pair}: reads still answered the old version more than ${staleAfter.toSeconds()} s after a write, in ${window(staleRuns)} (cache invalidation or replication broken)`,
         metric: this.metric('StaleReads', reader),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: staleMinutes + 1,
-        datapointsToAlarm: staleMinutes,
+        evaluationPeriods: staleRuns + 1,
+        datapointsToAlarm: staleRuns,
         // No run, no verdict on staleness: the error alarm covers a probe that does not run.
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       errorAlarms[reader] = new cloudwatch.Alarm(this, `Errors${id}`, {
-        alarmDescription: `[ticket] ${pair}: the consistency probe could not measure the pair, or did not run, in ${errorMinutes} of ${errorMinutes + 1} minutes`,
+        alarmDescription: `[ticket] ${pair}: the consistency probe could not measure the pair, or did not run, in ${window(errorRuns)}`,
         metric: this.metric('ProbeErrors', reader),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: errorMinutes + 1,
-        datapointsToAlarm: errorMinutes,
+        evaluationPeriods: errorRuns + 1,
+        datapointsToAlarm: errorRuns,
         // Every run writes a data point per pair: silence means the probe itself is broken.
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
@@ -280,10 +291,14 @@ export class ConsistencyProbe extends Construct {
 
   /**
    * A pair's metric, this region writing: `VisibleAfterMs` (Maximum), `StaleReads` and
-   * `ProbeErrors` (Sum), per minute.
+   * `ProbeErrors` (Sum), per run.
    */
   metric(name: ProbeMetricName, reader: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({ ...probeMetricProps(this.metricsNamespace, name, this.region, reader), ...props });
+    return new cloudwatch.Metric({
+      ...probeMetricProps(this.metricsNamespace, name, this.region, reader),
+      period: this.interval,
+      ...props,
+    });
   }
 }
 

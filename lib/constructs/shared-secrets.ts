@@ -73,7 +73,7 @@ export class SharedSecrets extends Construct {
       Validations.of(created).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'Rotating this value needs a two-key overlap (the ALB rule and SESSION_SECRET_PREVIOUS accept old and new), which the runbook in decision 5 performs; automatic single-step rotation would cut live traffic or sessions.',
+          'Rotating this value needs a two-value overlap across CloudFront, every regional ALB or every task, which docs/runbooks/secret-rotation.md performs by hand (decision 15 says why not on a schedule); single-step automatic rotation would cut live traffic or sessions.',
       });
       return created;
     };

@@ -4,12 +4,17 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { AppConfig, EDGE_REGION } from '../config';
+import { AlarmDelivery } from '../constructs/alarm-delivery';
 import { Cdn } from '../constructs/cdn';
+import { keyByAliasInRegion } from '../constructs/data-key';
 import { SiteRecords } from '../constructs/dns';
 import { ValidationRecordCleanup } from '../constructs/dns/validation-record-cleanup';
 import { sharedSecretValue } from '../constructs/shared-secrets';
+import { EdgeMonitoring } from '../constructs/edge-monitoring';
 import { EdgeFirewall } from '../constructs/waf';
 import {
+  dataKeyAlias,
+  edgeAlarmPrefix,
   edgeWebAclName,
   ORIGIN_VERIFY_HEADER,
   originDomainName,
@@ -75,6 +80,8 @@ export class EdgeStack extends Stack {
   public readonly certificate: acm.Certificate;
   public readonly firewall: EdgeFirewall;
   public readonly cdn: Cdn;
+  /** CloudFront, WAF and (through the Service stacks) origin health-check alarms, and their topics. */
+  public readonly monitoring: EdgeMonitoring;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     const { config } = props;
@@ -144,5 +151,33 @@ export class EdgeStack extends Stack {
       names: [config.domainName, `www.${config.domainName}`],
       distribution: this.cdn.distribution,
     });
+
+    this.monitoring = new EdgeMonitoring(this, 'Monitoring', {
+      namePrefix: edgeAlarmPrefix(config.appName),
+      distributionId: this.cdn.distribution.distributionId,
+      webAclName: this.firewall.webAclName,
+      additionalMetrics: edge.publishAdditionalMetrics,
+      // Where us-east-1 serves, its data key (which already lets this region's alarms publish)
+      // encrypts the topics too: one key less.
+      key: config.regions.includes(EDGE_REGION)
+        ? keyByAliasInRegion(this, 'DataKey', EDGE_REGION, dataKeyAlias(config.appName))
+        : undefined,
+    });
+    new AlarmDelivery(this, 'AlarmDelivery', {
+      topics: this.monitoring.topics,
+      targets: withAlarmEmail(config),
+      chatConfigurationPrefix: edgeAlarmPrefix(config.appName),
+    });
   }
+}
+
+/** `notifications` per severity, with `alarmEmail` (which reaches both) added to each. */
+function withAlarmEmail(config: AppConfig): AppConfig['notifications'] {
+  const { notifications, alarmEmail } = config;
+  if (alarmEmail === undefined) return notifications;
+  const add = (targets: AppConfig['notifications']['page']) => ({
+    ...targets,
+    emails: [...targets.emails, alarmEmail],
+  });
+  return { ...notifications, page: add(notifications.page), ticket: add(notifications.ticket) };
 }

@@ -139,3 +139,16 @@ export function backupVaultName(appName: string): string {
 export function backupCopyRegion(config: AppConfig): AwsRegion | undefined {
   return config.backup.enabled ? config.dataDeployOrder.find((region) => region !== config.primaryRegion) : undefined;
 }
+
+/**
+ * Start of the edge alarms' names in us-east-1 (Edge stack): topics `<this>-page` and
+ * `<this>-ticket`, which each region's origin health-check alarm notifies by ARN.
+ */
+export function edgeAlarmPrefix(appName: string): string {
+  return `${appName}-edge`;
+}
+
+/** The us-east-1 alarm on a region's origin health check (Route 53 metrics live there only). */
+export function originHealthAlarmName(appName: string, region: string): string {
+  return `${appName}-${region}-origin-health-check`;
+}

@@ -9,22 +9,30 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { AlarmDelivery } from '../constructs/alarm-delivery';
 import { ApiService } from '../constructs/api-service';
+import { BusinessAlarms } from '../constructs/business-alarms';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
 import { ConsistencyProbe } from '../constructs/consistency-probe';
 import { consistencyMatrixWidgets } from '../constructs/consistency-probe/matrix';
 import { dbUserArn } from '../constructs/database';
 import { ReaderCapacityAlarm } from '../constructs/reader-capacity';
 import { OriginDns } from '../constructs/dns';
+import { edgeAlarmNames, edgeDashboardRows, edgeTopicArn } from '../constructs/edge-monitoring';
+import { HealthCheckAlarm } from '../constructs/health-check-alarm';
 import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
+import { ServiceMetrics } from '../constructs/monitoring/service-metrics';
 import { sharedSecretValue } from '../constructs/shared-secrets';
 import { ServiceTask } from '../constructs/service-task';
 import { WorkerService } from '../constructs/worker-service';
+import { EDGE_REGION } from '../config';
 import {
+  edgeAlarmPrefix,
   edgeWebAclName,
   evacuationSwitchAlarmName,
   ORIGIN_VERIFY_HEADER,
   originDomainName,
+  originHealthAlarmName,
   regionalOriginName,
   regionHealthAlarmName,
   routingControlParameterName,
@@ -244,6 +252,14 @@ export class ServiceStack extends RegionalStack {
           },
     });
     const { evacuationSwitch, originHealthCheck, recordHealthCheck } = this.originDns;
+    // A region whose origin fails Route 53's probe pages, even while its own alarms are silent
+    // (say, a broken certificate or security group in front of healthy tasks).
+    new HealthCheckAlarm(this, 'OriginHealthAlarm', {
+      healthCheckId: originHealthCheck.healthCheckId,
+      alarmName: originHealthAlarmName(config.appName, regional.region),
+      description: `[page] ${regional.region}: Route 53 health check of the origin (${config.dns.healthCheckPath}) fails`,
+      topicArns: [edgeTopicArn(this, edgeAlarmPrefix(config.appName), 'page', EDGE_REGION)],
+    });
     new CfnOutput(this, 'EvacuationSwitchHealthCheckId', {
       value: evacuationSwitch!.healthCheck.healthCheckId,
       description: config.resilience.arc
@@ -327,7 +343,7 @@ export class ServiceStack extends RegionalStack {
       }).alarm.addAlarmAction(new SnsAction(this.monitoring.topics.ticket));
     });
     if (config.probe.enabled) {
-      // Writes this region's marker each minute and reads it in every region (decision 13).
+      // Writes this region's marker each run and reads it in every region (decision 13).
       this.probe = new ConsistencyProbe(this, 'ConsistencyProbe', {
         cluster: this.cluster,
         image,
@@ -348,6 +364,7 @@ export class ServiceStack extends RegionalStack {
         record: { zone: this.originDns.hostedZone, loadBalancer: this.api.loadBalancer },
         staleAfter: Duration.seconds(config.probe.staleAfterSeconds),
         maxWait: Duration.seconds(config.probe.maxWaitSeconds),
+        interval: Duration.minutes(config.probe.intervalMinutes),
         metricsNamespace: `${config.appName}/ConsistencyProbe`,
         alarms: {
           staleMinutes: config.probe.staleAlarmMinutes,
@@ -360,6 +377,23 @@ export class ServiceStack extends RegionalStack {
         removalPolicy,
       });
     }
+    new BusinessAlarms(this, 'BusinessAlarms', {
+      dailyActiveUsers: new ServiceMetrics(environment.METRICS_NAMESPACE).metric(
+        'DailyActiveUsers',
+        'api',
+        'Maximum',
+        {},
+        Duration.minutes(15),
+      ),
+      topic: this.monitoring.topics.ticket,
+      label: regional.region,
+      alarmName: `${config.appName}-${regional.region}-dau-drop`,
+    });
+    new AlarmDelivery(this, 'AlarmDelivery', {
+      topics: this.monitoring.topics,
+      targets: config.notifications,
+      chatConfigurationPrefix: `${config.appName}-${regional.region}`,
+    });
     // With one region the regional dashboard already shows everything the global one would.
     if (regional.isPrimary && config.regions.length > 1) {
       const global = new GlobalDashboard(this, 'GlobalDashboard', {
@@ -369,6 +403,15 @@ export class ServiceStack extends RegionalStack {
         shards: config.database.shards,
         workQueueName: workQueueName(config.appName),
         clusterIdentifier: (shard) => shardClusterIdentifier(config.appName, shard),
+        extraRows: edgeDashboardRows(this, {
+          // The edge's alarms exist before any Service stack deploys; each region's origin
+          // health-check alarm does not (its status is on the health-check graph instead).
+          alarmNames: edgeAlarmNames(edgeAlarmPrefix(config.appName), {
+            additionalMetrics: config.edge.publishAdditionalMetrics,
+          }),
+          webAclName: edgeWebAclName(config.appName),
+          edgeRegion: EDGE_REGION,
+        }),
       });
       if (this.probe) {
         const matrix = consistencyMatrixWidgets({

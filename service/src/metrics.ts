@@ -61,6 +61,8 @@ export const METRIC_CATALOGUE = {
   // Counted by ItemService.write (PUT); a job's increment is counted as JobsProcessed instead.
   ItemsWritten: { unit: 'Count', kind: 'counter', emittedBy: API, dimensions: [['Service']] },
   DailyActiveUsers: { unit: 'Count', kind: 'gauge', emittedBy: API, dimensions: [['Service']] },
+  // Of today's active users, those also active on one of the 7 days before (retention).
+  ReturningUsers7d: { unit: 'Count', kind: 'gauge', emittedBy: API, dimensions: [['Service']] },
   JobsEnqueued: { unit: 'Count', kind: 'counter', emittedBy: API, dimensions: [['Service']] },
   JobsProcessed: {
     unit: 'Count',

@@ -160,7 +160,10 @@ export class ApiService {
       log,
     });
     const activeUsers = new ActiveUsers(this.core.redis, config.REDIS_KEY_PREFIX, metrics, log);
-    metrics.addCollector(async () => metrics.gauge('DailyActiveUsers', await activeUsers.count()));
+    metrics.addCollector(async () => {
+      metrics.gauge('DailyActiveUsers', await activeUsers.count());
+      metrics.gauge('ReturningUsers7d', await activeUsers.returning());
+    });
     if (config.INVALIDATION_QUEUE_URL) {
       // Long polls need a request timeout above the wait time.
       this.pollSqs = createSqsClient(config, {

@@ -98,7 +98,10 @@ export class SessionStore {
   }
 }
 
-const DAY_KEY_TTL_SECONDS = 2 * 86400;
+/** Days before today a returning user was last seen in (ReturningUsers7d). */
+export const RETURNING_WINDOW_DAYS = 7;
+/** Each day's key outlives the window, so the returning count can read the 7 days before today. */
+const DAY_KEY_TTL_SECONDS = (RETURNING_WINDOW_DAYS + 2) * 86400;
 
 /** Bound on the per-process "already counted today" set. */
 const SEEN_MAX = 50_000;
@@ -145,5 +148,23 @@ export class ActiveUsers {
 
   async count(): Promise<number> {
     return this.redis.pfcount(this.key());
+  }
+
+  /**
+   * Users active today who were also active on one of the 7 days before: |today ∩ week| from
+   * HyperLogLog counts as |today| + |week| − |today ∪ week| (PFCOUNT of several keys counts their
+   * union). Estimation error can make it slightly negative on tiny sets: clamped to 0.
+   */
+  async returning(now = new Date()): Promise<number> {
+    const today = this.key(now);
+    const week = Array.from({ length: RETURNING_WINDOW_DAYS }, (_, i) =>
+      this.key(new Date(now.getTime() - (i + 1) * 86400_000)),
+    );
+    const [todayCount, weekCount, union] = await Promise.all([
+      this.redis.pfcount(today),
+      this.redis.pfcount(...week),
+      this.redis.pfcount(today, ...week),
+    ]);
+    return Math.max(0, todayCount + weekCount - union);
   }
 }

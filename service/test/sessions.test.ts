@@ -93,6 +93,25 @@ describe('sessions in Redis', { skip }, () => {
     assert.equal(metricSum(t1.metricLines, 'DailyActiveUsers'), 6);
   });
 
+  it('counts returning users: active today and on one of the 7 days before, not earlier', async () => {
+    const { ActiveUsers } = await import('../src/sessions.js');
+    const core = t1.api.core;
+    const users = new ActiveUsers(core.redis, `returning-${Date.now()}:`, core.metrics, core.log);
+    const now = new Date('2026-03-10T12:00:00Z');
+    const daysAgo = (n: number) => users.key(new Date(now.getTime() - n * 86400_000));
+    await core.redis.pfadd(users.key(now), 'ann', 'ben', 'cat', 'dan');
+    await core.redis.pfadd(daysAgo(1), 'ann');
+    await core.redis.pfadd(daysAgo(7), 'ben', 'eve');
+    await core.redis.pfadd(daysAgo(8), 'cat');
+    // ann (yesterday) and ben (a week ago) return; cat was last seen 8 days ago, dan is new.
+    assert.equal(await users.returning(now), 2);
+    await t1.api.core.metrics.flush();
+    assert.ok(
+      t1.metricLines.some((line) => line.includes('"ReturningUsers7d"')),
+      'the api reports ReturningUsers7d beside DailyActiveUsers',
+    );
+  });
+
   it('validates the login body', async () => {
     const res = await fetch(`${t1.url}/api/login`, {
       method: 'POST',

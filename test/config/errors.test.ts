@@ -364,8 +364,46 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
   ],
   [
     'pipeline without a connection',
-    { 'delivery.pipeline': 'true', account: '123456789012' },
+    { 'delivery.pipeline': 'true', account: '123456789012', alarmEmail: 'oncall@example.com' },
     /^delivery\.connectionArn = \(missing\) is required when delivery\.pipeline is true \(allowed: a CodeConnections ARN\)$/,
+  ],
+  [
+    'deploy to an account whose pages reach nobody',
+    { account: '123456789012' },
+    /^notifications\.page = \(missing\) reaches nobody in a prod deploy to an account \(allowed: at least one of emails, httpsEndpoints, slackChannels, teamsChannels, or alarmEmail\)$/,
+  ],
+  [
+    'deploy to an account whose tickets reach nobody',
+    { account: '123456789012', 'notifications.page.emails': 'oncall@example.com' },
+    /^notifications\.ticket = \(missing\) reaches nobody in a prod deploy to an account \(allowed: at least one of/,
+  ],
+  [
+    'alarm HTTPS endpoint over plain HTTP',
+    { 'notifications.page.httpsEndpoints': 'http://pager.example.com/hook' },
+    /^notifications\.page\.httpsEndpoints\[0\] = "http:\/\/pager\.example\.com\/hook" is malformed \(allowed: an https:\/\/ URL\)$/,
+  ],
+  [
+    'alarm e-mail target that is not an address',
+    { 'notifications.ticket.emails': 'ops@' },
+    /^notifications\.ticket\.emails\[0\] = "ops@" is malformed \(allowed: an e-mail address\)$/,
+  ],
+  [
+    'Slack channel given by name',
+    { 'notifications.page.slackChannels': '[{"workspaceId":"T0123ABCD","channelId":"#oncall"}]' },
+    /^notifications\.page\.slackChannels\[0\]\.channelId = "#oncall" is malformed \(allowed: a Slack channel id such as C0123ABCD\)$/,
+  ],
+  [
+    'Teams channel id not URL-encoded',
+    {
+      'notifications.page.teamsChannels': JSON.stringify([
+        {
+          tenantId: '11111111-1111-4111-8111-111111111111',
+          teamId: '22222222-2222-4222-8222-222222222222',
+          channelId: '19:abc@thread.tacv2',
+        },
+      ]),
+    },
+    /^notifications\.page\.teamsChannels\[0\]\.channelId = "19:abc@thread\.tacv2" is malformed \(allowed: a URL-encoded Teams channel id/,
   ],
   [
     'repository not owner/name',

@@ -245,6 +245,24 @@ describe('ConsistencyProbe options', () => {
     template.resourceCountIs('AWS::Route53::RecordSet', 0);
   });
 
+  test('a longer interval sets the schedule, the metric period, and alarms that count whole runs', () => {
+    const { template } = build({ interval: Duration.minutes(10), alarms: { staleMinutes: 3, errorMinutes: 25 } });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(10 minutes)' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StaleReads',
+      Period: 600,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 1,
+      AlarmDescription: Match.stringLikeRegexp('in 1 of 2 runs \\(one every 10 minutes\\)'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ProbeErrors',
+      Period: 600,
+      EvaluationPeriods: 4,
+      DatapointsToAlarm: 3,
+    });
+  });
+
   test.each([
     [{ region: 'sa-east-1' }, /targets must include region sa-east-1/],
     [

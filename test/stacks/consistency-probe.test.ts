@@ -103,6 +103,8 @@ describe('consistency probe in the Service stacks', () => {
     const [region] = [...dev.service.keys()];
     const template = templateOf(dev, region!);
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    // Each run bills a minute of Fargate, so dev runs it every 10 minutes.
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(10 minutes)' });
     expect(JSON.parse(probeEnv(template).PROBE_TARGETS)).toEqual([
       { region, url: 'https://origin.example.com', connectHost: `${region}.origin.example.com` },
     ]);
@@ -113,9 +115,10 @@ describe('consistency probe in the Service stacks', () => {
 });
 
 describe('probe config', () => {
-  test('defaults: on, a 5 s bound, 30 s of waiting, paging after 3 stale minutes, a ticket after 5', () => {
+  test('defaults: on, every minute, a 5 s bound, 30 s of waiting, paging after 3 stale minutes, a ticket after 5', () => {
     expect(configWith().probe).toEqual({
       enabled: true,
+      intervalMinutes: 1,
       staleAfterSeconds: 5,
       maxWaitSeconds: 30,
       staleAlarmMinutes: 3,

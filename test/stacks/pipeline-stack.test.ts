@@ -10,7 +10,13 @@ import { BuiltBlueprint, buildApp } from '../helpers';
 const ACCOUNT = '123456789012';
 const CONNECTION_ARN = `arn:aws:codeconnections:us-east-1:${ACCOUNT}:connection/00000000-0000-0000-0000-000000000000`;
 /** What turns pipeline mode on, as `cdk synth -c` gives it. */
-const PIPELINE_MODE = { 'delivery.pipeline': 'true', account: ACCOUNT, 'delivery.connectionArn': CONNECTION_ARN };
+// A deploy to a named account must notify someone (notifications).
+const PIPELINE_MODE = {
+  'delivery.pipeline': 'true',
+  account: ACCOUNT,
+  'delivery.connectionArn': CONNECTION_ARN,
+  alarmEmail: 'oncall@example.com',
+};
 
 type Resource = { Type: string; Properties: Record<string, any> };
 type Action = { Name: string; RunOrder?: number; ActionTypeId: { Provider: string }; Configuration?: any };

@@ -39,6 +39,11 @@ export interface GlobalDashboardProps {
    * @default `${appName}-global`
    */
   readonly dashboardName?: string;
+  /**
+   * Rows added at the end, such as the edge's (`edgeDashboardRows`).
+   * @default none
+   */
+  readonly extraRows?: readonly cloudwatch.IWidget[][];
 }
 
 /**
@@ -177,12 +182,19 @@ export class GlobalDashboard extends Construct {
               service(region).metric('DailyActiveUsers', 'api', 'Maximum', {}, FIVE_MINUTES),
             ),
           ]),
+          // Each summed graph names its lines r0, r1, ...: one sum per graph.
+          graph('Returning users, 7 days (sum of regions)', [
+            summed('Returning users', (region) =>
+              service(region).metric('ReturningUsers7d', 'api', 'Maximum', {}, FIVE_MINUTES),
+            ),
+          ]),
           // A ratio does not sum: one line per region.
           graph(
             'Cache hit ratio (%)',
             perRegion((region) => service(region).metric('CacheHitRatio', 'api', 'Average')),
           ),
         ],
+        ...(props.extraRows ?? []),
       ],
     });
   }

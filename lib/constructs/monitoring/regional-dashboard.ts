@@ -73,12 +73,30 @@ export function regionalDashboardRows(input: RegionalDashboardInput): cloudwatch
       { stacked: true },
     ),
     // Every api task reports the same count from the cache, so the maximum, not the sum.
-    graph('Daily active users', [service.metric('DailyActiveUsers', 'api', 'Maximum')]),
+    graph('Daily active users', [
+      service.metric('DailyActiveUsers', 'api', 'Maximum'),
+      service.metric('ReturningUsers7d', 'api', 'Maximum'),
+    ]),
     graph('Cache hit ratio (%)', [
       service.metric('CacheHitRatio', 'api', 'Average'),
       cache.metricCacheHitRate(undefined, { label: 'engine hit rate (%)' }),
     ]),
     graph('Worker backlog per task', [worker.metricBacklogPerTask()]),
+    // Container Insights (enhanced) reports each task's ephemeral storage; the busiest task.
+    graph(
+      'Task ephemeral storage used (GB)',
+      [api.service, worker.service].map(
+        (svc, i) =>
+          new cloudwatch.Metric({
+            namespace: 'ECS/ContainerInsights',
+            metricName: 'EphemeralStorageUtilized',
+            dimensionsMap: { ClusterName: svc.cluster.clusterName, ServiceName: svc.serviceName },
+            statistic: 'Maximum',
+            period: MINUTE,
+            label: i === 0 ? 'api' : 'worker',
+          }),
+      ),
+    ),
   ];
 
   const dataSection = [
@@ -95,6 +113,24 @@ export function regionalDashboardRows(input: RegionalDashboardInput): cloudwatch
       'Database replication lag (ms)',
       ...perShard((i) => databases[i].metricReplicaLag({ ...minute, label: `shard ${i} replicas` })),
       ...perShard((i) => databases[i].metricGlobalReplicationLag({ ...minute, label: `shard ${i} behind primary` })),
+    ),
+    graph(
+      'Database IOPS',
+      perShard((i) => databases[i].cluster.metric('ReadIOPS', { ...shardLabel(i), label: `shard ${i} read` })),
+      {
+        right: perShard((i) =>
+          databases[i].cluster.metric('WriteIOPS', { ...shardLabel(i), label: `shard ${i} write` }),
+        ),
+      },
+    ),
+    graph(
+      'Database I/O latency (s)',
+      perShard((i) => databases[i].cluster.metric('ReadLatency', { ...shardLabel(i), label: `shard ${i} read` })),
+      {
+        right: perShard((i) =>
+          databases[i].cluster.metric('WriteLatency', { ...shardLabel(i), label: `shard ${i} write` }),
+        ),
+      },
     ),
     // One cache expression per graph: each names its nodes n0, n1, ...
     graph('Cache engine CPU (%)', [cache.metricEngineCpuUtilization()]),

@@ -3,6 +3,7 @@
 import './compile-cache';
 import { buildBlueprint, buildZoneOnly, createApp } from '../lib/app';
 import { ConfigError } from '../lib/config';
+import { PropError } from '../lib/constructs/validation';
 
 // CDK's template lint runs in `npm test` over every stack of every profile; interactive
 // synth/diff/deploy skip it unless CDK_VALIDATION=true (decision 2 has the figures).
@@ -12,6 +13,11 @@ try {
   else buildBlueprint(app, config);
   app.synth();
 } catch (error) {
+  // A construct's own invariant that the config's rules let through is one line too.
+  if (error instanceof PropError) {
+    console.error(`prop error: ${error.message}`);
+    process.exit(1);
+  }
   if (!(error instanceof ConfigError)) throw error;
   console.error(`config error: ${error.message}`);
   process.exit(1);

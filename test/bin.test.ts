@@ -39,6 +39,18 @@ describe('bin/app.ts', () => {
     expect(existsSync(join(run.outdir, 'manifest.json'))).toBe(false);
   });
 
+  test("a construct's own invariant that the config lets through exits 1 with one line naming the construct and prop", () => {
+    // The ALB health-check timeout (5 s) must be shorter than the interval the config sets.
+    const run = runApp({ 'compute.api.healthCheckIntervalSeconds': '5' });
+    outdirs.push(run.outdir);
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^prop error: blueprint-Service-[a-z0-9-]+\/Api: healthCheck\.timeout = "5 seconds" is not shorter than healthCheck\.interval /,
+      ),
+    ]);
+  });
+
   describe('the dev profile', () => {
     // Node keeps its compile cache in os.tmpdir()/node-compile-cache: a TMPDIR of the test's own
     // shows whether the app turned it on.

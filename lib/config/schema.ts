@@ -1,8 +1,24 @@
 import { z } from 'zod';
+import {
+  addressesForAzs,
+  BURSTABLE_CACHE_NODE,
+  CACHE_MAX_NODES,
+  CACHE_PARAMETER_GROUP_FAMILIES,
+  CODECONNECTIONS_ARN,
+  GIT_BRANCH,
+  GITHUB_REPOSITORY,
+  INTERFACE_ENDPOINTS,
+  NAT_KINDS,
+} from '../constructs/choices';
+import { findThresholdIssue } from '../constructs/monitoring/thresholds';
 import { fargateMemoryChoices } from './fargate';
 import { REGION_NAMES } from './regions';
-import { rules, violation } from './rules';
-import { regionalRules } from './regional-rules';
+import { Rule, rules, violation } from './rules';
+import { availabilityZonesOf, regionalRules, vpcCidrOf } from './regional-rules';
+
+// Shared with the constructs that check the same facts; plain modules without CDK imports.
+export { CODECONNECTIONS_ARN, GIT_BRANCH, GITHUB_REPOSITORY, INTERFACE_ENDPOINTS, NAT_KINDS };
+export type { InterfaceEndpointName, NatKind } from '../constructs/choices';
 
 /**
  * The app's configuration: every key, its default (the production values), what it allows, and
@@ -57,20 +73,6 @@ export const LOG_RETENTION_DAYS = [
 const retentionDays = z
   .number(allowed(LOG_RETENTION_DAYS.join(', ')))
   .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), allowed(LOG_RETENTION_DAYS.join(', ')));
-
-/** A GitHub repository as `owner/name`, as GitHub allows them. */
-export const GITHUB_REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
-/** A git branch name (the characters a ref name may use, no spaces). */
-export const GIT_BRANCH = /^[A-Za-z0-9._/-]{1,200}$/;
-/** A CodeConnections (or CodeStar Connections) connection ARN. */
-export const CODECONNECTIONS_ARN =
-  /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
-
-/** How the app subnets reach the internet: managed NAT gateways, or NAT instances on EC2. */
-export const NAT_KINDS = ['gateway', 'instance'] as const;
-
-/** Interface endpoints the network can create, by the name `aws-ec2` gives the service. */
-export const INTERFACE_ENDPOINTS = ['ecr', 'ecr-docker', 'logs', 'secretsmanager', 'sqs', 'sns', 'kms', 'sts'] as const;
 
 const hostname = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.[a-z]{2,63}$/;
 const octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
@@ -764,6 +766,82 @@ const configShape = section({
     .describe('The cross-region consistency probe (docs/decisions/0013); every key has a default.'),
 });
 
+/**
+ * Limits of the resources themselves, which their constructs check too (naming their props): the
+ * config stops synth first, naming the key.
+ */
+const resourceLimitRules: Rule<z.output<typeof configShape>>[] = [
+  (input) => {
+    for (const region of input.regions) {
+      const azs = availabilityZonesOf(input, region).length;
+      const cidr = vpcCidrOf(input, region);
+      const needed = addressesForAzs(azs);
+      if (2 ** (32 - Number(cidr.split('/')[1])) >= needed) continue;
+      return violation(
+        ['network', 'vpcCidrs', region],
+        cidr,
+        `is too small for ${azs} AZs`,
+        `/${32 - Math.ceil(Math.log2(needed))} or larger for ${azs} AZs, whose /24 public, /20 app and /22 data subnets take ${needed.toLocaleString('en-US')} addresses`,
+      );
+    }
+    return undefined;
+  },
+  ({ appName }) =>
+    !appName.includes('--')
+      ? undefined
+      : violation(
+          ['appName'],
+          appName,
+          'is malformed',
+          'no doubled hyphen: it begins Aurora and ElastiCache identifiers, which refuse one',
+        ),
+  ({ database }) =>
+    database.maxCapacityAcu >= 1
+      ? undefined
+      : violation(
+          ['database', 'maxCapacityAcu'],
+          database.maxCapacityAcu,
+          'is out of range',
+          '1 to 256 in steps of 0.5',
+        ),
+  ({ cache }) => {
+    const families: Readonly<Record<string, string>> = CACHE_PARAMETER_GROUP_FAMILIES[cache.engine];
+    if (families[cache.engineVersion.split('.')[0]]) return undefined;
+    const majors = Object.keys(families).map((major) => `${major}.x`);
+    return violation(
+      ['cache', 'engineVersion'],
+      cache.engineVersion,
+      'is not supported',
+      `${cache.engine} ${majors.join(' or ')}`,
+    );
+  },
+  ({ cache }) =>
+    cache.globalDatastoreId === undefined || !BURSTABLE_CACHE_NODE.test(cache.nodeType)
+      ? undefined
+      : violation(
+          ['cache', 'nodeType'],
+          cache.nodeType,
+          'cannot join a global datastore',
+          'an M or R node type (M5/R5 or newer) such as cache.r7g.large, with cache.globalDatastoreId',
+        ),
+  ({ cache }) =>
+    cache.shards * (cache.replicas + 1) <= CACHE_MAX_NODES
+      ? undefined
+      : violation(
+          ['cache', 'shards'],
+          cache.shards,
+          'is too many nodes',
+          `at most ${Math.floor(CACHE_MAX_NODES / (cache.replicas + 1))} with ${cache.replicas} replicas (${CACHE_MAX_NODES} nodes per cluster)`,
+        ),
+  ({ monitoring }) => {
+    const issue = findThresholdIssue(monitoring.thresholds);
+    return (
+      issue &&
+      violation(['monitoring', 'thresholds', ...issue.path.split('.')], issue.value, issue.problem, issue.allowed)
+    );
+  },
+];
+
 export const configSchema = configShape.superRefine(
   rules<z.output<typeof configShape>>(
     ...regionalRules,
@@ -805,13 +883,12 @@ export const configSchema = configShape.superRefine(
             'has no zone to create: hostedZoneId names an existing one',
             'false when hostedZoneId is set',
           ),
+    ...resourceLimitRules,
   ),
 );
 
 /** The configuration the schema gives: defaults filled in, every rule kept. */
 export type ConfigInput = z.infer<typeof configSchema>;
-export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
-export type NatKind = (typeof NAT_KINDS)[number];
 /** The size keys every Fargate service has. */
 export interface FargateSize {
   readonly cpu: number;

@@ -5,9 +5,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ConfigError } from '../config';
 import { ApiServiceProps } from './api-service/props';
 import { resolveSettings } from './api-service/settings';
+import { PropError } from './validation';
 import { SubnetGroup } from './network';
 
 export type {
@@ -54,7 +54,7 @@ export class ApiService extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiServiceProps) {
     super(scope, id);
-    const settings = resolveSettings(props);
+    const settings = resolveSettings(this, props);
     const { task, vpc } = props;
     const { containerPort } = settings;
     const removalPolicy = settings.accessLogRemovalPolicy;
@@ -146,11 +146,7 @@ export class ApiService extends Construct {
     });
     if (props.publicHealthCheckPath !== undefined) {
       if (!/^\/[\w./-]{0,254}$/.test(props.publicHealthCheckPath)) {
-        throw new ConfigError(
-          `${props.configPath ?? 'api'}.publicHealthCheckPath`,
-          props.publicHealthCheckPath,
-          'a path such as /readyz',
-        );
+        throw new PropError(this, 'publicHealthCheckPath', props.publicHealthCheckPath, 'a path such as /readyz');
       }
       this.httpsListener.addAction('HealthCheckers', {
         priority: 2,

@@ -3,8 +3,8 @@ import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
-import { ConfigError } from '../config';
+import { Construct, IConstruct } from 'constructs';
+import { PropError } from './validation';
 
 /**
  * Backlog per task: visible messages (`m1`) over running tasks (`m2`). With no task running,
@@ -45,11 +45,6 @@ export interface BacklogPerTaskScalingProps {
    * @default Duration.seconds(30)
    */
   readonly scaleOutCooldown?: Duration;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'compute.worker'
-   */
-  readonly configPath?: string;
 }
 
 /**
@@ -67,18 +62,17 @@ export class BacklogPerTaskScaling extends Construct {
 
   constructor(scope: Construct, id: string, props: BacklogPerTaskScalingProps) {
     super(scope, id);
-    const path = props.configPath ?? 'compute.worker';
     const { acceptableBacklogPerTask } = props;
     if (
       !Token.isUnresolved(acceptableBacklogPerTask) &&
       !(Number.isFinite(acceptableBacklogPerTask) && acceptableBacklogPerTask >= 1)
     ) {
-      throw new ConfigError(`${path}.acceptableBacklogPerTask`, acceptableBacklogPerTask, 'a number >= 1');
+      throw new PropError(this, 'acceptableBacklogPerTask', acceptableBacklogPerTask, 'a number >= 1');
     }
     const scaleInCooldown = props.scaleInCooldown ?? Duration.seconds(60);
     const scaleOutCooldown = props.scaleOutCooldown ?? Duration.seconds(30);
-    const scaleInSeconds = wholeSeconds(`${path}.scaleInCooldown`, scaleInCooldown);
-    const scaleOutSeconds = wholeSeconds(`${path}.scaleOutCooldown`, scaleOutCooldown);
+    const scaleInSeconds = wholeSeconds(this, 'scaleInCooldown', scaleInCooldown);
+    const scaleOutSeconds = wholeSeconds(this, 'scaleOutCooldown', scaleOutCooldown);
 
     this.acceptableBacklogPerTask = acceptableBacklogPerTask;
     this.backlogPerTask = new cloudwatch.MathExpression({
@@ -138,10 +132,10 @@ function renderQueries(
 }
 
 /** Throws unless `duration` is a whole number of seconds; returns them, or the token. */
-function wholeSeconds(key: string, duration: Duration): number {
+function wholeSeconds(scope: IConstruct, prop: string, duration: Duration): number {
   const seconds = duration.toSeconds({ integral: false });
   if (!Token.isUnresolved(seconds) && !Number.isInteger(seconds)) {
-    throw new ConfigError(key, duration.toHumanString(), 'a whole number of seconds', 'is out of range');
+    throw new PropError(scope, prop, duration.toHumanString(), 'a whole number of seconds', 'is out of range');
   }
   return seconds;
 }

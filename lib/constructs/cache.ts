@@ -4,7 +4,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ConfigError } from '../config';
 import { CacheMetrics, memberClusterIds } from './cache/metrics';
 import { RegionalCacheProps } from './cache/props';
 import {
@@ -22,7 +21,8 @@ import {
 } from './cache/settings';
 import { SubnetGroup } from './network';
 import { companionRemovalPolicy } from './removal';
-import { checkInteger } from './validation';
+import { CACHE_MAX_NODES } from './choices';
+import { checkInteger, PropError } from './validation';
 
 const OUT_OF_RANGE = 'is out of range';
 
@@ -31,11 +31,6 @@ export type { CacheGlobalDatastore, RegionalCacheProps } from './cache/props';
 
 /** Keys evicted least-recently-used first once memory is full: the right policy for a pure cache. */
 const DEFAULT_PARAMETERS = { 'maxmemory-policy': 'allkeys-lru' };
-
-/** Name of the AUTH token secret of a global datastore member, the same in every region. */
-export function cacheAuthSecretName(replicationGroupId: string): string {
-  return `${replicationGroupId}/auth-token`;
-}
 
 /**
  * A Valkey (or Redis OSS) replication group in the isolated data subnets: Multi-AZ with
@@ -77,13 +72,14 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: RegionalCacheProps) {
     super(scope, id);
     const { global, replicationGroupId } = props;
-    checkReplicationGroupId(replicationGroupId);
+    checkReplicationGroupId(this, replicationGroupId);
     if (global?.role === 'secondary') {
-      checkGlobalReplicationGroupId(global.globalReplicationGroupId);
+      checkGlobalReplicationGroupId(this, global.globalReplicationGroupId);
       for (const name of INHERITED_BY_SECONDARY) {
         if (props[name] !== undefined) {
-          throw new ConfigError(
-            `cache.${name}`,
+          throw new PropError(
+            this,
+            name,
             props[name],
             'unset: a secondary inherits it from the global datastore primary',
             'cannot be set on a global datastore secondary',
@@ -93,13 +89,14 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     }
     const engine = props.engine ?? 'valkey';
     const engineVersion = props.engineVersion ?? DEFAULT_ENGINE_VERSION[engine];
-    const family = parameterGroupFamily(engine, engineVersion);
+    const family = parameterGroupFamily(this, engine, engineVersion);
     const nodeType = props.nodeType ?? 'cache.r7g.large';
-    checkNodeType(nodeType);
-    if (global?.role === 'primary') checkGlobalNodeType(nodeType);
+    checkNodeType(this, nodeType);
+    if (global?.role === 'primary') checkGlobalNodeType(this, nodeType);
     const replicas = props.replicas ?? 1;
     checkInteger(
-      'cache.replicas',
+      this,
+      'replicas',
       replicas,
       0,
       5,
@@ -107,10 +104,11 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
       OUT_OF_RANGE,
     );
     if (global && !Token.isUnresolved(replicas) && replicas === 0) {
-      throw new ConfigError(
-        'cache.replicas',
+      throw new PropError(
+        this,
+        'replicas',
         replicas,
-        'at least 1 with cache.globalDatastoreId (a global datastore fails over automatically, which needs a replica in every member)',
+        'at least 1 with global (a global datastore fails over automatically, which needs a replica in every member)',
         'is too few for a global datastore',
       );
     }
@@ -118,40 +116,43 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     const shards = props.shards ?? 1;
     const countsKnown = !Token.isUnresolved(shards) && !Token.isUnresolved(replicas);
     if (countsKnown && !clusterMode && shards !== 1) {
-      throw new ConfigError('cache.shards', shards, '1 unless cache.clusterMode is true', 'needs cluster mode');
+      throw new PropError(this, 'shards', shards, '1 unless clusterMode is true', 'needs cluster mode');
     }
-    checkInteger('cache.shards', shards, 1, 500, undefined, OUT_OF_RANGE);
-    if (countsKnown && shards * (replicas + 1) > 500) {
-      const most = Math.floor(500 / (replicas + 1));
-      throw new ConfigError(
-        'cache.shards',
+    checkInteger(this, 'shards', shards, 1, 500, undefined, OUT_OF_RANGE);
+    if (countsKnown && shards * (replicas + 1) > CACHE_MAX_NODES) {
+      const most = Math.floor(CACHE_MAX_NODES / (replicas + 1));
+      throw new PropError(
+        this,
+        'shards',
         shards,
-        `at most ${most} with ${replicas} replicas (500 nodes per cluster)`,
+        `at most ${most} with ${replicas} replicas (${CACHE_MAX_NODES} nodes per cluster)`,
         'is too many nodes',
       );
     }
     const port = props.port ?? 6380;
-    checkInteger('cache.port', port, 1024, 65535, undefined, OUT_OF_RANGE);
+    checkInteger(this, 'port', port, 1024, 65535, undefined, OUT_OF_RANGE);
     const snapshotRetentionDays = props.snapshotRetentionDays ?? 7;
-    checkInteger('cache.snapshotRetentionDays', snapshotRetentionDays, 0, 35, undefined, OUT_OF_RANGE);
+    checkInteger(this, 'snapshotRetentionDays', snapshotRetentionDays, 0, 35, undefined, OUT_OF_RANGE);
     const snapshotWindow = props.snapshotWindow ?? '03:00-04:00';
-    checkSnapshotWindow(snapshotWindow);
+    checkSnapshotWindow(this, snapshotWindow);
     const maintenanceWindow = props.maintenanceWindow ?? 'sun:04:30-sun:05:30';
-    checkMaintenanceWindow(maintenanceWindow);
+    checkMaintenanceWindow(this, maintenanceWindow);
     const clusterEnabled = clusterMode ? 'yes' : 'no';
     const given = props.parameters ?? {};
     if (given['cluster-enabled'] !== undefined && given['cluster-enabled'] !== clusterEnabled) {
-      throw new ConfigError(
-        'cache.parameters.cluster-enabled',
+      throw new PropError(
+        this,
+        'parameters.cluster-enabled',
         given['cluster-enabled'],
-        `"${clusterEnabled}" (it follows cache.clusterMode = ${clusterMode})`,
+        `"${clusterEnabled}" (it follows clusterMode = ${clusterMode})`,
         'contradicts cluster mode',
       );
     }
     const secondaryRegions = global?.role === 'primary' ? (global.secondaryRegions ?? []) : [];
     if (global?.role === 'primary' && secondaryRegions.length > 0 && !global.keyAlias) {
-      throw new ConfigError(
-        'cache.global.keyAlias',
+      throw new PropError(
+        this,
+        'global.keyAlias',
         global.keyAlias,
         'the alias of the key that encrypts the replicas in every secondary region, e.g. alias/blueprint/secrets',
         'is required with secondaryRegions',
@@ -190,7 +191,7 @@ export class RegionalCache extends Construct implements ec2.IConnectable {
     });
     this.subnetGroup.applyRemovalPolicy(supportPolicy);
 
-    const authSecretName = cacheAuthSecretName(replicationGroupId);
+    const authSecretName = props.authSecretName ?? `${replicationGroupId}/auth-token`;
     let regionalSettings: Partial<elasticache.CfnReplicationGroupProps>;
     if (global?.role === 'secondary') {
       // Replicated here by the primary's stack, which deploys first; the name is derived, never referenced.

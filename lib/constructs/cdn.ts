@@ -43,7 +43,7 @@ export class Cdn extends Construct {
   constructor(scope: Construct, id: string, props: CdnProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const settings = resolveCdnSettings(props, stack.region);
+    const settings = resolveCdnSettings(this, props, stack.region);
     const { removalPolicy } = settings;
 
     this.logBucket = logBucket(this, 'Logs', { expiration: settings.logExpiration, removalPolicy, acceptAcls: true });

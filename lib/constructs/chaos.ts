@@ -3,14 +3,13 @@ import * as fis from 'aws-cdk-lib/aws-fis';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ConfigError } from '../config';
 import { DrillContext, DrillDefinition } from './chaos/definition';
 import { cacheFailover, databaseFailover, splitBrain, taskLoss } from './chaos/drills';
 import { azLoss, regionLoss } from './chaos/network';
 import { LOG_DELIVERY, grantDrillPermissions } from './chaos/permissions';
 import { ChaosDrillsProps, DRILL_NAMES, DrillName, pascalDrillName } from './chaos/props';
 import { InvalidationPause } from './chaos/split-brain';
-import { checkInteger } from './validation';
+import { checkInteger, PropError } from './validation';
 
 export { MAX_ARNS_PER_TARGET } from './chaos/definition';
 export { CACHE_DRILL_TAG, tagCacheForDrills } from './chaos/drills';
@@ -46,28 +45,34 @@ export class ChaosDrills extends Construct {
 
   constructor(scope: Construct, id: string, props: ChaosDrillsProps) {
     super(scope, id);
-    const path = props.configPath ?? 'resilience';
     const taskStopPercent = props.taskStopPercent ?? 50;
-    checkInteger(`${path}.taskStopPercent`, taskStopPercent, 1, 100);
+    checkInteger(this, 'taskStopPercent', taskStopPercent, 1, 100);
     const drillMinutes = props.drillMinutes ?? 10;
-    checkInteger(`${path}.drillMinutes`, drillMinutes, 1, 60);
+    checkInteger(this, 'drillMinutes', drillMinutes, 1, 60);
     const zones = props.vpc.availabilityZones;
     const availabilityZone = props.availabilityZone ?? zones[0];
     if (!Token.isUnresolved(availabilityZone) && !zones.includes(availabilityZone)) {
-      throw new ConfigError(
-        `${path}.availabilityZone`,
+      throw new PropError(
+        this,
+        'availabilityZone',
         availabilityZone,
         `a zone of the VPC: ${zones.join(', ')}`,
         'is not a zone of the VPC',
       );
     }
     const cacheTtlSeconds = (props.cacheTtl ?? Duration.seconds(60)).toSeconds({ integral: false });
-    checkInteger(`${path}.cacheTtl`, cacheTtlSeconds, 1, 86400, 'a whole number of seconds from 1 to 86400');
+    checkInteger(this, 'cacheTtl', cacheTtlSeconds, 1, 86400, 'a whole number of seconds from 1 to 86400');
     if (props.databases.length === 0) {
-      throw new ConfigError('database.shards', 0, 'at least 1', 'leaves the database-failover drill nothing to act on');
+      throw new PropError(
+        this,
+        'databases',
+        [],
+        'at least one shard',
+        'leaves the database-failover drill nothing to act on',
+      );
     }
     if (!Token.isUnresolved(props.appName) && props.appName.trim() === '') {
-      throw new ConfigError('appName', props.appName, 'a non-empty name', 'is empty');
+      throw new PropError(this, 'appName', props.appName, 'a non-empty name', 'is empty');
     }
     const region = Stack.of(this).region;
     this.availabilityZone = availabilityZone;

@@ -199,7 +199,6 @@ export class ConsistencyProbe extends Construct {
       logKey: props.logKey,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
-      configPath: 'probe',
     });
     // Least privilege: read the one secret and decrypt it; nothing else (the metrics are log lines).
     props.originVerify.secret.grantRead(this.task.taskRole);

@@ -81,7 +81,7 @@ export class AuroraShard extends Construct {
 
   constructor(scope: Construct, id: string, props: AuroraShardProps) {
     super(scope, id);
-    const resolved = resolveShardProps(props, Stack.of(this).region);
+    const resolved = resolveShardProps(this, props, Stack.of(this).region);
     const { names, role } = resolved;
     const isPrimary = role === 'primary';
     const retainedOrDestroyed = companionRemovalPolicy(resolved.removalPolicy);

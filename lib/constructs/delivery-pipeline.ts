@@ -3,9 +3,9 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { CODECONNECTIONS_ARN, ConfigError } from '../config';
+import { CODECONNECTIONS_ARN } from './choices';
 import { acknowledgePipelineWildcards } from './delivery-pipeline/nag';
-import { checkGitHubSource, checkInteger } from './validation';
+import { checkGitHubSource, checkInteger, PropError } from './validation';
 
 /** The one bake gate: the pipeline's post steps and GitHub Actions' deploy jobs both run it. */
 export const REGION_HEALTH_SCRIPT = 'scripts/check-region-health.sh';
@@ -61,11 +61,6 @@ export interface DeliveryPipelineProps {
    * @default a name CloudFormation generates
    */
   readonly pipelineName?: string;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'delivery'
-   */
-  readonly configPath?: string;
 }
 
 /**
@@ -88,15 +83,14 @@ export class DeliveryPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
-    const path = props.configPath ?? 'delivery';
-    checkInteger(`${path}.bakeMinutes`, props.bakeMinutes, 0, 240);
-    checkGitHubSource(path, props.repository, props.branch);
+    checkInteger(this, 'bakeMinutes', props.bakeMinutes, 0, 240);
+    checkGitHubSource(this, props.repository, props.branch);
     if (!Token.isUnresolved(props.connectionArn) && !CODECONNECTIONS_ARN.test(props.connectionArn)) {
-      throw new ConfigError(`${path}.connectionArn`, props.connectionArn, 'a CodeConnections connection ARN');
+      throw new PropError(this, 'connectionArn', props.connectionArn, 'a CodeConnections connection ARN');
     }
     for (const [key, value] of Object.entries(props.synthContext)) {
       if (!/^[A-Za-z0-9._-]+$/.test(key) || !/^[A-Za-z0-9._:/,@-]+$/.test(value)) {
-        throw new ConfigError(`${path}.synthContext.${key}`, value, 'a key and value without spaces or quotes');
+        throw new PropError(this, `synthContext.${key}`, value, 'a key and value without spaces or quotes');
       }
     }
     this.bakeMinutes = props.bakeMinutes;

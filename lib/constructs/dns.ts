@@ -3,12 +3,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
-import { EDGE_REGION } from '../config';
+import { CLOUDFRONT_REGION } from './choices';
 import { EvacuationSwitch } from './dns/evacuation-switch';
 import { HostedZoneByName } from './dns/hosted-zone-by-name';
 import { OriginDnsProps, ResolvedHealthCheck, resolveOriginDns } from './dns/props';
 
-export { EVACUATION_SWITCH_METRIC, EvacuationSwitch, evacuationSwitchAlarmName } from './dns/evacuation-switch';
+export { EVACUATION_SWITCH_METRIC, EvacuationSwitch } from './dns/evacuation-switch';
 export type { EvacuationSwitchProps, InvertedCheckSwitch, RoutingControlSwitch } from './dns/evacuation-switch';
 export { HostedZoneByName } from './dns/hosted-zone-by-name';
 export type { HostedZoneByNameProps } from './dns/hosted-zone-by-name';
@@ -27,7 +27,7 @@ export type { AlarmOriginHealthCheck, HttpsOriginHealthCheck, OriginDnsProps, Or
  * both the region's own check and the switch pass, so an operator can take the region out of DNS
  * without a deploy, and turning the switch back on never hides a failing region.
  *
- * The zone is imported by id when config gives one, else found by name at deploy time: the Edge
+ * The zone is imported by id when `hostedZoneId` gives one, else found by name at deploy time: the Edge
  * stack that creates it lives in another region (decision 1).
  */
 export class OriginDns extends Construct {
@@ -46,7 +46,7 @@ export class OriginDns extends Construct {
 
   constructor(scope: Construct, id: string, props: OriginDnsProps) {
     super(scope, id);
-    const { path, healthCheck } = resolveOriginDns(props);
+    const healthCheck = resolveOriginDns(this, props);
     const region = Stack.of(this).region;
 
     this.hostedZone = props.hostedZoneId
@@ -58,10 +58,7 @@ export class OriginDns extends Construct {
 
     this.originHealthCheck = new route53.HealthCheck(this, 'HealthCheck', healthCheckProps(props, healthCheck));
     if (props.evacuationSwitch) {
-      this.evacuationSwitch = new EvacuationSwitch(this, 'EvacuationSwitch', {
-        configPath: `${path}.evacuationSwitch`,
-        ...props.evacuationSwitch,
-      });
+      this.evacuationSwitch = new EvacuationSwitch(this, 'EvacuationSwitch', props.evacuationSwitch);
       const children = [this.originHealthCheck, this.evacuationSwitch.healthCheck];
       this.recordHealthCheck = new route53.HealthCheck(this, 'RecordHealthCheck', {
         type: route53.HealthCheckType.CALCULATED,
@@ -119,7 +116,7 @@ function healthCheckStatus(check: route53.IHealthCheck, props?: cloudwatch.Metri
     namespace: 'AWS/Route53',
     metricName: 'HealthCheckStatus',
     dimensionsMap: { HealthCheckId: check.healthCheckId },
-    region: EDGE_REGION,
+    region: CLOUDFRONT_REGION,
     statistic: 'Minimum',
     period: Duration.minutes(1),
     ...props,

@@ -1,8 +1,7 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ConfigError } from '../config';
-import { checkGitHubSource } from './validation';
+import { checkGitHubSource, PropError } from './validation';
 
 /** GitHub Actions' OIDC issuer, the provider's URL without `https://`. */
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
@@ -35,7 +34,7 @@ export interface GitHubOidcProps {
   /**
    * The account's existing IAM OIDC provider for `token.actions.githubusercontent.com`. An
    * account holds one provider per URL: where another app (or a fork's earlier deploy) already
-   * made it, import it with its ARN, or leave this construct out (`delivery.githubOidc: false`).
+   * made it, import it with its ARN, or leave this construct out.
    * @default a new provider
    */
   readonly existingProviderArn?: string;
@@ -45,11 +44,6 @@ export interface GitHubOidcProps {
    * @default Duration.hours(1)
    */
   readonly maxSessionDuration?: Duration;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'delivery'
-   */
-  readonly configPath?: string;
 }
 
 /**
@@ -66,26 +60,26 @@ export class GitHubOidc extends Construct {
 
   constructor(scope: Construct, id: string, props: GitHubOidcProps) {
     super(scope, id);
-    const path = props.configPath ?? 'delivery';
     const environments = props.environments ?? ['production'];
     const qualifier = props.bootstrapQualifier ?? DEFAULT_BOOTSTRAP_QUALIFIER;
     const maxSessionDuration = props.maxSessionDuration ?? Duration.hours(1);
-    checkGitHubSource(path, props.repository, props.branch);
+    checkGitHubSource(this, props.repository, props.branch);
     environments.forEach((name, index) => {
       if (!/^[A-Za-z0-9._-]{1,255}$/.test(name)) {
-        throw new ConfigError(`${path}.environments[${index}]`, name, 'a GitHub environment name');
+        throw new PropError(this, `environments[${index}]`, name, 'a GitHub environment name');
       }
     });
     if (props.regions.length === 0) {
-      throw new ConfigError(`${path}.regions`, props.regions, 'at least one region', 'is empty');
+      throw new PropError(this, 'regions', props.regions, 'at least one region', 'is empty');
     }
     if (!/^[a-z0-9]{1,10}$/.test(qualifier)) {
-      throw new ConfigError(`${path}.bootstrapQualifier`, qualifier, 'up to 10 lower-case letters and digits');
+      throw new PropError(this, 'bootstrapQualifier', qualifier, 'up to 10 lower-case letters and digits');
     }
     const arn = props.existingProviderArn;
     if (arn !== undefined && !Token.isUnresolved(arn) && !arn.endsWith(`:oidc-provider/${GITHUB_OIDC_ISSUER}`)) {
-      throw new ConfigError(
-        `${path}.existingProviderArn`,
+      throw new PropError(
+        this,
+        'existingProviderArn',
         arn,
         `an IAM OIDC provider ARN ending in :oidc-provider/${GITHUB_OIDC_ISSUER}`,
       );

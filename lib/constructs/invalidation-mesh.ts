@@ -5,9 +5,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ConfigError } from '../config';
 import { pascalCase } from './naming';
 import { WorkQueue } from './work-queue';
+import { PropError } from './validation';
 
 const DEFAULT_SNS_PRINCIPAL = 'sns.amazonaws.com';
 /**
@@ -105,16 +105,22 @@ export class InvalidationMesh extends Construct {
     const { appName, regions, region } = props;
     regions.forEach((r, index) => {
       if (regions.indexOf(r) !== index) {
-        throw new ConfigError(`regions[${index}]`, r, 'each region once', 'is listed twice');
+        throw new PropError(this, `regions[${index}]`, r, 'each region once', 'is listed twice');
       }
     });
     const position = regions.indexOf(region);
     if (position < 0) {
-      throw new ConfigError('region', region, `one of regions: ${regions.join(', ')}`, 'is not a serving region');
+      throw new PropError(this, 'region', region, `one of regions: ${regions.join(', ')}`, 'is not a serving region');
     }
     const stack = Stack.of(this);
     if (!Token.isUnresolved(stack.region) && stack.region !== region) {
-      throw new ConfigError('region', region, `the stack's region, ${stack.region}`, 'is not the region of the stack');
+      throw new PropError(
+        this,
+        'region',
+        region,
+        `the stack's region, ${stack.region}`,
+        'is not the region of the stack',
+      );
     }
 
     const name = invalidationName(appName, region);
@@ -141,7 +147,6 @@ export class InvalidationMesh extends Construct {
       visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(30),
       maxReceiveCount: props.maxReceiveCount,
       removalPolicy: props.removalPolicy,
-      configPath: 'invalidation',
     });
     this.queue = this.workQueue.queue;
     this.deadLetterQueue = this.workQueue.deadLetterQueue;

@@ -6,8 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Construct } from 'constructs';
-import { ConfigError } from '../config';
+import { Construct, IConstruct } from 'constructs';
 import { AlarmSources, MonitoredResources, alarmKinds, pascal } from './monitoring/alarm-kinds';
 import { regionalDashboardRows } from './monitoring/regional-dashboard';
 import { ERROR_LOGS_METRIC, ServiceMetrics, ServiceName } from './monitoring/service-metrics';
@@ -17,8 +16,10 @@ import {
   SEVERITIES,
   Severity,
   ThresholdKey,
-  resolveThresholds,
+  DEFAULT_THRESHOLDS,
+  findThresholdIssue,
 } from './monitoring/thresholds';
+import { PropError } from './validation';
 
 export { GlobalDashboard } from './monitoring/global-dashboard';
 export type { GlobalDashboardProps } from './monitoring/global-dashboard';
@@ -80,11 +81,6 @@ export interface RegionalMonitoringProps extends MonitoredResources {
    * @default a name CloudFormation generates
    */
   readonly regionHealthAlarmName?: string;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'monitoring'
-   */
-  readonly configPath?: string;
 }
 
 /**
@@ -111,12 +107,12 @@ export class RegionalMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: RegionalMonitoringProps) {
     super(scope, id);
-    const path = props.configPath ?? 'monitoring';
-    const thresholds = resolveThresholds(props.thresholds, `${path}.thresholds`);
+    const thresholds = resolveThresholds(this, props.thresholds);
     for (const key of REGION_HEALTH_INPUTS) {
       if (thresholds.page[key] === undefined) {
-        throw new ConfigError(
-          `${path}.thresholds.page.${key}`,
+        throw new PropError(
+          this,
+          `thresholds.page.${key}`,
           undefined,
           'a threshold',
           'is required by the region-health alarm',
@@ -128,20 +124,20 @@ export class RegionalMonitoring extends Construct {
       !Token.isUnresolved(latencyPeriods) &&
       !(Number.isInteger(latencyPeriods) && latencyPeriods >= 1 && latencyPeriods <= 60)
     ) {
-      throw new ConfigError(`${path}.latencyPeriods`, latencyPeriods, 'an integer from 1 to 60');
+      throw new PropError(this, 'latencyPeriods', latencyPeriods, 'an integer from 1 to 60');
     }
     if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && props.alarmEmail.trim() === '') {
-      throw new ConfigError('alarmEmail', props.alarmEmail, 'an e-mail address, or no key at all', 'is empty');
+      throw new PropError(this, 'alarmEmail', props.alarmEmail, 'an e-mail address, or none', 'is empty');
     }
     for (const [prop, value] of [
       ['regionLabel', props.regionLabel],
       ['serviceMetricsNamespace', props.serviceMetricsNamespace],
     ] as const) {
       if (!Token.isUnresolved(value) && value.trim() === '')
-        throw new ConfigError(`${path}.${prop}`, value, 'a non-empty string', 'is empty');
+        throw new PropError(this, prop, value, 'a non-empty string', 'is empty');
     }
     if (props.webAclName !== undefined && props.webAclName.trim() === '') {
-      throw new ConfigError(`${path}.webAclName`, props.webAclName, 'a web ACL name, or no key at all', 'is empty');
+      throw new PropError(this, 'webAclName', props.webAclName, 'a web ACL name, or none', 'is empty');
     }
     const healthName = props.regionHealthAlarmName;
     if (
@@ -149,7 +145,7 @@ export class RegionalMonitoring extends Construct {
       !Token.isUnresolved(healthName) &&
       (healthName.trim() === '' || healthName.length > 255)
     ) {
-      throw new ConfigError(`${path}.regionHealthAlarmName`, healthName, '1 to 255 characters, or no key at all');
+      throw new PropError(this, 'regionHealthAlarmName', healthName, '1 to 255 characters, or none');
     }
     this.thresholds = thresholds;
 
@@ -272,4 +268,13 @@ function periodText(metric: cloudwatch.IMetric): string {
     (metric as cloudwatch.MathExpression).period?.toMinutes() ??
     1;
   return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
+/** Merges `given` over the defaults per severity, after checking every given value. */
+function resolveThresholds(scope: IConstruct, given: MonitoringThresholds = {}): ResolvedThresholds {
+  const issue = findThresholdIssue(given, (value) => Token.isUnresolved(value));
+  if (issue) throw new PropError(scope, `thresholds.${issue.path}`, issue.value, issue.allowed, issue.problem);
+  return Object.fromEntries(
+    SEVERITIES.map((severity) => [severity, { ...DEFAULT_THRESHOLDS[severity], ...given[severity] }]),
+  ) as ResolvedThresholds;
 }

@@ -1,9 +1,12 @@
-import { Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ConfigError, InterfaceEndpointName, NAT_KINDS, NatKind } from '../config';
+import { addressesForAzs, InterfaceEndpointName, NAT_KINDS, NatKind, SUBNET_PREFIXES } from './choices';
+import { PropError } from './validation';
+
+export { addressesForAzs };
 
 const ENDPOINT_SERVICES: Record<InterfaceEndpointName, ec2.InterfaceVpcEndpointAwsService> = {
   ecr: ec2.InterfaceVpcEndpointAwsService.ECR,
@@ -31,34 +34,21 @@ export const SubnetGroup = {
  * every app subnet, then every data subnet. Changing the order or a mask moves every subnet.
  */
 const SUBNET_LAYOUT: readonly ec2.SubnetConfiguration[] = [
-  { name: SubnetGroup.PUBLIC, subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-  { name: SubnetGroup.APP, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
-  { name: SubnetGroup.DATA, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 },
+  { name: SubnetGroup.PUBLIC, subnetType: ec2.SubnetType.PUBLIC, cidrMask: SUBNET_PREFIXES.public },
+  { name: SubnetGroup.APP, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: SUBNET_PREFIXES.app },
+  { name: SubnetGroup.DATA, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: SUBNET_PREFIXES.data },
 ];
 
-/**
- * Addresses the layout takes for `azCount` AZs. CDK starts each subnet on a multiple of its own
- * size, so the /20s skip to the next 4,096 after the /24s: three AZs need 19,456, more than a /18.
- */
-export function addressesForAzs(azCount: number): number {
-  let next = 0;
-  for (const { cidrMask } of SUBNET_LAYOUT) {
-    const size = 2 ** (32 - cidrMask!);
-    for (let az = 0; az < azCount; az++) next = Math.ceil(next / size) * size + size;
-  }
-  return next;
-}
-
-/** A VPC range too small for the subnets is a config error, not CDK's allocation failure. */
+/** A VPC range too small for the subnets says so, instead of CDK's allocation failure. */
 function checkCidrFits(scope: Construct, cidr: string, azCount: number): void {
   if (Token.isUnresolved(cidr)) return;
   const prefix = Number(cidr.split('/')[1]);
   const needed = addressesForAzs(azCount);
   if (2 ** (32 - prefix) >= needed) return;
-  const region = Stack.of(scope).region;
   const largestPrefix = 32 - Math.ceil(Math.log2(needed));
-  throw new ConfigError(
-    Token.isUnresolved(region) ? 'network.vpcCidrs' : `network.vpcCidrs.${region}`,
+  throw new PropError(
+    scope,
+    'cidr',
     cidr,
     `/${largestPrefix} or larger for ${azCount} AZs, whose /24 public, /20 app and /22 data subnets take ${needed.toLocaleString('en-US')} addresses`,
     `is too small for ${azCount} AZs`,
@@ -66,7 +56,7 @@ function checkCidrFits(scope: Construct, cidr: string, azCount: number): void {
 }
 
 export interface NetworkProps {
-  /** AZ names to span, from config (explicit, so synth needs no lookup). */
+  /** AZ names to span, given explicitly so that synth needs no lookup. */
   readonly availabilityZones: readonly string[];
   /** VPC range: a /16 holds six AZs of the subnet layout, a /17 five, a /18 two (`addressesForAzs`). */
   readonly cidr: string;
@@ -126,11 +116,11 @@ export class Network extends Construct {
     const azCount = props.availabilityZones.length;
     const natGateways = props.natGateways ?? azCount;
     if (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > azCount) {
-      throw new ConfigError('network.natGateways', natGateways, `an integer from 1 to ${azCount} (one per AZ at most)`);
+      throw new PropError(this, 'natGateways', natGateways, `an integer from 1 to ${azCount} (one per AZ at most)`);
     }
     const nat = props.nat ?? 'gateway';
     if (!(NAT_KINDS as readonly string[]).includes(nat)) {
-      throw new ConfigError('network.nat', nat, NAT_KINDS.join(', '), 'is not one of the choices');
+      throw new PropError(this, 'nat', nat, NAT_KINDS.join(', '), 'is not one of the choices');
     }
     checkCidrFits(this, props.cidr, azCount);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

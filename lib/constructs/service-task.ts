@@ -3,9 +3,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
-import { ConfigError } from '../config';
-import { fargateMemoryChoices } from '../config/fargate';
+import { Construct, IConstruct } from 'constructs';
+import { fargateMemoryChoices } from './choices';
+import { PropError } from './validation';
 
 /** CPU architectures a Fargate Linux task can run on; arm64 (Graviton) costs less (prices/). */
 export type TaskArchitecture = 'arm64' | 'x86_64';
@@ -82,12 +82,6 @@ export interface ServiceTaskProps {
    * @default 'app'
    */
   readonly containerName?: string;
-  /**
-   * Config section the sizes come from; validation errors name `<configPath>.<prop>`, e.g.
-   * `compute.api.cpu`.
-   * @default 'task'
-   */
-  readonly configPath?: string;
 }
 
 /**
@@ -109,21 +103,21 @@ export class ServiceTask extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceTaskProps) {
     super(scope, id);
-    const path = props.configPath ?? 'task';
     const environment = props.environment ?? {};
     const secrets = props.secrets ?? {};
     const stopTimeout = props.stopTimeout ?? Duration.seconds(30);
-    checkSize(path, props.cpu, props.memoryMiB);
+    checkSize(this, props.cpu, props.memoryMiB);
     if (props.containerPort !== undefined && !Token.isUnresolved(props.containerPort)) {
       if (!Number.isInteger(props.containerPort) || props.containerPort < 1 || props.containerPort > 65535) {
-        throw new ConfigError(`${path}.containerPort`, props.containerPort, 'an integer from 1 to 65535');
+        throw new PropError(this, 'containerPort', props.containerPort, 'an integer from 1 to 65535');
       }
     }
-    checkStopTimeout(path, stopTimeout, environment[DRAIN_ENV]);
+    checkStopTimeout(this, stopTimeout, environment[DRAIN_ENV]);
     const both = Object.keys(secrets).find((name) => name in environment);
     if (both !== undefined) {
-      throw new ConfigError(
-        `${path}.environment.${both}`,
+      throw new PropError(
+        this,
+        `environment.${both}`,
         environment[both],
         'a variable in either environment or secrets',
         'is also a secret',
@@ -187,15 +181,16 @@ export class ServiceTask extends Construct {
   }
 }
 
-function checkSize(path: string, cpu: number, memoryMiB: number): void {
+function checkSize(scope: IConstruct, cpu: number, memoryMiB: number): void {
   if (Token.isUnresolved(cpu)) return;
   const memoryChoices = fargateMemoryChoices(cpu);
   if (!memoryChoices) {
-    throw new ConfigError(`${path}.cpu`, cpu, FARGATE_CPU_SIZES, 'is not a Fargate CPU size');
+    throw new PropError(scope, 'cpu', cpu, FARGATE_CPU_SIZES, 'is not a Fargate CPU size');
   }
   if (!Token.isUnresolved(memoryMiB) && !memoryChoices.includes(memoryMiB)) {
-    throw new ConfigError(
-      `${path}.memoryMiB`,
+    throw new PropError(
+      scope,
+      'memoryMiB',
       memoryMiB,
       `with cpu ${cpu}: ${memoryChoices.join(', ')}`,
       'is not a Fargate memory size for this cpu',
@@ -203,12 +198,13 @@ function checkSize(path: string, cpu: number, memoryMiB: number): void {
   }
 }
 
-function checkStopTimeout(path: string, stopTimeout: Duration, drainMs: string | undefined): void {
+function checkStopTimeout(scope: IConstruct, stopTimeout: Duration, drainMs: string | undefined): void {
   const seconds = stopTimeout.toSeconds({ integral: false });
   if (Token.isUnresolved(seconds)) return;
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_STOP_TIMEOUT_SECONDS) {
-    throw new ConfigError(
-      `${path}.stopTimeout`,
+    throw new PropError(
+      scope,
+      'stopTimeout',
       stopTimeout.toHumanString(),
       `a whole number of seconds from 1 to ${MAX_STOP_TIMEOUT_SECONDS}`,
       'is out of range',
@@ -216,8 +212,9 @@ function checkStopTimeout(path: string, stopTimeout: Duration, drainMs: string |
   }
   if (drainMs === undefined || Token.isUnresolved(drainMs) || !/^\d+$/.test(drainMs)) return;
   if (seconds * 1000 <= Number(drainMs)) {
-    throw new ConfigError(
-      `${path}.stopTimeout`,
+    throw new PropError(
+      scope,
+      'stopTimeout',
       stopTimeout.toHumanString(),
       `more than ${DRAIN_ENV} = ${drainMs} ms, or the app is killed mid-drain`,
       'is not longer than the drain time',

@@ -5,20 +5,16 @@ import { Construct } from 'constructs';
 import { keyByAliasInRegion } from './data-key';
 
 /** Names of the app-wide secrets; the same in every region, so any stack can find its replica. */
-export function sharedSecretNames(appName: string) {
-  return {
-    /** Shared by CloudFront and every ALB: requests without it are refused (decision 5). */
-    originVerify: `${appName}/origin-verify`,
-    /** Signs session cookies, so any region can read a session cookie set by another. */
-    session: `${appName}/session`,
-  };
+export interface SharedSecretNames {
+  /** The value CloudFront sends in the origin-verify header and the ALBs require. */
+  readonly originVerify: string;
+  /** The key that signs session cookies. */
+  readonly session: string;
 }
 
-/** The header CloudFront adds to every origin request and the ALBs require. */
-export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
-
 export interface SharedSecretsProps {
-  readonly appName: string;
+  /** Names of the secrets, e.g. `<appName>/origin-verify` and `<appName>/session`. */
+  readonly names: SharedSecretNames;
   /** The primary region's data key; encrypts the secrets here. */
   readonly key: kms.IKey;
   /**
@@ -56,7 +52,7 @@ export class SharedSecrets extends Construct {
 
   constructor(scope: Construct, id: string, props: SharedSecretsProps) {
     super(scope, id);
-    const names = sharedSecretNames(props.appName);
+    const { names } = props;
     const replicaRegions: secretsmanager.ReplicaRegion[] = [
       ...(props.replicaRegions ?? []).map((region) => ({
         region,

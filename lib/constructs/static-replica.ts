@@ -2,21 +2,18 @@ import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ConfigError } from '../config';
 import { contentBucket, logBucket } from './cdn/buckets';
+import { PropError } from './validation';
 
-/**
- * Name of the static site's failover bucket in `region`: derived, so the Edge stack can point
- * CloudFront and replication at it without a cross-region reference (decision 1). At most 59
- * characters for a 24-character app name and a 14-character region, within S3's 63.
- */
-export function staticReplicaBucketName(appName: string, account: string, region: string): string {
-  return `${appName}-static-${account}-${region}`;
-}
+/** S3 bucket names (general purpose buckets). */
+const S3_BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export interface StaticReplicaProps {
-  /** Prefix of the derived bucket name. */
-  readonly appName: string;
+  /**
+   * Name of the bucket: a name the Edge stack can derive too, since it points CloudFront and
+   * replication at the bucket without a cross-region reference (decision 1).
+   */
+  readonly bucketName: string;
   /**
    * Bucket that receives the replica's server access logs; must be in this region.
    * @default a log bucket created here
@@ -49,11 +46,12 @@ export class StaticReplica extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    if (!Token.isUnresolved(props.appName) && !/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/.test(props.appName)) {
-      throw new ConfigError(
-        'appName',
-        props.appName,
-        '3-24 lower-case letters, digits or hyphens, starting with a letter',
+    if (!Token.isUnresolved(props.bucketName) && !S3_BUCKET_NAME.test(props.bucketName)) {
+      throw new PropError(
+        this,
+        'bucketName',
+        props.bucketName,
+        '3-63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit',
       );
     }
 
@@ -65,7 +63,7 @@ export class StaticReplica extends Construct {
         acceptAcls: false,
       });
     this.bucket = contentBucket(this, 'Bucket', {
-      bucketName: staticReplicaBucketName(props.appName, stack.account, stack.region),
+      bucketName: props.bucketName,
       removalPolicy,
       accessLogBucket: this.accessLogBucket,
       accessLogPrefix: 'static-replica/',

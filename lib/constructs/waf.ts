@@ -5,7 +5,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ConfigError, EDGE_REGION } from '../config';
+import { CLOUDFRONT_REGION } from './choices';
+import { PropError } from './validation';
 
 /** WAF's bounds on a rate-based rule's limit (requests per evaluation window per client IP). */
 export const RATE_LIMIT_RANGE = { min: 10, max: 2_000_000_000 } as const;
@@ -19,8 +20,10 @@ export const EDGE_FIREWALL_RULES = {
 } as const;
 
 export interface EdgeFirewallProps {
-  /** Names the web ACL `<appName>-edge` and its log group `aws-waf-logs-<appName>`. */
+  /** Names the log group `aws-waf-logs-<appName>` and describes the web ACL. */
   readonly appName: string;
+  /** Name of the web ACL, also the `WebACL` dimension of its metrics, e.g. `<appName>-edge`. */
+  readonly webAclName: string;
   /**
    * Requests one client IP may send in any 5-minute window before the excess is answered 429:
    * load shedding at the edge, before a flood reaches an origin. 10 to 2,000,000,000 (WAF's
@@ -46,11 +49,6 @@ export interface EdgeFirewallProps {
    * @default CloudWatch Logs' own encryption
    */
   readonly encryptionKey?: kms.IKey;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'waf'
-   */
-  readonly configPath?: string;
 }
 
 /**
@@ -71,14 +69,10 @@ export class EdgeFirewall extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeFirewallProps) {
     super(scope, id);
-    const path = props.configPath ?? 'waf';
     const stack = Stack.of(this);
-    if (!Token.isUnresolved(stack.region) && stack.region !== EDGE_REGION) {
-      throw new ConfigError(
-        `${path}.region`,
-        stack.region,
-        `${EDGE_REGION}, where web ACLs for CloudFront must be created`,
-        'cannot hold a CloudFront web ACL',
+    if (!Token.isUnresolved(stack.region) && stack.region !== CLOUDFRONT_REGION) {
+      throw new Error(
+        `${this.node.path}: the stack's region ${stack.region} cannot hold a CloudFront web ACL (allowed: ${CLOUDFRONT_REGION}, where web ACLs for CloudFront must be created)`,
       );
     }
     const rateLimit = props.rateLimitPer5Minutes ?? 2000;
@@ -86,10 +80,10 @@ export class EdgeFirewall extends Construct {
       !Token.isUnresolved(rateLimit) &&
       (!Number.isInteger(rateLimit) || rateLimit < RATE_LIMIT_RANGE.min || rateLimit > RATE_LIMIT_RANGE.max)
     ) {
-      throw new ConfigError(`${path}.rateLimitPer5Minutes`, rateLimit, 'an integer from 10 to 2000000000');
+      throw new PropError(this, 'rateLimitPer5Minutes', rateLimit, 'an integer from 10 to 2000000000');
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.webAclName = edgeFirewallName(props.appName);
+    this.webAclName = props.webAclName;
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       name: this.webAclName,
@@ -189,7 +183,7 @@ export class EdgeFirewall extends Construct {
       namespace: 'AWS/WAFV2',
       metricName,
       dimensionsMap: { WebACL: this.webAclName, Rule: rule },
-      region: EDGE_REGION,
+      region: CLOUDFRONT_REGION,
       statistic: 'Sum',
       period: Duration.minutes(1),
       ...props,
@@ -210,9 +204,4 @@ function managedRuleGroup(name: string, priority: number): wafv2.CfnWebACL.RuleP
     overrideAction: { none: {} },
     visibilityConfig: visibility(name),
   };
-}
-
-/** The web ACL's name: derived, so regional dashboards can show its metrics without a reference. */
-export function edgeFirewallName(appName: string): string {
-  return `${appName}-edge`;
 }

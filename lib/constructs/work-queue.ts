@@ -2,8 +2,8 @@ import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
-import { ConfigError } from '../config';
+import { Construct, IConstruct } from 'constructs';
+import { PropError } from './validation';
 
 /** SQS's longest receive wait: fewest empty receives, so the least cost for an idle queue. */
 const LONG_POLL = Duration.seconds(20);
@@ -50,12 +50,6 @@ export interface WorkQueueProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`. Change it
-   * when the queue is configured under another key.
-   * @default 'queue'
-   */
-  readonly configPath?: string;
 }
 
 /**
@@ -68,7 +62,6 @@ export class WorkQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
-    const path = props.configPath ?? 'queue';
     const maxReceiveCount = props.maxReceiveCount ?? 5;
     const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(60);
     const retentionPeriod = props.retentionPeriod ?? Duration.days(4);
@@ -79,31 +72,34 @@ export class WorkQueue extends Construct {
       Names.uniqueResourceName(this, { maxLength: 76, separator: '-', allowedSpecialCharacters: '-_' });
 
     if (!Token.isUnresolved(queueName) && !QUEUE_NAME.test(queueName)) {
-      throw new ConfigError(`${path}.queueName`, queueName, '1 to 76 letters, digits, hyphens or underscores');
+      throw new PropError(this, 'queueName', queueName, '1 to 76 letters, digits, hyphens or underscores');
     }
     if (!Token.isUnresolved(maxReceiveCount) && !isIntegerIn(maxReceiveCount, 1, 1000)) {
-      throw new ConfigError(`${path}.maxReceiveCount`, maxReceiveCount, 'an integer from 1 to 1000');
+      throw new PropError(this, 'maxReceiveCount', maxReceiveCount, 'an integer from 1 to 1000');
     }
-    checkSeconds(`${path}.visibilityTimeout`, visibilityTimeout, 0, 12 * 3600, '0 seconds to 12 hours');
+    checkSeconds(this, 'visibilityTimeout', visibilityTimeout, 0, 12 * 3600, '0 seconds to 12 hours');
     const retentionSeconds = checkSeconds(
-      `${path}.retentionPeriod`,
+      this,
+      'retentionPeriod',
       retentionPeriod,
       60,
       14 * 86400,
       '60 seconds to 14 days',
     );
     const deadLetterSeconds = checkSeconds(
-      `${path}.deadLetterRetentionPeriod`,
+      this,
+      'deadLetterRetentionPeriod',
       deadLetterRetentionPeriod,
       60,
       14 * 86400,
       '60 seconds to 14 days',
     );
     if (retentionSeconds !== undefined && deadLetterSeconds !== undefined && deadLetterSeconds < retentionSeconds) {
-      throw new ConfigError(
-        `${path}.deadLetterRetentionPeriod`,
+      throw new PropError(
+        this,
+        'deadLetterRetentionPeriod',
         deadLetterRetentionPeriod.toHumanString(),
-        `at least ${path}.retentionPeriod (${retentionPeriod.toHumanString()})`,
+        `at least retentionPeriod (${retentionPeriod.toHumanString()})`,
         'is shorter than the queue retention',
       );
     }
@@ -159,12 +155,20 @@ function isIntegerIn(value: number, min: number, max: number): boolean {
 }
 
 /** Throws unless `duration` is a whole number of seconds in [min, max]; returns the seconds when known. */
-function checkSeconds(key: string, duration: Duration, min: number, max: number, allowed: string): number | undefined {
+function checkSeconds(
+  scope: IConstruct,
+  prop: string,
+  duration: Duration,
+  min: number,
+  max: number,
+  allowed: string,
+): number | undefined {
   const seconds = duration.toSeconds({ integral: false });
   if (Token.isUnresolved(seconds)) return undefined;
   if (!isIntegerIn(seconds, min, max)) {
-    throw new ConfigError(
-      key,
+    throw new PropError(
+      scope,
+      prop,
       duration.toHumanString(),
       `a whole number of seconds from ${allowed}`,
       'is out of range',

@@ -4,9 +4,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { checkInteger, checkTaskBounds } from './validation';
+import { checkInteger, checkTaskBounds, PropError } from './validation';
 import { pascalCase } from './naming';
-import { ConfigError } from '../config';
 import { BacklogPerTaskScaling } from './backlog-scaling';
 import { SubnetGroup } from './network';
 
@@ -49,11 +48,6 @@ export interface WorkerServiceProps {
    * @default none
    */
   readonly securityGroups?: readonly ec2.ISecurityGroup[];
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'compute.worker'
-   */
-  readonly configPath?: string;
 }
 
 /**
@@ -73,16 +67,16 @@ export class WorkerService extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
-    const path = props.configPath ?? 'compute.worker';
     const { minTasks, maxTasks } = props;
-    checkTaskBounds(path, minTasks, maxTasks);
+    checkTaskBounds(this, minTasks, maxTasks);
     const targetCpuPercent = props.targetCpuPercent ?? 70;
-    checkInteger(`${path}.targetCpuPercent`, targetCpuPercent, 10, 90);
+    checkInteger(this, 'targetCpuPercent', targetCpuPercent, 10, 90);
     const deadLetterWindow = props.deadLetterWindow ?? Duration.minutes(10);
     const deadLetterMinutes = deadLetterWindow.toMinutes({ integral: false });
     if (!Token.isUnresolved(deadLetterMinutes) && !isIntegerIn(deadLetterMinutes, 1, 60)) {
-      throw new ConfigError(
-        `${path}.deadLetterWindow`,
+      throw new PropError(
+        this,
+        'deadLetterWindow',
         deadLetterWindow.toHumanString(),
         'a whole number of minutes from 1 to 60',
         'is out of range',
@@ -171,7 +165,6 @@ export class WorkerService extends Construct implements ec2.IConnectable {
       scalableTarget: this.taskCount,
       queue: props.queue,
       acceptableBacklogPerTask: props.acceptableBacklogPerTask,
-      configPath: path,
     });
     // Target tracking scales out when any policy asks and in only when all agree: CPU is a floor.
     this.taskCount.scaleOnCpuUtilization('CpuScaling', {

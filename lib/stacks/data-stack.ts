@@ -1,51 +1,35 @@
 import { ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { cacheAuthSecretName, RegionalCache } from '../constructs/cache';
+import { RegionalCache } from '../constructs/cache';
 import { SecretReplicas } from '../constructs/secret-replicas';
-import { SharedSecrets, sharedSecretNames } from '../constructs/shared-secrets';
+import { SharedSecrets } from '../constructs/shared-secrets';
 import { StaticReplica } from '../constructs/static-replica';
 import { EDGE_REGION } from '../config';
 import { DataKey } from '../constructs/data-key';
 import { tagCacheForDrills } from '../constructs/chaos';
 import { ProtectedVault, ShardBackup } from '../constructs/backup';
-import { AuroraShard, ShardEndpoint, shardNames } from '../constructs/database';
+import { AuroraShard } from '../constructs/database';
 import { GlobalWriterEndpoint } from '../constructs/global-writer-endpoint';
 import { InvalidationMesh } from '../constructs/invalidation-mesh';
 import { Network } from '../constructs/network';
 import { WorkQueue } from '../constructs/work-queue';
-import { backupCopyRegion, backupVaultName, dataKeyAlias, replicaKeyAlias, staticReplicaRegion } from './names';
-import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
-
-/**
- * What the services need to follow a shard's writer across regions without a deploy (decision 14):
- * the global database's writer endpoint and this region's cluster endpoint.
- */
-export interface WriterDiscovery {
-  readonly globalWriterHost: string;
-  readonly clusterHost: string;
-}
-
-/** What a region's Service stack receives from its Data stack (same region only). */
-export interface DataOutputs {
-  readonly vpc: ec2.IVpc;
-  readonly dataKey: kms.IKey;
-  /** Attach to the service tasks: the only group the database and cache admit. */
-  readonly dataClientSecurityGroup: ec2.ISecurityGroup;
-  /** One per shard, in shard order: the services' shard map, with where writes may move to. */
-  readonly shards: readonly (ShardEndpoint & WriterDiscovery)[];
-  /** The shards' clusters, for their metrics. */
-  readonly databases: readonly AuroraShard[];
-  readonly cache: RegionalCache;
-  readonly workQueue: WorkQueue;
-  readonly invalidation: InvalidationMesh;
-  /** The session-signing secret in this region (the primary's, or its replica), by complete ARN. */
-  readonly sessionSecret: secretsmanager.ISecret;
-  /** The shards' AWS Backup plan: in the primary region with `backup.enabled`. */
-  readonly backup?: ShardBackup;
-}
+import {
+  backupCopyRegion,
+  backupVaultName,
+  cacheAuthSecretName,
+  cacheReplicationGroupId,
+  dataKeyAlias,
+  replicaKeyAlias,
+  shardClusterIdentifier,
+  shardSecretName,
+  sharedSecretNames,
+  staticReplicaBucketName,
+  staticReplicaRegion,
+  workQueueName,
+} from './names';
+import { DataOutputs, RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /**
  * The stateful half of a region: network, encryption key, the database shards (primary or
@@ -66,15 +50,14 @@ export class DataStack extends RegionalStack {
     const { globalDatastoreId, nodeType, engine, engineVersion, ...cacheSizes } = config.cache;
     const joinsGlobalDatastore = globalDatastoreId !== undefined && !regional.isPrimary;
     const sharedNames = sharedSecretNames(config.appName);
-    const cacheId = `${config.appName}-cache`;
     // Outside the primary, the secrets the primary replicates here, found by complete ARN.
     const replicas = regional.isPrimary
       ? undefined
       : new SecretReplicas(this, 'SecretReplicas', {
           secretNames: [
             sharedNames.session,
-            ...Array.from({ length: config.database.shards }, (_, i) => shardNames(config.appName, i).secretName),
-            ...(joinsGlobalDatastore ? [cacheAuthSecretName(cacheId)] : []),
+            ...Array.from({ length: config.database.shards }, (_, i) => shardSecretName(config.appName, i)),
+            ...(joinsGlobalDatastore ? [cacheAuthSecretName(config.appName)] : []),
           ],
         });
     const network = new Network(this, 'Network', {
@@ -102,13 +85,15 @@ export class DataStack extends RegionalStack {
         new AuroraShard(this, `Shard${shardIndex}`, {
           appName: config.appName,
           shardIndex,
+          globalClusterIdentifier: shardClusterIdentifier(config.appName, shardIndex),
+          secretName: shardSecretName(config.appName, shardIndex),
           role: regional.isPrimary ? 'primary' : 'secondary',
           vpc: network.vpc,
           key: dataKey.key,
           clientSecurityGroup: dataClients,
           replicaRegions: regional.isPrimary ? otherRegions : undefined,
           replicaKeyAlias: replicaKeyAlias(config.appName),
-          replicaSecret: replicas?.secret(shardNames(config.appName, shardIndex).secretName),
+          replicaSecret: replicas?.secret(shardSecretName(config.appName, shardIndex)),
           instanceClass: database.instanceClass,
           readers: database.readers,
           minCapacityAcu: database.minCapacityAcu,
@@ -131,7 +116,8 @@ export class DataStack extends RegionalStack {
       vpc: network.vpc,
       key: dataKey.key,
       clientSecurityGroup: dataClients,
-      replicationGroupId: cacheId,
+      replicationGroupId: cacheReplicationGroupId(config.appName),
+      authSecretName: cacheAuthSecretName(config.appName),
       ...cacheSizes,
       // A global datastore's secondaries inherit engine and node type from its primary.
       ...(joinsGlobalDatastore
@@ -139,7 +125,7 @@ export class DataStack extends RegionalStack {
             global: {
               role: 'secondary' as const,
               globalReplicationGroupId: globalDatastoreId,
-              authSecret: replicas?.secret(cacheAuthSecretName(cacheId)),
+              authSecret: replicas?.secret(cacheAuthSecretName(config.appName)),
             },
           }
         : {
@@ -161,7 +147,7 @@ export class DataStack extends RegionalStack {
 
     const workQueue = new WorkQueue(this, 'WorkQueue', {
       key: dataKey.key,
-      queueName: `${config.appName}-work`,
+      queueName: workQueueName(config.appName),
       maxReceiveCount: config.queue.maxReceiveCount,
       visibilityTimeout: Duration.seconds(config.queue.visibilityTimeoutSeconds),
       retentionPeriod: Duration.days(config.queue.retentionDays),
@@ -182,7 +168,7 @@ export class DataStack extends RegionalStack {
     // Keys stack key, which deploys before this stack (decision 11).
     const sharedSecrets = regional.isPrimary
       ? new SharedSecrets(this, 'SharedSecrets', {
-          appName: config.appName,
+          names: sharedNames,
           key: dataKey.key,
           replicaKeyAlias: replicaKeyAlias(config.appName),
           replicaRegions: otherRegions,
@@ -194,7 +180,7 @@ export class DataStack extends RegionalStack {
     if (regional.region === staticReplicaRegion(config)) {
       // CloudFront's failover copy of the static site; it must exist before the Edge stack replicates to it.
       new StaticReplica(this, 'StaticReplica', {
-        appName: config.appName,
+        bucketName: staticReplicaBucketName(config.appName, this.account, regional.region),
         logExpiration: Duration.days(config.logRetentionDays),
         removalPolicy,
       });
@@ -207,7 +193,7 @@ export class DataStack extends RegionalStack {
       shards: databases.map((shard, index) => ({
         ...shard.endpoint,
         globalWriterHost: new GlobalWriterEndpoint(this, `Shard${index}GlobalWriter`, {
-          globalClusterIdentifier: shardNames(config.appName, index).globalClusterIdentifier,
+          globalClusterIdentifier: shardClusterIdentifier(config.appName, index),
           after: shard.globalCluster ?? shard.cluster,
         }).hostname,
         clusterHost: shard.cluster.clusterEndpoint.hostname,

@@ -9,11 +9,19 @@ import { Cdn } from '../constructs/cdn';
 import { keyByAliasInRegion } from '../constructs/data-key';
 import { SiteRecords } from '../constructs/dns';
 import { ValidationRecordCleanup } from '../constructs/dns/validation-record-cleanup';
-import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
-import { staticReplicaBucketName } from '../constructs/static-replica';
+import { sharedSecretValue } from '../constructs/shared-secrets';
 import { EdgeMonitoring } from '../constructs/edge-monitoring';
 import { EdgeFirewall } from '../constructs/waf';
-import { dataKeyAlias, edgeAlarmPrefix, originDomainName, staticReplicaRegion } from './names';
+import {
+  dataKeyAlias,
+  edgeAlarmPrefix,
+  edgeWebAclName,
+  ORIGIN_VERIFY_HEADER,
+  originDomainName,
+  sharedSecretNames,
+  staticReplicaBucketName,
+  staticReplicaRegion,
+} from './names';
 import { removalPolicyFor } from './regional-stack';
 
 /** The static site CloudFront serves from S3. */
@@ -106,10 +114,10 @@ export class EdgeStack extends Stack {
     const removalPolicy = removalPolicyFor(config.retainData);
     this.firewall = new EdgeFirewall(this, 'Firewall', {
       appName: config.appName,
+      webAclName: edgeWebAclName(config.appName),
       rateLimitPer5Minutes: config.edge.rateLimitPer5Minutes,
       logRetention: config.logRetentionDays,
       removalPolicy,
-      configPath: 'edge',
     });
 
     const { edge } = config;

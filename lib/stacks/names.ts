@@ -1,4 +1,5 @@
 import { AppConfig, AwsRegion, EDGE_REGION } from '../config';
+import type { SharedSecretNames } from '../constructs/shared-secrets';
 
 /**
  * Names one stack creates and another finds by name, derived from the app name alone (decision 1):
@@ -25,6 +26,71 @@ export function replicaKeyAlias(appName: string): string {
  */
 export function regionHealthAlarmName(appName: string, region: string): string {
   return `${appName}-${region}-region-unhealthy`;
+}
+
+/**
+ * Names of the app-wide secrets the primary's Data stack creates and replicates: the same in every
+ * region, so the Edge and Service stacks read their local replica by name.
+ */
+export function sharedSecretNames(appName: string): SharedSecretNames {
+  return {
+    /** Shared by CloudFront and every ALB: requests without it are refused (decision 5). */
+    originVerify: `${appName}/origin-verify`,
+    /** Signs session cookies, so any region can read a session cookie set by another. */
+    session: `${appName}/session`,
+  };
+}
+
+/** The header CloudFront (Edge stack) adds to every origin request and the ALBs (Service stacks) require. */
+export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+
+/** The Edge stack's web ACL: regional dashboards (Service stacks) show its metrics by this name. */
+export function edgeWebAclName(appName: string): string {
+  return `${appName}-edge`;
+}
+
+/** The SSM parameter, in each serving region, that holds the ARN of that region's routing control (Recovery stack writes, Service stack reads). */
+export function routingControlParameterName(appName: string): string {
+  return `/${appName}/resilience/routing-control-arn`;
+}
+
+/** Name of the alarm behind a region's inverted-check evacuation switch (Service stack); runbooks find it by name. */
+export function evacuationSwitchAlarmName(appName: string, region: string): string {
+  return `${appName}-${region}-evacuation-switch`;
+}
+
+/**
+ * Name of the static site's failover bucket in `region` (its Data stack): the Edge stack points
+ * CloudFront and replication at it without a cross-region reference (decision 1). At most 59
+ * characters for a 24-character app name and a 14-character region, within S3's 63.
+ */
+export function staticReplicaBucketName(appName: string, account: string, region: string): string {
+  return `${appName}-static-${account}-${region}`;
+}
+
+/** The work queue, the same in every region: each region's Data stack creates it, the global dashboard (Service stack) shows its dead-letter queue. */
+export function workQueueName(appName: string): string {
+  return `${appName}-work`;
+}
+
+/** A database shard's global cluster, whose name every region's cluster carries: the primary's Data stack creates it, the others join it, the global dashboard shows its lag. */
+export function shardClusterIdentifier(appName: string, shardIndex: number): string {
+  return `${appName}-shard-${shardIndex}`;
+}
+
+/** Master credentials of a database shard: the primary's Data stack creates and replicates it, the others read the replica. */
+export function shardSecretName(appName: string, shardIndex: number): string {
+  return `${appName}/shard-${shardIndex}/master`;
+}
+
+/** The regional caches' replication group id: with a global datastore, also part of its id in every region. */
+export function cacheReplicationGroupId(appName: string): string {
+  return `${appName}-cache`;
+}
+
+/** AUTH token of a global datastore's caches: the primary's Data stack creates and replicates it, the others read the replica. */
+export function cacheAuthSecretName(appName: string): string {
+  return `${cacheReplicationGroupId(appName)}/auth-token`;
 }
 
 /** The latency-routed name CloudFront sends dynamic requests to; each region's ALB answers it. */

@@ -6,7 +6,6 @@ import { Construct } from 'constructs';
 import { AppConfig } from '../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
 import { regionHealthAlarmName } from './names';
-import { ServiceStack } from './service-stack';
 
 const DEV_DEPENDENCIES: Record<string, string> = JSON.parse(
   readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf-8'),
@@ -63,7 +62,7 @@ export class PipelineStack extends Stack {
    * Deploys `stage`, which holds the whole app. Each of `services` is a wave, in the order given
    * (the canary region first), and bakes before the stacks that depend on it deploy.
    */
-  deploy(stage: Stage, services: readonly ServiceStack[]): pipelines.StageDeployment {
+  deploy(stage: Stage, services: readonly Stack[]): pipelines.StageDeployment {
     return this.delivery.addRollout(
       stage,
       services.map((stack) => ({

@@ -2,11 +2,8 @@ import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AppConfig } from '../config';
 import { pascalCase } from '../constructs/naming';
-import {
-  RECOVERY_CONTROL_REGION,
-  RecoveryControls,
-  routingControlParameterName,
-} from '../constructs/dns/recovery-controls';
+import { RECOVERY_CONTROL_REGION, RecoveryControls } from '../constructs/dns/recovery-controls';
+import { routingControlParameterName } from './names';
 
 export interface RecoveryStackProps extends StackProps {
   readonly config: AppConfig;
@@ -45,7 +42,6 @@ export class RecoveryStack extends Stack {
       name: config.appName,
       regions: config.regions,
       parameterName: routingControlParameterName(config.appName),
-      configPath: 'resilience',
     });
 
     new CfnOutput(this, 'ClusterArn', {

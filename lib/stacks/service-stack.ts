@@ -15,28 +15,32 @@ import { BusinessAlarms } from '../constructs/business-alarms';
 import { ChaosDrills, pascalDrillName } from '../constructs/chaos';
 import { ConsistencyProbe } from '../constructs/consistency-probe';
 import { consistencyMatrixWidgets } from '../constructs/consistency-probe/matrix';
-import { dbUserArn, shardNames } from '../constructs/database';
+import { dbUserArn } from '../constructs/database';
 import { ReaderCapacityAlarm } from '../constructs/reader-capacity';
-import { OriginDns, evacuationSwitchAlarmName } from '../constructs/dns';
-import { routingControlParameterName } from '../constructs/dns/recovery-controls';
-import { edgeFirewallName } from '../constructs/waf';
+import { OriginDns } from '../constructs/dns';
 import { edgeAlarmNames, edgeDashboardRows, edgeTopicArn } from '../constructs/edge-monitoring';
 import { HealthCheckAlarm } from '../constructs/health-check-alarm';
 import { GlobalDashboard, RegionalMonitoring } from '../constructs/monitoring';
 import { ServiceMetrics } from '../constructs/monitoring/service-metrics';
-import { ORIGIN_VERIFY_HEADER, sharedSecretNames, sharedSecretValue } from '../constructs/shared-secrets';
+import { sharedSecretValue } from '../constructs/shared-secrets';
 import { ServiceTask } from '../constructs/service-task';
 import { WorkerService } from '../constructs/worker-service';
 import { EDGE_REGION } from '../config';
-import { DataOutputs } from './data-stack';
 import {
   edgeAlarmPrefix,
+  edgeWebAclName,
+  evacuationSwitchAlarmName,
+  ORIGIN_VERIFY_HEADER,
   originDomainName,
   originHealthAlarmName,
   regionalOriginName,
   regionHealthAlarmName,
+  routingControlParameterName,
+  shardClusterIdentifier,
+  sharedSecretNames,
+  workQueueName,
 } from './names';
-import { RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
+import { DataOutputs, RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
 const SERVICE_DIR = path.join(__dirname, '..', '..', 'service');
@@ -152,7 +156,6 @@ export class ServiceStack extends RegionalStack {
         ),
         TRUST_PROXY_HOPS: '2',
       },
-      configPath: 'compute.api',
     });
     const workerTask = new ServiceTask(this, 'WorkerTask', {
       ...taskProps,
@@ -161,7 +164,6 @@ export class ServiceStack extends RegionalStack {
       command: ['node', '--enable-source-maps', 'dist/worker.js'],
       // A job that can never succeed is sent to the DLQ at once rather than retried into it.
       environment: { ...environment, SERVICE_NAME: 'worker', WORK_DLQ_URL: data.workQueue.deadLetterQueue.queueUrl },
-      configPath: 'compute.worker',
     });
     // Migrations read the master secrets (GetSecretValue, DescribeSecret on exactly those ARNs)
     // and decrypt them with the region's data key, as the execution role does.
@@ -218,7 +220,6 @@ export class ServiceStack extends RegionalStack {
       deletionProtection: config.retainData,
       zonalShift: config.resilience.zonalShift,
       publicHealthCheckPath: config.dns.healthCheckPath,
-      configPath: 'compute.api',
     });
     // This region's latency record for the origin name, withdrawn when its health check fails
     // or an operator evacuates the region.
@@ -249,7 +250,6 @@ export class ServiceStack extends RegionalStack {
             alarmName: evacuationSwitchAlarmName(config.appName, regional.region),
             metricNamespace: `${config.appName}/Resilience`,
           },
-      configPath: 'dns',
     });
     const { evacuationSwitch, originHealthCheck, recordHealthCheck } = this.originDns;
     // A region whose origin fails Route 53's probe pages, even while its own alarms are silent
@@ -321,11 +321,10 @@ export class ServiceStack extends RegionalStack {
       alarmEmail: config.alarmEmail,
       thresholds: config.monitoring.thresholds,
       latencyPeriods: config.monitoring.latencyPeriods,
-      webAclName: edgeFirewallName(config.appName),
+      webAclName: edgeWebAclName(config.appName),
       regionLabel: regional.isPrimary ? `${regional.region} (primary)` : regional.region,
       dashboardName: `${config.appName}-${regional.region}`,
       regionHealthAlarmName: regionHealthAlarmName(config.appName, regional.region),
-      configPath: 'monitoring',
     });
     // A failed backup or copy waits for working hours, but must not go unseen (decision 14).
     data.backup
@@ -335,7 +334,7 @@ export class ServiceStack extends RegionalStack {
     // primary without readers has no reader load to watch: its reads go to the writer.
     data.databases.forEach((database, index) => {
       if (database.readerScaling || (regional.isPrimary && config.database.readers === 0)) return;
-      const { globalClusterIdentifier } = shardNames(config.appName, index);
+      const globalClusterIdentifier = shardClusterIdentifier(config.appName, index);
       new ReaderCapacityAlarm(this, `Shard${index}ReaderCapacity`, {
         clusterIdentifier: globalClusterIdentifier,
         serverless: config.database.instanceClass === 'serverless',
@@ -402,13 +401,15 @@ export class ServiceStack extends RegionalStack {
         regions: config.regions,
         primaryRegion: config.primaryRegion,
         shards: config.database.shards,
+        workQueueName: workQueueName(config.appName),
+        clusterIdentifier: (shard) => shardClusterIdentifier(config.appName, shard),
         extraRows: edgeDashboardRows(this, {
           // The edge's alarms exist before any Service stack deploys; each region's origin
           // health-check alarm does not (its status is on the health-check graph instead).
           alarmNames: edgeAlarmNames(edgeAlarmPrefix(config.appName), {
             additionalMetrics: config.edge.publishAdditionalMetrics,
           }),
-          webAclName: edgeFirewallName(config.appName),
+          webAclName: edgeWebAclName(config.appName),
           edgeRegion: EDGE_REGION,
         }),
       });
@@ -438,7 +439,6 @@ export class ServiceStack extends RegionalStack {
         drillMinutes: config.resilience.drillMinutes,
         logRetention: config.logRetentionDays,
         removalPolicy,
-        configPath: 'resilience',
       });
       for (const name of this.drills.drillNames) {
         // Runbooks: `aws fis start-experiment --experiment-template-id <output>`.

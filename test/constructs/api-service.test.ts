@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { ApiServiceProps } from '../../lib/constructs/api-service';
 import { Built, CERTIFICATE_ARN, HEADER_VALUE, build } from './api-service.fixture';
 
@@ -347,112 +347,112 @@ describe('ApiService validation', () => {
     `is out of range \\(allowed: a whole number of seconds from ${from} to ${to}\\)$`;
 
   test.each<[string, Partial<ApiServiceProps>, string]>([
-    ['minTasks 0', { minTasks: 0 }, `^api\\.minTasks = 0 ${INTEGER_1_TO_1000}`],
-    ['minTasks 1001', { minTasks: 1001 }, `^api\\.minTasks = 1001 ${INTEGER_1_TO_1000}`],
-    ['minTasks 1.5', { minTasks: 1.5 }, `^api\\.minTasks = 1.5 ${INTEGER_1_TO_1000}`],
-    ['maxTasks 0', { maxTasks: 0 }, `^api\\.maxTasks = 0 ${INTEGER_1_TO_1000}`],
+    ['minTasks 0', { minTasks: 0 }, `^Test/Api: minTasks = 0 ${INTEGER_1_TO_1000}`],
+    ['minTasks 1001', { minTasks: 1001 }, `^Test/Api: minTasks = 1001 ${INTEGER_1_TO_1000}`],
+    ['minTasks 1.5', { minTasks: 1.5 }, `^Test/Api: minTasks = 1.5 ${INTEGER_1_TO_1000}`],
+    ['maxTasks 0', { maxTasks: 0 }, `^Test/Api: maxTasks = 0 ${INTEGER_1_TO_1000}`],
     [
       'minTasks above maxTasks',
       { minTasks: 5, maxTasks: 4 },
-      '^api\\.minTasks = 5 is greater than maxTasks \\(allowed: at most api\\.maxTasks = 4\\)$',
+      '^Test/Api: minTasks = 5 is greater than maxTasks \\(allowed: at most maxTasks = 4\\)$',
     ],
-    ['cpuPercent 9', { scaling: { cpuPercent: 9 } }, `^api\\.scaling\\.cpuPercent = 9 ${PERCENT}`],
-    ['cpuPercent 91', { scaling: { cpuPercent: 91 } }, `^api\\.scaling\\.cpuPercent = 91 ${PERCENT}`],
-    ['memoryPercent 5', { scaling: { memoryPercent: 5 } }, `^api\\.scaling\\.memoryPercent = 5 ${PERCENT}`],
-    ['memoryPercent 95', { scaling: { memoryPercent: 95 } }, `^api\\.scaling\\.memoryPercent = 95 ${PERCENT}`],
+    ['cpuPercent 9', { scaling: { cpuPercent: 9 } }, `^Test/Api: scaling\\.cpuPercent = 9 ${PERCENT}`],
+    ['cpuPercent 91', { scaling: { cpuPercent: 91 } }, `^Test/Api: scaling\\.cpuPercent = 91 ${PERCENT}`],
+    ['memoryPercent 5', { scaling: { memoryPercent: 5 } }, `^Test/Api: scaling\\.memoryPercent = 5 ${PERCENT}`],
+    ['memoryPercent 95', { scaling: { memoryPercent: 95 } }, `^Test/Api: scaling\\.memoryPercent = 95 ${PERCENT}`],
     [
       'requestsPerTarget 0',
       { scaling: { requestsPerTarget: 0 } },
-      `^api\\.scaling\\.requestsPerTarget = 0 ${AT_LEAST_1}`,
+      `^Test/Api: scaling\\.requestsPerTarget = 0 ${AT_LEAST_1}`,
     ],
     [
       'requestsPerTarget 2.5',
       { scaling: { requestsPerTarget: 2.5 } },
-      `^api\\.scaling\\.requestsPerTarget = 2.5 ${AT_LEAST_1}`,
+      `^Test/Api: scaling\\.requestsPerTarget = 2.5 ${AT_LEAST_1}`,
     ],
     [
       'healthyThresholdCount 1',
       { healthCheck: { healthyThresholdCount: 1 } },
-      `^api\\.healthCheck\\.healthyThresholdCount = 1 ${THRESHOLD}`,
+      `^Test/Api: healthCheck\\.healthyThresholdCount = 1 ${THRESHOLD}`,
     ],
     [
       'healthyThresholdCount 11',
       { healthCheck: { healthyThresholdCount: 11 } },
-      `^api\\.healthCheck\\.healthyThresholdCount = 11 ${THRESHOLD}`,
+      `^Test/Api: healthCheck\\.healthyThresholdCount = 11 ${THRESHOLD}`,
     ],
     [
       'unhealthyThresholdCount 1',
       { healthCheck: { unhealthyThresholdCount: 1 } },
-      `^api\\.healthCheck\\.unhealthyThresholdCount = 1 ${THRESHOLD}`,
+      `^Test/Api: healthCheck\\.unhealthyThresholdCount = 1 ${THRESHOLD}`,
     ],
     [
       'unhealthyThresholdCount 11',
       { healthCheck: { unhealthyThresholdCount: 11 } },
-      `^api\\.healthCheck\\.unhealthyThresholdCount = 11 ${THRESHOLD}`,
+      `^Test/Api: healthCheck\\.unhealthyThresholdCount = 11 ${THRESHOLD}`,
     ],
     [
       'an interval of 4 s',
       { healthCheck: { interval: Duration.seconds(4) } },
-      `^api\\.healthCheck\\.interval = "4 seconds" ${seconds(5, 300)}`,
+      `^Test/Api: healthCheck\\.interval = "4 seconds" ${seconds(5, 300)}`,
     ],
     [
       'an interval of 301 s',
       { healthCheck: { interval: Duration.seconds(301) } },
-      `^api\\.healthCheck\\.interval = "5 minutes 1 second" ${seconds(5, 300)}`,
+      `^Test/Api: healthCheck\\.interval = "5 minutes 1 second" ${seconds(5, 300)}`,
     ],
     [
       'a timeout of 1 s',
       { healthCheck: { timeout: Duration.seconds(1) } },
-      `^api\\.healthCheck\\.timeout = "1 second" ${seconds(2, 120)}`,
+      `^Test/Api: healthCheck\\.timeout = "1 second" ${seconds(2, 120)}`,
     ],
     [
       'a timeout as long as the interval',
       { healthCheck: { interval: Duration.seconds(10), timeout: Duration.seconds(10) } },
-      '^api\\.healthCheck\\.timeout = "10 seconds" is not shorter than api\\.healthCheck\\.interval \\(allowed: less than api\\.healthCheck\\.interval \\(10 seconds\\)',
+      '^Test/Api: healthCheck\\.timeout = "10 seconds" is not shorter than healthCheck\\.interval \\(allowed: less than healthCheck\\.interval \\(10 seconds\\)',
     ],
     [
       'a health-check path without a leading slash',
       { healthCheck: { path: 'healthz' } },
-      '^api\\.healthCheck\\.path = "healthz" is not allowed \\(allowed: a path that starts with / and has no spaces\\)$',
+      '^Test/Api: healthCheck\\.path = "healthz" is not allowed \\(allowed: a path that starts with / and has no spaces\\)$',
     ],
     [
       'a deregistration delay as long as the stop timeout',
       { deregistrationDelay: Duration.seconds(30) },
-      '^api\\.deregistrationDelay = "30 seconds" is not shorter than the task stop timeout \\(allowed: less than the task stop timeout \\(30 seconds\\), so a draining task finishes its requests before SIGKILL\\)$',
+      '^Test/Api: deregistrationDelay = "30 seconds" is not shorter than the task stop timeout \\(allowed: less than the task stop timeout \\(30 seconds\\), so a draining task finishes its requests before SIGKILL\\)$',
     ],
     [
       'a deregistration delay of 2 hours',
       { deregistrationDelay: Duration.hours(2) },
-      `^api\\.deregistrationDelay = "2 hours" ${seconds(0, 3600)}`,
+      `^Test/Api: deregistrationDelay = "2 hours" ${seconds(0, 3600)}`,
     ],
     [
       'a grace period of half a second',
       { healthCheckGracePeriod: Duration.millis(500) },
-      `^api\\.healthCheckGracePeriod = "500 millis" ${seconds(0, 7200)}`,
+      `^Test/Api: healthCheckGracePeriod = "500 millis" ${seconds(0, 7200)}`,
     ],
     [
       'a 5xx alarm threshold of 0',
       { deploymentAlarms: { target5xxPerMinute: 0 } },
-      `^api\\.deploymentAlarms\\.target5xxPerMinute = 0 ${AT_LEAST_1}`,
+      `^Test/Api: deploymentAlarms\\.target5xxPerMinute = 0 ${AT_LEAST_1}`,
     ],
     [
       'an access-log expiration of 12 hours',
       { accessLogs: { expiration: Duration.hours(12) } },
-      '^api\\.accessLogs\\.expiration = "12 hours" is not allowed \\(allowed: a whole number of days >= 1\\)$',
+      '^Test/Api: accessLogs\\.expiration = "12 hours" is not allowed \\(allowed: a whole number of days >= 1\\)$',
     ],
     ...['X Origin', 'x'.repeat(41), ''].map((headerName): [string, Partial<ApiServiceProps>, string] => [
       `origin header name ${JSON.stringify(headerName)}`,
       { originVerify: { headerName, headerValue: HEADER_VALUE } },
-      '^api\\.originVerify\\.headerName = ".*" is not allowed \\(allowed: an HTTP header name of 1 to 40',
+      '^Test/Api: originVerify\\.headerName = ".*" is not allowed \\(allowed: an HTTP header name of 1 to 40',
     ]),
   ])('rejects %s', (_, props, message) => {
-    expect(() => build(props)).toThrow(ConfigError);
+    expect(() => build(props)).toThrow(PropError);
     expect(() => build(props)).toThrow(new RegExp(message));
   });
 
   test('rejects a task without a container port', () => {
     expect(() => build({}, { task: { containerPort: undefined } })).toThrow(
-      /^api\.task\.containerPort = \(missing\) is not allowed \(allowed: the port the api container listens on\)$/,
+      /^Test\/Api: task\.containerPort = \(missing\) is not allowed \(allowed: the port the api container listens on\)$/,
     );
   });
 
@@ -464,9 +464,5 @@ describe('ApiService validation', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
     });
-  });
-
-  test('names the config section the service is configured under', () => {
-    expect(() => build({ minTasks: 0, configPath: 'compute.api' })).toThrow(/^compute\.api\.minTasks = 0 /);
   });
 });

@@ -1,7 +1,7 @@
 import { App, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import {
   BACKLOG_PER_TASK_EXPRESSION,
   BacklogPerTaskScaling,
@@ -178,23 +178,17 @@ describe('BacklogPerTaskScaling options', () => {
 
 describe('BacklogPerTaskScaling validation', () => {
   test.each([0, 0.5, -1, Number.NaN, Number.POSITIVE_INFINITY])('rejects acceptableBacklogPerTask %p', (value) => {
-    expect(() => build({ acceptableBacklogPerTask: value })).toThrow(ConfigError);
+    expect(() => build({ acceptableBacklogPerTask: value })).toThrow(PropError);
     expect(() => build({ acceptableBacklogPerTask: value })).toThrow(
-      /^compute\.worker\.acceptableBacklogPerTask = \S+ is not allowed \(allowed: a number >= 1\)$/,
+      /^Test\/Backlog: acceptableBacklogPerTask = \S+ is not allowed \(allowed: a number >= 1\)$/,
     );
   });
 
   test.each(['scaleInCooldown', 'scaleOutCooldown'] as const)('rejects a %s of part of a second', (prop) => {
     expect(() => build({ [prop]: Duration.millis(1500) })).toThrow(
       new RegExp(
-        `^compute\\.worker\\.${prop} = "1 second 500 millis" is out of range \\(allowed: a whole number of seconds\\)$`,
+        `^Test/Backlog: ${prop} = "1 second 500 millis" is out of range \\(allowed: a whole number of seconds\\)$`,
       ),
-    );
-  });
-
-  test('names the config section the scaling is configured under', () => {
-    expect(() => build({ acceptableBacklogPerTask: 0, configPath: 'compute.reports' })).toThrow(
-      /^compute\.reports\.acceptableBacklogPerTask = 0 /,
     );
   });
 });

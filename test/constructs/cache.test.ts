@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { RegionalCache, RegionalCacheProps } from '../../lib/constructs/cache';
 import { regionalFoundation } from '../helpers';
 
@@ -375,140 +375,148 @@ describe('RegionalCache validation', () => {
     [
       'a node type without the cache. prefix',
       { nodeType: 'r7g.large' },
-      /^cache\.nodeType = "r7g\.large" is malformed \(allowed: an ElastiCache node type/,
+      /^Cache-eu-west-1\/Cache\d+: nodeType = "r7g\.large" is malformed \(allowed: an ElastiCache node type/,
     ],
     [
       'a negative replica count',
       { replicas: -1 },
-      /^cache\.replicas = -1 is out of range \(allowed: an integer from 0 to 5/,
+      /^Cache-eu-west-1\/Cache\d+: replicas = -1 is out of range \(allowed: an integer from 0 to 5/,
     ],
     [
       'a global datastore primary without replicas',
       { global: { role: 'primary' }, replicas: 0 },
-      /^cache\.replicas = 0 is too few for a global datastore \(allowed: at least 1 with cache\.globalDatastoreId/,
+      /^Cache-eu-west-1\/Cache\d+: replicas = 0 is too few for a global datastore \(allowed: at least 1 with global/,
     ],
     [
       'a global datastore secondary without replicas',
       { global: SECONDARY, replicas: 0 },
-      /^cache\.replicas = 0 is too few for a global datastore/,
+      /^Cache-eu-west-1\/Cache\d+: replicas = 0 is too few for a global datastore/,
     ],
-    ['six replicas', { replicas: 6 }, /^cache\.replicas = 6 is out of range/],
-    ['a fractional replica count', { replicas: 1.5 }, /^cache\.replicas = 1\.5 is out of range/],
+    ['six replicas', { replicas: 6 }, /^Cache-eu-west-1\/Cache\d+: replicas = 6 is out of range/],
+    ['a fractional replica count', { replicas: 1.5 }, /^Cache-eu-west-1\/Cache\d+: replicas = 1\.5 is out of range/],
     [
       'shards without cluster mode',
       { shards: 2 },
-      /^cache\.shards = 2 needs cluster mode \(allowed: 1 unless cache\.clusterMode is true\)/,
+      /^Cache-eu-west-1\/Cache\d+: shards = 2 needs cluster mode \(allowed: 1 unless clusterMode is true\)/,
     ],
     [
       'no shard',
       { clusterMode: true, shards: 0 },
-      /^cache\.shards = 0 is out of range \(allowed: an integer from 1 to 500\)/,
+      /^Cache-eu-west-1\/Cache\d+: shards = 0 is out of range \(allowed: an integer from 1 to 500\)/,
     ],
-    ['501 shards', { clusterMode: true, shards: 501 }, /^cache\.shards = 501 is out of range/],
+    ['501 shards', { clusterMode: true, shards: 501 }, /^Cache-eu-west-1\/Cache\d+: shards = 501 is out of range/],
     [
       'more than 500 nodes',
       { clusterMode: true, shards: 100, replicas: 5 },
-      /^cache\.shards = 100 is too many nodes \(allowed: at most 83 with 5 replicas/,
+      /^Cache-eu-west-1\/Cache\d+: shards = 100 is too many nodes \(allowed: at most 83 with 5 replicas/,
     ],
     [
       'negative snapshot retention',
       { snapshotRetentionDays: -1 },
-      /^cache\.snapshotRetentionDays = -1 is out of range \(allowed: an integer from 0 to 35\)/,
+      /^Cache-eu-west-1\/Cache\d+: snapshotRetentionDays = -1 is out of range \(allowed: an integer from 0 to 35\)/,
     ],
-    ['36 days of snapshots', { snapshotRetentionDays: 36 }, /^cache\.snapshotRetentionDays = 36 is out of range/],
+    [
+      '36 days of snapshots',
+      { snapshotRetentionDays: 36 },
+      /^Cache-eu-west-1\/Cache\d+: snapshotRetentionDays = 36 is out of range/,
+    ],
     [
       'a version without minor',
       { engineVersion: '8' },
-      /^cache\.engineVersion = "8" is malformed \(allowed: a major\.minor version such as 8\.1\)/,
+      /^Cache-eu-west-1\/Cache\d+: engineVersion = "8" is malformed \(allowed: a major\.minor version such as 8\.1\)/,
     ],
     [
       'an unknown Valkey major',
       { engineVersion: '9.0' },
-      /^cache\.engineVersion = "9\.0" is not supported \(allowed: valkey 7\.x or 8\.x\)/,
+      /^Cache-eu-west-1\/Cache\d+: engineVersion = "9\.0" is not supported \(allowed: valkey 7\.x or 8\.x\)/,
     ],
     [
       'an old Redis OSS',
       { engine: 'redis', engineVersion: '5.0' },
-      /^cache\.engineVersion = "5\.0" is not supported \(allowed: redis 6\.x or 7\.x\)/,
+      /^Cache-eu-west-1\/Cache\d+: engineVersion = "5\.0" is not supported \(allowed: redis 6\.x or 7\.x\)/,
     ],
     [
       'an unknown engine',
       { engine: 'memcached' as never },
-      /^cache\.engine = "memcached" is not allowed \(allowed: valkey, redis\)/,
+      /^Cache-eu-west-1\/Cache\d+: engine = "memcached" is not allowed \(allowed: valkey, redis\)/,
     ],
-    ['a privileged port', { port: 80 }, /^cache\.port = 80 is out of range \(allowed: an integer from 1024 to 65535\)/],
+    [
+      'a privileged port',
+      { port: 80 },
+      /^Cache-eu-west-1\/Cache\d+: port = 80 is out of range \(allowed: an integer from 1024 to 65535\)/,
+    ],
     [
       'a malformed snapshot window',
       { snapshotWindow: '3:00-4:00' },
-      /^cache\.snapshotWindow = "3:00-4:00" is malformed/,
+      /^Cache-eu-west-1\/Cache\d+: snapshotWindow = "3:00-4:00" is malformed/,
     ],
     [
       'a malformed maintenance window',
       { maintenanceWindow: 'sunday:04:00-sunday:05:00' },
-      /^cache\.maintenanceWindow = "sunday:04:00-sunday:05:00" is malformed/,
+      /^Cache-eu-west-1\/Cache\d+: maintenanceWindow = "sunday:04:00-sunday:05:00" is malformed/,
     ],
     [
       'an id with upper case',
       { replicationGroupId: 'App-Cache' },
-      /^cache\.replicationGroupId = "App-Cache" is malformed/,
+      /^Cache-eu-west-1\/Cache\d+: replicationGroupId = "App-Cache" is malformed/,
     ],
     [
       'an id with a doubled hyphen',
       { replicationGroupId: 'app--cache' },
-      /^cache\.replicationGroupId = "app--cache" is malformed/,
+      /^Cache-eu-west-1\/Cache\d+: replicationGroupId = "app--cache" is malformed/,
     ],
     [
       'an id over 40 characters',
       { replicationGroupId: `a${'b'.repeat(40)}` },
-      /^cache\.replicationGroupId = "ab+" is malformed/,
+      /^Cache-eu-west-1\/Cache\d+: replicationGroupId = "ab+" is malformed/,
     ],
     [
       'cluster-enabled against the mode',
       { parameters: { 'cluster-enabled': 'yes' } },
-      /^cache\.parameters\.cluster-enabled = "yes" contradicts cluster mode \(allowed: "no"/,
+      /^Cache-eu-west-1\/Cache\d+: parameters\.cluster-enabled = "yes" contradicts cluster mode \(allowed: "no"/,
     ],
     [
       'a secondary without an id',
       { global: { role: 'secondary', globalReplicationGroupId: '' } },
-      /^cache\.global\.globalReplicationGroupId = "" is required for a secondary/,
+      /^Cache-eu-west-1\/Cache\d+: global\.globalReplicationGroupId = "" is required for a secondary/,
     ],
     [
       'a secondary id without the region prefix',
       { global: { role: 'secondary', globalReplicationGroupId: 'app-cache' } },
-      /^cache\.global\.globalReplicationGroupId = "app-cache" is malformed/,
+      /^Cache-eu-west-1\/Cache\d+: global\.globalReplicationGroupId = "app-cache" is malformed/,
     ],
     [
       'a secondary with a node type',
       { global: SECONDARY, nodeType: 'cache.r7g.large' },
-      /^cache\.nodeType = "cache\.r7g\.large" cannot be set on a global datastore secondary \(allowed: unset/,
+      /^Cache-eu-west-1\/Cache\d+: nodeType = "cache\.r7g\.large" cannot be set on a global datastore secondary \(allowed: unset/,
     ],
     [
       'a secondary with an engine',
       { global: SECONDARY, engine: 'valkey' },
-      /^cache\.engine = "valkey" cannot be set on a global datastore secondary/,
+      /^Cache-eu-west-1\/Cache\d+: engine = "valkey" cannot be set on a global datastore secondary/,
     ],
     [
       'a secondary with a version',
       { global: SECONDARY, engineVersion: '8.1' },
-      /^cache\.engineVersion = "8\.1" cannot be set on a global datastore secondary/,
+      /^Cache-eu-west-1\/Cache\d+: engineVersion = "8\.1" cannot be set on a global datastore secondary/,
     ],
     [
       'a secondary with parameters',
       { global: SECONDARY, parameters: {} },
-      /^cache\.parameters = \{\} cannot be set on a global datastore secondary/,
+      /^Cache-eu-west-1\/Cache\d+: parameters = \{\} cannot be set on a global datastore secondary/,
     ],
     [
       'a burstable primary',
       { global: { role: 'primary' }, nodeType: 'cache.t4g.micro' },
-      /^cache\.nodeType = "cache\.t4g\.micro" cannot join a global datastore/,
+      /^Cache-eu-west-1\/Cache\d+: nodeType = "cache\.t4g\.micro" cannot join a global datastore/,
     ],
     [
       'secondary regions without a key alias',
       { global: { role: 'primary', secondaryRegions: ['us-east-1'] } },
-      /^cache\.global\.keyAlias = \(missing\) is required with secondaryRegions/,
+      /^Cache-eu-west-1\/Cache\d+: global\.keyAlias = \(missing\) is required with secondaryRegions/,
     ],
   ])('rejects %s', (_what, props, message) => {
-    expect(() => build(props)).toThrow(ConfigError);
+    expect(() => build(props)).toThrow(PropError);
     expect(() => build(props)).toThrow(message);
   });
 });

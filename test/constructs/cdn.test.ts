@@ -3,7 +3,7 @@ import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { Cdn, CdnProps, CONTENT_SECURITY_POLICY } from '../../lib/constructs/cdn';
 import { sharedSecretValue } from '../../lib/constructs/shared-secrets';
 import { FEATURE_FLAGS } from '../helpers';
@@ -374,15 +374,17 @@ describe('Cdn validation', () => {
     ['domainName', { domainName: 'Example.COM' }, '"Example.COM"'],
     ['originDomainName', { originDomainName: 'origin' }, '"origin"'],
   ])('rejects %s %p', (key, props, shown) => {
-    expect(() => build(props)).toThrow(ConfigError);
+    expect(() => build(props)).toThrow(PropError);
     expect(() => build(props)).toThrow(
-      new RegExp(`^${key} = ${shown} is not allowed \\(allowed: a lower-case DNS name such as example\\.com\\)$`),
+      new RegExp(
+        `^Edge/Cdn: ${key} = ${shown} is not allowed \\(allowed: a lower-case DNS name such as example\\.com\\)$`,
+      ),
     );
   });
 
   test('rejects an unknown price class', () => {
     expect(() => build({ priceClass: 'PriceClass_50' as never })).toThrow(
-      /^cdn\.priceClass = "PriceClass_50" is not allowed \(allowed: PriceClass_100, PriceClass_200, PriceClass_All\)$/,
+      /^Edge\/Cdn: priceClass = "PriceClass_50" is not allowed \(allowed: PriceClass_100, PriceClass_200, PriceClass_All\)$/,
     );
   });
 
@@ -393,38 +395,40 @@ describe('Cdn validation', () => {
   ] as const)('rejects %s of %s', (prop, shown, duration) => {
     expect(() => build({ [prop]: duration })).toThrow(
       new RegExp(
-        `^cdn\\.${prop} = "${shown}" is out of range \\(allowed: a whole number of seconds from 0 to 31536000\\)$`,
+        `^Edge/Cdn: ${prop} = "${shown}" is out of range \\(allowed: a whole number of seconds from 0 to 31536000\\)$`,
       ),
     );
   });
 
   test('rejects a default TTL below the minimum and a maximum below the default', () => {
     expect(() => build({ apiCacheMinTtl: Duration.seconds(10) })).toThrow(
-      /^cdn\.apiCacheDefaultTtl = "5 seconds" is below the minimum TTL \(allowed: at least cdn\.apiCacheMinTtl \(10 seconds\)\)$/,
+      /^Edge\/Cdn: apiCacheDefaultTtl = "5 seconds" is below the minimum TTL \(allowed: at least apiCacheMinTtl \(10 seconds\)\)$/,
     );
     expect(() => build({ apiCacheMaxTtl: Duration.seconds(4) })).toThrow(
-      /^cdn\.apiCacheMaxTtl = "4 seconds" is below the default TTL \(allowed: at least cdn\.apiCacheDefaultTtl \(5 seconds\)\)$/,
+      /^Edge\/Cdn: apiCacheMaxTtl = "4 seconds" is below the default TTL \(allowed: at least apiCacheDefaultTtl \(5 seconds\)\)$/,
     );
   });
 
   test.each(['originReadTimeout', 'originKeepaliveTimeout'])('rejects a %s over 60 seconds', (prop) => {
     expect(() => build({ [prop]: Duration.seconds(61) })).toThrow(
       new RegExp(
-        `^cdn\\.${prop} = "1 minute 1 second" is out of range \\(allowed: a whole number of seconds from 1 to 60\\)$`,
+        `^Edge/Cdn: ${prop} = "1 minute 1 second" is out of range \\(allowed: a whole number of seconds from 1 to 60\\)$`,
       ),
     );
   });
 
   test('rejects a query string name that is not URL-safe', () => {
-    expect(() => build({ apiCacheQueryStrings: ['a b'] })).toThrow(/^cdn\.apiCacheQueryStrings = "a b" is not allowed/);
+    expect(() => build({ apiCacheQueryStrings: ['a b'] })).toThrow(
+      /^Edge\/Cdn: apiCacheQueryStrings = "a b" is not allowed/,
+    );
   });
 
   test('rejects a replica in the edge region or with a bad bucket name', () => {
     expect(() => build({ staticReplica: { ...REPLICA, region: 'us-east-1' } })).toThrow(
-      /^cdn\.staticReplica\.region = "us-east-1" is the region of the primary site bucket \(allowed: a region other than us-east-1\)$/,
+      /^Edge\/Cdn: staticReplica\.region = "us-east-1" is the region of the primary site bucket \(allowed: a region other than us-east-1\)$/,
     );
     expect(() => build({ staticReplica: { ...REPLICA, bucketName: 'Bad_Name' } })).toThrow(
-      /^cdn\.staticReplica\.bucketName = "Bad_Name" is not allowed \(allowed: an S3 bucket name\)$/,
+      /^Edge\/Cdn: staticReplica\.bucketName = "Bad_Name" is not allowed \(allowed: an S3 bucket name\)$/,
     );
   });
 });

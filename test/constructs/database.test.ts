@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { AuroraShard, AuroraShardProps, dbUserArn } from '../../lib/constructs/database';
 import { regionalFoundation } from '../helpers';
 
@@ -409,79 +409,79 @@ describe('AuroraShard validation', () => {
     new AuroraShard(stack, `Bad${count++}`, { ...base, ...props } as AuroraShardProps);
 
   test.each<[string, Partial<AuroraShardProps>, RegExp]>([
-    ['16 readers', { readers: 16 }, /^database\.readers = 16 is not allowed \(allowed: an integer from 0 to 15\)$/],
-    ['-1 readers', { readers: -1 }, /^database\.readers = -1 is not allowed/],
-    ['1.5 readers', { readers: 1.5 }, /^database\.readers = 1\.5 is not allowed/],
+    ['16 readers', { readers: 16 }, /^Data\/Bad\d+: readers = 16 is not allowed \(allowed: an integer from 0 to 15\)$/],
+    ['-1 readers', { readers: -1 }, /^Data\/Bad\d+: readers = -1 is not allowed/],
+    ['1.5 readers', { readers: 1.5 }, /^Data\/Bad\d+: readers = 1\.5 is not allowed/],
     [
       'autoscaling min above max',
       { readerAutoScaling: { minReaders: 4, maxReaders: 2 } },
-      /^database\.readerAutoScaling\.minReaders = 4 is greater than maxReaders \(allowed: at most database\.readerAutoScaling\.maxReaders = 2\)$/,
+      /^Data\/Bad\d+: readerAutoScaling\.minReaders = 4 is greater than maxReaders \(allowed: at most readerAutoScaling\.maxReaders = 2\)$/,
     ],
     [
       'autoscaling max above 15',
       { readerAutoScaling: { minReaders: 1, maxReaders: 16 } },
-      /^database\.readerAutoScaling\.maxReaders = 16 is not allowed \(allowed: an integer from 1 to 15\)$/,
+      /^Data\/Bad\d+: readerAutoScaling\.maxReaders = 16 is not allowed \(allowed: an integer from 1 to 15\)$/,
     ],
     [
       'autoscaling CPU target of 95',
       { readerAutoScaling: { minReaders: 1, maxReaders: 3, targetCpuPercent: 95 } },
-      /^database\.readerAutoScaling\.targetCpuPercent = 95 is not allowed \(allowed: a number from 10 to 90\)$/,
+      /^Data\/Bad\d+: readerAutoScaling\.targetCpuPercent = 95 is not allowed \(allowed: a number from 10 to 90\)$/,
     ],
     [
       '0 days of backups',
       { backupRetentionDays: 0 },
-      /^database\.backupRetentionDays = 0 is not allowed \(allowed: an integer from 1 to 35\)$/,
+      /^Data\/Bad\d+: backupRetentionDays = 0 is not allowed \(allowed: an integer from 1 to 35\)$/,
     ],
-    ['36 days of backups', { backupRetentionDays: 36 }, /^database\.backupRetentionDays = 36 is not allowed/],
+    ['36 days of backups', { backupRetentionDays: 36 }, /^Data\/Bad\d+: backupRetentionDays = 36 is not allowed/],
     [
       '0.3 ACU',
       { minCapacityAcu: 0.3 },
-      /^database\.minCapacityAcu = 0\.3 is not allowed \(allowed: 0 to 256 ACUs in steps of 0\.5\)$/,
+      /^Data\/Bad\d+: minCapacityAcu = 0\.3 is not allowed \(allowed: 0 to 256 ACUs in steps of 0\.5\)$/,
     ],
-    ['257 ACU', { maxCapacityAcu: 257 }, /^database\.maxCapacityAcu = 257 is not allowed \(allowed: 1 to 256 ACUs/],
+    ['257 ACU', { maxCapacityAcu: 257 }, /^Data\/Bad\d+: maxCapacityAcu = 257 is not allowed \(allowed: 1 to 256 ACUs/],
     [
       'min ACU above max',
       { minCapacityAcu: 8, maxCapacityAcu: 4 },
-      /^database\.minCapacityAcu = 8 is greater than maxCapacityAcu \(allowed: at most database\.maxCapacityAcu = 4\)$/,
+      /^Data\/Bad\d+: minCapacityAcu = 8 is greater than maxCapacityAcu \(allowed: at most maxCapacityAcu = 4\)$/,
     ],
     [
       'strong read consistency',
       { readConsistency: 'strong' as never },
-      /^database\.readConsistency = "strong" is not allowed \(allowed: session, eventual, global\)$/,
+      /^Data\/Bad\d+: readConsistency = "strong" is not allowed \(allowed: session, eventual, global\)$/,
     ],
     [
       'a malformed instance class',
       { instanceClass: 'r7g.large' },
-      /^database\.instanceClass = "r7g\.large" is not allowed \(allowed: "serverless" or an Aurora class/,
+      /^Data\/Bad\d+: instanceClass = "r7g\.large" is not allowed \(allowed: "serverless" or an Aurora class/,
     ],
     [
       'an unknown role',
       { role: 'replica' as never },
-      /^database\.role = "replica" is not allowed \(allowed: primary, secondary\)$/,
+      /^Data\/Bad\d+: role = "replica" is not allowed \(allowed: primary, secondary\)$/,
     ],
     [
       'a secondary without a usable global cluster identifier',
       { role: 'secondary', globalClusterIdentifier: '' },
-      /^database\.globalClusterIdentifier = "" cannot identify the global cluster to join \(allowed: 1-63 lower-case/,
+      /^Data\/Bad\d+: globalClusterIdentifier = "" cannot identify the global cluster to join \(allowed: 1-63 lower-case/,
     ],
     [
       'a secondary replicating the secret',
       { role: 'secondary', replicaRegions: ['us-east-1'] },
-      /^database\.replicaRegions = \["us-east-1"\] is set on a secondary/,
+      /^Data\/Bad\d+: replicaRegions = \["us-east-1"\] is set on a secondary/,
     ],
     [
       'a replica in its own region',
       { replicaRegions: ['us-east-1'] },
-      /^database\.replicaRegions = \["us-east-1"\] includes own region \(allowed: regions other than us-east-1\)$/,
+      /^Data\/Bad\d+: replicaRegions = \["us-east-1"\] includes own region \(allowed: regions other than us-east-1\)$/,
     ],
     [
       'shard index 16',
       { shardIndex: 16 },
-      /^database\.shardIndex = 16 is not allowed \(allowed: an integer from 0 to 15\)$/,
+      /^Data\/Bad\d+: shardIndex = 16 is not allowed \(allowed: an integer from 0 to 15\)$/,
     ],
-    ['an upper-case database name', { databaseName: 'App' }, /^database\.databaseName = "App" is not allowed/],
+    ['an upper-case database name', { databaseName: 'App' }, /^Data\/Bad\d+: databaseName = "App" is not allowed/],
   ])('rejects %s', (_what, props, message) => {
-    expect(attempt(props)).toThrow(ConfigError);
+    expect(attempt(props)).toThrow(PropError);
     expect(attempt(props)).toThrow(message);
   });
 });

@@ -41,21 +41,25 @@ describe('DeliveryPipeline', () => {
     [
       'bake longer than four hours',
       { bakeMinutes: 300 },
-      /^delivery\.bakeMinutes = 300 is not allowed \(allowed: an integer from 0 to 240\)$/,
+      /^Pipeline\/Delivery: bakeMinutes = 300 is not allowed \(allowed: an integer from 0 to 240\)$/,
     ],
     [
       'fractional bake',
       { bakeMinutes: 1.5 },
-      /^delivery\.bakeMinutes = 1\.5 is not allowed \(allowed: an integer from 0 to 240\)$/,
+      /^Pipeline\/Delivery: bakeMinutes = 1\.5 is not allowed \(allowed: an integer from 0 to 240\)$/,
     ],
-    ['repository without owner', { repository: 'repo' }, /^delivery\.repository = "repo" is not allowed/],
-    ['branch with a space', { branch: 'my branch' }, /^delivery\.branch = "my branch" is not allowed/],
+    ['repository without owner', { repository: 'repo' }, /^Pipeline\/Delivery: repository = "repo" is not allowed/],
+    ['branch with a space', { branch: 'my branch' }, /^Pipeline\/Delivery: branch = "my branch" is not allowed/],
     [
       'connection of another service',
       { connectionArn: 'arn:aws:s3:::b' },
-      /^delivery\.connectionArn = "arn:aws:s3:::b"/,
+      /^Pipeline\/Delivery: connectionArn = "arn:aws:s3:::b"/,
     ],
-    ['context value with a space', { synthContext: { profile: 'a b' } }, /^delivery\.synthContext\.profile = "a b"/],
+    [
+      'context value with a space',
+      { synthContext: { profile: 'a b' } },
+      /^Pipeline\/Delivery: synthContext\.profile = "a b"/,
+    ],
   ])('rejects a %s', (_name, props, expected) => {
     expect(() => new DeliveryPipeline(newStack(), 'Delivery', { ...PROPS, ...props })).toThrow(expected);
   });

@@ -176,7 +176,7 @@ describe('OriginDns with a short record TTL', () => {
 
   test.each([Duration.seconds(0), Duration.seconds(301)])('rejects the TTL %s', (recordTtl) => {
     expect(() => build({ recordTtl })).toThrow(
-      /^dns\.recordTtlSeconds = \d+ is not allowed \(allowed: an integer from 1 to 300\)$/,
+      /^Service\/Dns: recordTtl = ".+" is not allowed \(allowed: a whole number of seconds from 1 to 300\)$/,
     );
   });
 });
@@ -184,31 +184,31 @@ describe('OriginDns with a short record TTL', () => {
 describe('OriginDns validation', () => {
   test.each(['Example.com', 'localhost', 'exa mple.com'])('rejects the zone name %p', (zoneName) => {
     expect(() => build({ zoneName })).toThrow(
-      /^dns\.zoneName = ".+" is not allowed \(allowed: a lower-case DNS name such as example\.com\)$/,
+      /^Service\/Dns: zoneName = ".+" is not allowed \(allowed: a lower-case DNS name such as example\.com\)$/,
     );
   });
 
   test.each(['origin.example.org', 'origin..example.com'])('rejects the record name %p', (recordName) => {
     expect(() => build({ recordName })).toThrow(
-      /^dns\.recordName = ".+" is not allowed \(allowed: a lower-case DNS name in the zone example\.com\)$/,
+      /^Service\/Dns: recordName = ".+" is not allowed \(allowed: a lower-case DNS name in the zone example\.com\)$/,
     );
   });
 
   test.each(['readyz', '/ready z'])('rejects the probe path %p', (path) => {
     expect(() => build({ healthCheck: { type: 'https', path } })).toThrow(
-      /^dns\.healthCheck\.path = ".+" is not allowed \(allowed: a path that starts with \/ and has no spaces, up to 255 characters\)$/,
+      /^Service\/Dns: healthCheck\.path = ".+" is not allowed \(allowed: a path that starts with \/ and has no spaces, up to 255 characters\)$/,
     );
   });
 
   test.each([Duration.seconds(20), Duration.minutes(1)])('rejects the request interval %s', (requestInterval) => {
     expect(() => build({ healthCheck: { type: 'https', requestInterval } })).toThrow(
-      /^dns\.healthCheck\.requestInterval = ".+" is not allowed \(allowed: 10 or 30 seconds\)$/,
+      /^Service\/Dns: healthCheck\.requestInterval = ".+" is not allowed \(allowed: 10 or 30 seconds\)$/,
     );
   });
 
   test.each([0, 11, 2.5])('rejects the failure threshold %p', (failureThreshold) => {
     expect(() => build({ healthCheck: { type: 'https', failureThreshold } })).toThrow(
-      /^dns\.healthCheck\.failureThreshold = [\d.]+ is not allowed \(allowed: an integer from 1 to 10\)$/,
+      /^Service\/Dns: healthCheck\.failureThreshold = [\d.]+ is not allowed \(allowed: an integer from 1 to 10\)$/,
     );
   });
 
@@ -234,7 +234,7 @@ describe('OriginDns validation', () => {
     ],
   ])('rejects %s, which Route 53 cannot follow', (_kind, alarm) => {
     expect(() => build((s) => ({ healthCheck: { type: 'alarm', alarm: alarm(s) } }))).toThrow(
-      /^dns\.healthCheck\.alarm = "Service\/.+" cannot be followed by Route 53 \(allowed: a metric alarm on one standard-resolution metric with Average, Minimum, Maximum, Sum or SampleCount\)$/,
+      /^Service\/Dns: healthCheck\.alarm = "Service\/.+" cannot be followed by Route 53 \(allowed: a metric alarm on one standard-resolution metric with Average, Minimum, Maximum, Sum or SampleCount\)$/,
     );
   });
 });

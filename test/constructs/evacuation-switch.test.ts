@@ -1,7 +1,7 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { EvacuationSwitchProps, OriginDns, evacuationSwitchAlarmName } from '../../lib/constructs/dns';
+import { EvacuationSwitchProps, OriginDns } from '../../lib/constructs/dns';
 import { FEATURE_FLAGS, importedLoadBalancer } from '../helpers';
 
 const ROUTING_CONTROL_ARN =
@@ -35,7 +35,7 @@ function build(evacuationSwitch: EvacuationSwitchProps, options: { nag?: boolean
 
 const invertedCheck: EvacuationSwitchProps = {
   type: 'inverted-check',
-  alarmName: evacuationSwitchAlarmName('app', 'eu-west-1'),
+  alarmName: 'app-eu-west-1-evacuation-switch',
   metricNamespace: 'app/Resilience',
 };
 
@@ -146,13 +146,13 @@ describe('OriginDns with a routing-control evacuation switch (ARC)', () => {
 describe('EvacuationSwitch validation', () => {
   test.each(['', 'x'.repeat(256)])('rejects the alarm name %p', (alarmName) => {
     expect(() => build({ ...invertedCheck, alarmName } as EvacuationSwitchProps)).toThrow(
-      /^dns\.evacuationSwitch\.alarmName = ".*(\.\.\.)? is not allowed \(allowed: a CloudWatch alarm name of 1 to 255 printable characters\)$/,
+      /^Service\/Dns\/EvacuationSwitch: alarmName = ".*(\.\.\.)? is not allowed \(allowed: a CloudWatch alarm name of 1 to 255 printable characters\)$/,
     );
   });
 
   test("rejects a namespace of AWS's own", () => {
     expect(() => build({ ...invertedCheck, metricNamespace: 'AWS/Route53' } as EvacuationSwitchProps)).toThrow(
-      /^dns\.evacuationSwitch\.metricNamespace = "AWS\/Route53" is not allowed \(allowed: a CloudWatch namespace .* not start with AWS\/\)$/,
+      /^Service\/Dns\/EvacuationSwitch: metricNamespace = "AWS\/Route53" is not allowed \(allowed: a CloudWatch namespace .* not start with AWS\/\)$/,
     );
   });
 
@@ -160,7 +160,7 @@ describe('EvacuationSwitch validation', () => {
     'rejects the routing control ARN %p',
     (routingControlArn) => {
       expect(() => build({ type: 'routing-control', routingControlArn })).toThrow(
-        /^dns\.evacuationSwitch\.routingControlArn = ".+" is not allowed \(allowed: an ARC routing control ARN /,
+        /^Service\/Dns\/EvacuationSwitch: routingControlArn = ".+" is not allowed \(allowed: an ARC routing control ARN /,
       );
     },
   );

@@ -49,15 +49,19 @@ describe('GitHubOidc', () => {
   });
 
   test.each<[string, Partial<GitHubOidcProps>, RegExp]>([
-    ['repository without owner', { repository: 'repo' }, /^delivery\.repository = "repo" is not allowed/],
-    ['branch with a space', { branch: 'my branch' }, /^delivery\.branch = "my branch" is not allowed/],
-    ['environment with a space', { environments: ['pro d'] }, /^delivery\.environments\[0\] = "pro d" is not allowed/],
-    ['no regions', { regions: [] }, /^delivery\.regions = \[\] is empty/],
-    ['qualifier too long', { bootstrapQualifier: 'abcdefghijk' }, /^delivery\.bootstrapQualifier = "abcdefghijk"/],
+    ['repository without owner', { repository: 'repo' }, /^Oidc\/GitHub: repository = "repo" is not allowed/],
+    ['branch with a space', { branch: 'my branch' }, /^Oidc\/GitHub: branch = "my branch" is not allowed/],
+    [
+      'environment with a space',
+      { environments: ['pro d'] },
+      /^Oidc\/GitHub: environments\[0\] = "pro d" is not allowed/,
+    ],
+    ['no regions', { regions: [] }, /^Oidc\/GitHub: regions = \[\] is empty/],
+    ['qualifier too long', { bootstrapQualifier: 'abcdefghijk' }, /^Oidc\/GitHub: bootstrapQualifier = "abcdefghijk"/],
     [
       'provider of another issuer',
       { existingProviderArn: 'arn:aws:iam::123456789012:oidc-provider/gitlab.com' },
-      /^delivery\.existingProviderArn = "arn:aws:iam::123456789012:oidc-provider\/gitlab\.com" is not allowed/,
+      /^Oidc\/GitHub: existingProviderArn = "arn:aws:iam::123456789012:oidc-provider\/gitlab\.com" is not allowed/,
     ],
   ])('rejects a %s', (_name, props, expected) => {
     expect(() => stackWith(props)).toThrow(expected);

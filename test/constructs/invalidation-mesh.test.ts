@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { DataKey } from '../../lib/constructs/data-key';
 import { InvalidationMesh, InvalidationMeshProps } from '../../lib/constructs/invalidation-mesh';
 import { FEATURE_FLAGS } from '../helpers';
@@ -275,27 +275,27 @@ describe('InvalidationMesh validation', () => {
 
   test('rejects a region listed twice', () => {
     const regions = ['us-east-1', 'eu-west-1', 'us-east-1'];
-    expect(attempt('eu-west-1', { regions })).toThrow(ConfigError);
+    expect(attempt('eu-west-1', { regions })).toThrow(PropError);
     expect(attempt('eu-west-1', { regions })).toThrow(
-      /^regions\[2\] = "us-east-1" is listed twice \(allowed: each region once\)$/,
+      /^Data-eu-west-1\/Invalidation: regions\[2\] = "us-east-1" is listed twice \(allowed: each region once\)$/,
     );
   });
 
   test('rejects a region that is not among the regions', () => {
     expect(attempt('eu-west-1', { regions: ['us-east-1', 'ap-northeast-2'] })).toThrow(
-      /^region = "eu-west-1" is not a serving region \(allowed: one of regions: us-east-1, ap-northeast-2\)$/,
+      /^Data-eu-west-1\/Invalidation: region = "eu-west-1" is not a serving region \(allowed: one of regions: us-east-1, ap-northeast-2\)$/,
     );
   });
 
   test('rejects a region other than the stack’s', () => {
     expect(attempt('eu-west-1', { region: 'us-east-1' })).toThrow(
-      /^region = "us-east-1" is not the region of the stack \(allowed: the stack's region, eu-west-1\)$/,
+      /^Data-eu-west-1\/Invalidation: region = "us-east-1" is not the region of the stack \(allowed: the stack's region, eu-west-1\)$/,
     );
   });
 
-  test('names the invalidation config section for a bad queue setting', () => {
+  test('passes its queue settings to its queue, which checks them', () => {
     expect(attempt('eu-west-1', { retentionPeriod: Duration.seconds(30) })).toThrow(
-      /^invalidation\.retentionPeriod = "30 seconds" is out of range/,
+      /^Data-eu-west-1\/Invalidation\/Queue: retentionPeriod = "30 seconds" is out of range/,
     );
   });
 });

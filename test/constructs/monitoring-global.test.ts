@@ -111,14 +111,22 @@ describe('GlobalDashboard validation', () => {
   const stack = new Stack(new App(), 'Service', { env: { region: 'us-east-1' } });
   let n = 0;
   test.each<[string, Partial<GlobalDashboardProps>, RegExp]>([
-    ['no region', { regions: [] }, /^regions = \[\] is empty \(allowed: at least one region\)$/],
-    ['a region twice', { regions: ['us-east-1', 'us-east-1'] }, /^regions\[1\] = "us-east-1" is listed twice/],
+    ['no region', { regions: [] }, /^Service\/Global\d+: regions = \[\] is empty \(allowed: at least one region\)$/],
+    [
+      'a region twice',
+      { regions: ['us-east-1', 'us-east-1'] },
+      /^Service\/Global\d+: regions\[1\] = "us-east-1" is listed twice/,
+    ],
     [
       'a primary outside the regions',
       { primaryRegion: 'eu-central-1' },
-      /^primaryRegion = "eu-central-1" is not a serving region/,
+      /^Service\/Global\d+: primaryRegion = "eu-central-1" is not in regions/,
     ],
-    ['zero shards', { shards: 0 }, /^database\.shards = 0 is not allowed \(allowed: an integer of at least 1\)$/],
+    [
+      'zero shards',
+      { shards: 0 },
+      /^Service\/Global\d+: shards = 0 is not allowed \(allowed: an integer of at least 1\)$/,
+    ],
   ])('rejects %s', (_, props, message) => {
     expect(() => new GlobalDashboard(stack, `Global${n++}`, { ...BASE, ...props })).toThrow(message);
   });

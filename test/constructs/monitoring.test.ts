@@ -544,59 +544,59 @@ describe('RegionalMonitoring validation', () => {
     [
       'a percentage above 100',
       { thresholds: { page: { api5xxRatePercent: 101 } } },
-      /^monitoring\.thresholds\.page\.api5xxRatePercent = 101 is out of range \(allowed: a number above 0 and at most 100\)$/,
+      /^Region\/Monitoring\d+: thresholds\.page\.api5xxRatePercent = 101 is out of range \(allowed: a number above 0 and at most 100\)$/,
     ],
     [
       'a zero threshold',
       { thresholds: { ticket: { serviceCpuPercent: 0 } } },
-      /^monitoring\.thresholds\.ticket\.serviceCpuPercent = 0 is out of range/,
+      /^Region\/Monitoring\d+: thresholds\.ticket\.serviceCpuPercent = 0 is out of range/,
     ],
     [
       'a negative latency',
       { thresholds: { ticket: { p99LatencyMs: -5 } } },
-      /^monitoring\.thresholds\.ticket\.p99LatencyMs = -5 is out of range \(allowed: a number of milliseconds above 0/,
+      /^Region\/Monitoring\d+: thresholds\.ticket\.p99LatencyMs = -5 is out of range \(allowed: a number of milliseconds above 0/,
     ],
     [
       'a fractional count',
       { thresholds: { ticket: { dlqDepth: 1.5 } } },
-      /^monitoring\.thresholds\.ticket\.dlqDepth = 1\.5 is out of range \(allowed: an integer from 1 to 1000000\)$/,
+      /^Region\/Monitoring\d+: thresholds\.ticket\.dlqDepth = 1\.5 is out of range \(allowed: an integer from 1 to 1000000\)$/,
     ],
     [
       'a queue age beyond SQS retention',
       { thresholds: { ticket: { workQueueAgeSeconds: 14 * 86400 + 1 } } },
-      /^monitoring\.thresholds\.ticket\.workQueueAgeSeconds = 1209601 is out of range/,
+      /^Region\/Monitoring\d+: thresholds\.ticket\.workQueueAgeSeconds = 1209601 is out of range/,
     ],
     [
       'an unknown severity',
       { thresholds: { warn: {} } as never },
-      /^monitoring\.thresholds\.warn = \{\} is not allowed \(allowed: page or ticket\)$/,
+      /^Region\/Monitoring\d+: thresholds\.warn = \{\} is not allowed \(allowed: page or ticket\)$/,
     ],
     [
       'an unknown key',
       { thresholds: { page: { cpu: 5 } as never } },
-      /^monitoring\.thresholds\.page\.cpu = 5 is not allowed \(allowed: one of serviceCpuPercent, /,
+      /^Region\/Monitoring\d+: thresholds\.page\.cpu = 5 is not allowed \(allowed: one of serviceCpuPercent, /,
     ],
     [
       'a region-health input dropped',
       { thresholds: { page: { minHealthyHosts: undefined } } },
-      /^monitoring\.thresholds\.page\.minHealthyHosts = \(missing\) is required by the region-health alarm/,
+      /^Region\/Monitoring\d+: thresholds\.page\.minHealthyHosts = \(missing\) is required by the region-health alarm/,
     ],
     [
       'zero latency periods',
       { latencyPeriods: 0 },
-      /^monitoring\.latencyPeriods = 0 is not allowed \(allowed: an integer from 1 to 60\)$/,
+      /^Region\/Monitoring\d+: latencyPeriods = 0 is not allowed \(allowed: an integer from 1 to 60\)$/,
     ],
     [
       'an empty e-mail address',
       { alarmEmail: ' ' },
-      /^alarmEmail = " " is empty \(allowed: an e-mail address, or no key at all\)$/,
+      /^Region\/Monitoring\d+: alarmEmail = " " is empty \(allowed: an e-mail address, or none\)$/,
     ],
-    ['an empty web ACL name', { webAclName: '' }, /^monitoring\.webAclName = "" is empty/],
-    ['an empty region label', { regionLabel: '' }, /^monitoring\.regionLabel = "" is empty/],
+    ['an empty web ACL name', { webAclName: '' }, /^Region\/Monitoring\d+: webAclName = "" is empty/],
+    ['an empty region label', { regionLabel: '' }, /^Region\/Monitoring\d+: regionLabel = "" is empty/],
     [
       'an empty region-health alarm name',
       { regionHealthAlarmName: ' ' },
-      /^monitoring\.regionHealthAlarmName = " " is not allowed \(allowed: 1 to 255 characters, or no key at all\)$/,
+      /^Region\/Monitoring\d+: regionHealthAlarmName = " " is not allowed \(allowed: 1 to 255 characters, or none\)$/,
     ],
   ])('rejects %s', (_, props, message) => {
     expect(make(props)).toThrow(message);

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { Network, NetworkProps } from '../../lib/constructs/network';
 
 const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
@@ -272,15 +272,15 @@ describe('Network options', () => {
 
   test('rejects a NAT kind it does not know, in one line', () => {
     expect(() => networkTemplate({ nat: 'nat-box' as never })).toThrow(
-      /^network\.nat = "nat-box" is not one of the choices \(allowed: gateway, instance\)$/,
+      /^Test\/Network: nat = "nat-box" is not one of the choices \(allowed: gateway, instance\)$/,
     );
   });
 
   test('rejects a VPC range too small for its AZs, naming the region and the size that fits', () => {
     // CDK aligns each /20 to 4,096 addresses, so three AZs take 19,456: more than a /18.
-    expect(() => networkTemplate({ cidr: '10.20.0.0/18' })).toThrow(ConfigError);
+    expect(() => networkTemplate({ cidr: '10.20.0.0/18' })).toThrow(PropError);
     expect(() => networkTemplate({ cidr: '10.20.0.0/18' })).toThrow(
-      /^network\.vpcCidrs\.eu-west-1 = "10\.20\.0\.0\/18" is too small for 3 AZs \(allowed: \/17 or larger for 3 AZs, whose \/24 public, \/20 app and \/22 data subnets take 19,456 addresses\)$/,
+      /^Test\/Network: cidr = "10\.20\.0\.0\/18" is too small for 3 AZs \(allowed: \/17 or larger for 3 AZs, whose \/24 public, \/20 app and \/22 data subnets take 19,456 addresses\)$/,
     );
   });
 
@@ -295,9 +295,9 @@ describe('Network options', () => {
   });
 
   test.each([0, 4, 1.5])('rejects %p NAT gateways for three AZs', (natGateways) => {
-    expect(() => networkTemplate({ natGateways })).toThrow(ConfigError);
+    expect(() => networkTemplate({ natGateways })).toThrow(PropError);
     expect(() => networkTemplate({ natGateways })).toThrow(
-      /^network\.natGateways = [\d.]+ is not allowed \(allowed: an integer from 1 to 3/,
+      /^Test\/Network: natGateways = [\d.]+ is not allowed \(allowed: an integer from 1 to 3/,
     );
   });
 });

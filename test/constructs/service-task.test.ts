@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { DataKey } from '../../lib/constructs/data-key';
 import { ServiceTask, ServiceTaskProps } from '../../lib/constructs/service-task';
 import { FEATURE_FLAGS } from '../helpers';
@@ -194,21 +194,21 @@ describe('ServiceTask options', () => {
 
 describe('ServiceTask validation', () => {
   test('rejects a CPU size Fargate does not offer', () => {
-    expect(() => build({ cpu: 300 })).toThrow(ConfigError);
-    expect(() => build({ cpu: 300, configPath: 'compute.api' })).toThrow(
-      /^compute\.api\.cpu = 300 is not a Fargate CPU size \(allowed: 256, 512, 1024, 2048, 4096, 8192 or 16384\)$/,
+    expect(() => build({ cpu: 300 })).toThrow(PropError);
+    expect(() => build({ cpu: 300 })).toThrow(
+      /^Test\/Api: cpu = 300 is not a Fargate CPU size \(allowed: 256, 512, 1024, 2048, 4096, 8192 or 16384\)$/,
     );
   });
 
   test('rejects a memory size Fargate does not pair with the CPU', () => {
     expect(() => build({ cpu: 256, memoryMiB: 4096 })).toThrow(
-      /^task\.memoryMiB = 4096 is not a Fargate memory size for this cpu \(allowed: with cpu 256: 512, 1024, 2048\)$/,
+      /^Test\/Api: memoryMiB = 4096 is not a Fargate memory size for this cpu \(allowed: with cpu 256: 512, 1024, 2048\)$/,
     );
   });
 
   test.each([0, 70000, 80.5])('rejects container port %p', (containerPort) => {
     expect(() => build({ containerPort })).toThrow(
-      /^task\.containerPort = [\d.]+ is not allowed \(allowed: an integer from 1 to 65535\)$/,
+      /^Test\/Api: containerPort = [\d.]+ is not allowed \(allowed: an integer from 1 to 65535\)$/,
     );
   });
 
@@ -219,20 +219,20 @@ describe('ServiceTask validation', () => {
   ])('rejects a stop timeout of %s', (shown, stopTimeout) => {
     expect(() => build({ stopTimeout })).toThrow(
       new RegExp(
-        `^task\\.stopTimeout = "${shown}" is out of range \\(allowed: a whole number of seconds from 1 to 120\\)$`,
+        `^Test/Api: stopTimeout = "${shown}" is out of range \\(allowed: a whole number of seconds from 1 to 120\\)$`,
       ),
     );
   });
 
   test('rejects a stop timeout that does not outlast the app drain time', () => {
     expect(() => build({ stopTimeout: Duration.seconds(25), environment: { SHUTDOWN_TIMEOUT_MS: '25000' } })).toThrow(
-      /^task\.stopTimeout = "25 seconds" is not longer than the drain time \(allowed: more than SHUTDOWN_TIMEOUT_MS = 25000 ms/,
+      /^Test\/Api: stopTimeout = "25 seconds" is not longer than the drain time \(allowed: more than SHUTDOWN_TIMEOUT_MS = 25000 ms/,
     );
   });
 
   test('rejects a variable given both as plain environment and as a secret', () => {
     expect(() => build({ environment: { SESSION_SECRET: 'oops' } }, { secret: true })).toThrow(
-      /^task\.environment\.SESSION_SECRET = "oops" is also a secret \(allowed: a variable in either environment or secrets\)$/,
+      /^Test\/Api: environment\.SESSION_SECRET = "oops" is also a secret \(allowed: a variable in either environment or secrets\)$/,
     );
   });
 });

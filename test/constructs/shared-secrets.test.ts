@@ -9,7 +9,7 @@ function secretsStack(props: Partial<SharedSecretsProps> = {}): { app: App; stac
   const stack = new Stack(app, 'Primary', { env: { region: 'eu-west-1' } });
   const { key } = new DataKey(stack, 'DataKey', { alias: 'alias/app/data' });
   new SharedSecrets(stack, 'SharedSecrets', {
-    appName: 'app',
+    names: { originVerify: 'app/origin-verify', session: 'app/session' },
     key,
     replicaKeyAlias: 'alias/app/secrets',
     replicaRegions: ['ap-northeast-2'],

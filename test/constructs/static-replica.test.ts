@@ -1,8 +1,8 @@
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../../lib/config';
-import { StaticReplica, StaticReplicaProps, staticReplicaBucketName } from '../../lib/constructs/static-replica';
+import { PropError } from '../../lib/constructs/validation';
+import { StaticReplica, StaticReplicaProps } from '../../lib/constructs/static-replica';
 import { FEATURE_FLAGS } from '../helpers';
 
 interface Built {
@@ -15,7 +15,10 @@ interface Built {
 function build(props: Partial<StaticReplicaProps> = {}, options: { nag?: boolean } = {}): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const stack = new Stack(app, 'Data', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const replica = new StaticReplica(stack, 'StaticReplica', { appName: 'app', ...props });
+  const replica = new StaticReplica(stack, 'StaticReplica', {
+    bucketName: 'app-static-123456789012-eu-west-1',
+    ...props,
+  });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, replica, template: Template.fromStack(stack) };
 }
@@ -28,8 +31,7 @@ describe('StaticReplica with defaults', () => {
     bucketId = built.stack.getLogicalId(built.replica.bucket.node.defaultChild as never);
   });
 
-  test('is named <app>-static-<account>-<region>, as the Edge stack derives it', () => {
-    expect(staticReplicaBucketName('app', '123456789012', 'eu-west-1')).toBe('app-static-123456789012-eu-west-1');
+  test('is named as given, the name the Edge stack derives too', () => {
     built.template.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'app-static-123456789012-eu-west-1' });
     expect(built.stack.resolve(built.replica.bucketArn)).toEqual({ 'Fn::GetAtt': [bucketId, 'Arn'] });
   });
@@ -92,15 +94,18 @@ describe('StaticReplica options', () => {
   test('logs to a given bucket instead of creating one', () => {
     const app = new App({ context: FEATURE_FLAGS });
     const stack = new Stack(app, 'Data', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const replica = new StaticReplica(stack, 'StaticReplica', { appName: 'app' });
-    new StaticReplica(stack, 'Other', { appName: 'other', accessLogBucket: replica.accessLogBucket });
+    const replica = new StaticReplica(stack, 'StaticReplica', { bucketName: 'app-static-eu-west-1' });
+    new StaticReplica(stack, 'Other', {
+      bucketName: 'other-static-eu-west-1',
+      accessLogBucket: replica.accessLogBucket,
+    });
     Template.fromStack(stack).resourceCountIs('AWS::S3::Bucket', 3);
   });
 
-  test('rejects an app name that cannot prefix a bucket name', () => {
-    expect(() => build({ appName: 'App_Name' })).toThrow(ConfigError);
-    expect(() => build({ appName: 'App_Name' })).toThrow(
-      /^appName = "App_Name" is not allowed \(allowed: 3-24 lower-case/,
+  test('rejects a name S3 does not allow for a bucket', () => {
+    expect(() => build({ bucketName: 'App_Name' })).toThrow(PropError);
+    expect(() => build({ bucketName: 'App_Name' })).toThrow(
+      /^Data\/StaticReplica: bucketName = "App_Name" is not allowed \(allowed: 3-63 lower-case letters/,
     );
   });
 });

@@ -16,7 +16,7 @@ interface Built {
 function build(props: Partial<EdgeFirewallProps> = {}, options: { region?: string; nag?: boolean } = {}): Built {
   const app = new App({ context: FEATURE_FLAGS });
   const stack = new Stack(app, 'Edge', { env: { region: options.region ?? 'us-east-1' } });
-  const firewall = new EdgeFirewall(stack, 'Firewall', { appName: 'app', ...props });
+  const firewall = new EdgeFirewall(stack, 'Firewall', { appName: 'app', webAclName: 'app-edge', ...props });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, firewall, template: Template.fromStack(stack) };
 }
@@ -165,7 +165,7 @@ describe('EdgeFirewall options', () => {
     const app = new App({ context: FEATURE_FLAGS });
     const stack = new Stack(app, 'Edge', { env: { region: 'us-east-1' } });
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-    new EdgeFirewall(stack, 'Firewall', { appName: 'app', encryptionKey: key });
+    new EdgeFirewall(stack, 'Firewall', { appName: 'app', webAclName: 'app-edge', encryptionKey: key });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Logs::LogGroup', {
       KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] },
@@ -187,17 +187,13 @@ describe('EdgeFirewall options', () => {
 describe('EdgeFirewall validation', () => {
   test.each([9, 2_000_000_001, 100.5])('rejects rateLimitPer5Minutes %p', (rateLimitPer5Minutes) => {
     expect(() => build({ rateLimitPer5Minutes })).toThrow(
-      /^waf\.rateLimitPer5Minutes = [\d.]+ is not allowed \(allowed: an integer from 10 to 2000000000\)$/,
+      /^Edge\/Firewall: rateLimitPer5Minutes = [\d.]+ is not allowed \(allowed: an integer from 10 to 2000000000\)$/,
     );
   });
 
   test('refuses any region but us-east-1', () => {
     expect(() => build({}, { region: 'eu-west-1' })).toThrow(
-      /^waf\.region = "eu-west-1" cannot hold a CloudFront web ACL \(allowed: us-east-1, where web ACLs for CloudFront must be created\)$/,
+      /^Edge\/Firewall: the stack's region eu-west-1 cannot hold a CloudFront web ACL \(allowed: us-east-1, where web ACLs for CloudFront must be created\)$/,
     );
-  });
-
-  test('names the config section it is configured under', () => {
-    expect(() => build({ rateLimitPer5Minutes: 1, configPath: 'edge' })).toThrow(/^edge\.rateLimitPer5Minutes = 1 /);
   });
 });

@@ -1,7 +1,7 @@
 import { App, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { DataKey } from '../../lib/constructs/data-key';
 import { WorkQueue, WorkQueueProps } from '../../lib/constructs/work-queue';
 import { FEATURE_FLAGS } from '../helpers';
@@ -155,9 +155,9 @@ describe('WorkQueue options', () => {
 
 describe('WorkQueue validation', () => {
   test.each([0, 1001, 2.5])('rejects maxReceiveCount %p', (maxReceiveCount) => {
-    expect(() => build({ maxReceiveCount })).toThrow(ConfigError);
+    expect(() => build({ maxReceiveCount })).toThrow(PropError);
     expect(() => build({ maxReceiveCount })).toThrow(
-      /^queue\.maxReceiveCount = [\d.]+ is not allowed \(allowed: an integer from 1 to 1000\)$/,
+      /^Test\/Work: maxReceiveCount = [\d.]+ is not allowed \(allowed: an integer from 1 to 1000\)$/,
     );
   });
 
@@ -170,26 +170,20 @@ describe('WorkQueue validation', () => {
   ] as const)('rejects %s of %s', (prop, shown, duration, allowed) => {
     expect(() => build({ [prop]: duration })).toThrow(
       new RegExp(
-        `^queue\\.${prop} = "${shown}" is out of range \\(allowed: a whole number of seconds from ${allowed}\\)$`,
+        `^Test/Work: ${prop} = "${shown}" is out of range \\(allowed: a whole number of seconds from ${allowed}\\)$`,
       ),
     );
   });
 
   test('rejects a dead-letter retention shorter than the queue retention', () => {
     expect(() => build({ retentionPeriod: Duration.days(10), deadLetterRetentionPeriod: Duration.days(7) })).toThrow(
-      /^queue\.deadLetterRetentionPeriod = "7 days" is shorter than the queue retention \(allowed: at least queue\.retentionPeriod \(10 days\)\)$/,
+      /^Test\/Work: deadLetterRetentionPeriod = "7 days" is shorter than the queue retention \(allowed: at least retentionPeriod \(10 days\)\)$/,
     );
   });
 
   test.each(['has space', 'a'.repeat(77)])('rejects the queue name %p', (queueName) => {
     expect(() => build({ queueName })).toThrow(
-      /^queue\.queueName = ".+ is not allowed \(allowed: 1 to 76 letters, digits, hyphens or underscores\)$/,
-    );
-  });
-
-  test('names the config section the queue is configured under', () => {
-    expect(() => build({ maxReceiveCount: 0, configPath: 'invalidation' })).toThrow(
-      /^invalidation\.maxReceiveCount = 0 /,
+      /^Test\/Work: queueName = ".+ is not allowed \(allowed: 1 to 76 letters, digits, hyphens or underscores\)$/,
     );
   });
 });

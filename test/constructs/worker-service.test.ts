@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../../lib/config';
+import { PropError } from '../../lib/constructs/validation';
 import { BACKLOG_PER_TASK_EXPRESSION } from '../../lib/constructs/backlog-scaling';
 import { WorkQueue } from '../../lib/constructs/work-queue';
 import { WorkerService, WorkerServiceProps } from '../../lib/constructs/worker-service';
@@ -294,21 +294,21 @@ describe('WorkerService validation', () => {
     ['maxTasks', 1001],
   ] as const)('rejects %s = %p', (prop, value) => {
     const props = { minTasks: 1, maxTasks: 1000, [prop]: value };
-    expect(() => build(props)).toThrow(ConfigError);
+    expect(() => build(props)).toThrow(PropError);
     expect(() => build(props)).toThrow(
-      new RegExp(`^compute\\.worker\\.${prop} = [\\d.]+ is not allowed \\(allowed: an integer from 1 to 1000\\)$`),
+      new RegExp(`^Test/Worker: ${prop} = [\\d.]+ is not allowed \\(allowed: an integer from 1 to 1000\\)$`),
     );
   });
 
   test('rejects minTasks above maxTasks', () => {
     expect(() => build({ minTasks: 5, maxTasks: 4 })).toThrow(
-      /^compute\.worker\.minTasks = 5 is greater than maxTasks \(allowed: at most compute\.worker\.maxTasks = 4\)$/,
+      /^Test\/Worker: minTasks = 5 is greater than maxTasks \(allowed: at most maxTasks = 4\)$/,
     );
   });
 
   test.each([5, 95, 70.5])('rejects targetCpuPercent %p', (targetCpuPercent) => {
     expect(() => build({ targetCpuPercent })).toThrow(
-      /^compute\.worker\.targetCpuPercent = [\d.]+ is not allowed \(allowed: an integer from 10 to 90\)$/,
+      /^Test\/Worker: targetCpuPercent = [\d.]+ is not allowed \(allowed: an integer from 10 to 90\)$/,
     );
   });
 
@@ -319,14 +319,14 @@ describe('WorkerService validation', () => {
   ] as const)('rejects a dead-letter window of %s', (shown, deadLetterWindow) => {
     expect(() => build({ deadLetterWindow })).toThrow(
       new RegExp(
-        `^compute\\.worker\\.deadLetterWindow = "${shown}" is out of range \\(allowed: a whole number of minutes from 1 to 60\\)$`,
+        `^Test/Worker: deadLetterWindow = "${shown}" is out of range \\(allowed: a whole number of minutes from 1 to 60\\)$`,
       ),
     );
   });
 
-  test('passes the backlog target to the scaling, under its config section', () => {
-    expect(() => build({ acceptableBacklogPerTask: 0, configPath: 'compute.reports' })).toThrow(
-      /^compute\.reports\.acceptableBacklogPerTask = 0 is not allowed \(allowed: a number >= 1\)$/,
+  test('passes the backlog target to the scaling, which checks it', () => {
+    expect(() => build({ acceptableBacklogPerTask: 0 })).toThrow(
+      /^Test\/Worker\/BacklogScaling: acceptableBacklogPerTask = 0 is not allowed \(allowed: a number >= 1\)$/,
     );
   });
 });

@@ -216,31 +216,31 @@ describe('RecoveryControls validation', () => {
 
   test('refuses any region but us-west-2, where ARC’s control plane lives', () => {
     expect(() => build({}, 'eu-west-1')).toThrow(
-      /^recoveryControls\.region = "eu-west-1" cannot hold ARC routing controls \(allowed: us-west-2, where ARC's control plane lives\)$/,
+      /^Recovery\/Controls: the stack's region eu-west-1 cannot hold ARC routing controls \(allowed: us-west-2, where ARC's control plane lives\)$/,
     );
   });
 
   test.each([0, 3, 1.5])('rejects %p regions kept On', (minRegionsOn) => {
     expect(() => build({ minRegionsOn })).toThrow(
-      /^recoveryControls\.minRegionsOn = [\d.]+ is not allowed \(allowed: an integer from 1 to 2\)$/,
+      /^Recovery\/Controls: minRegionsOn = [\d.]+ is not allowed \(allowed: an integer from 1 to 2\)$/,
     );
   });
 
   test.each([[[]], [['eu-west-1', 'eu-west-1']]])('rejects the region list %p', (regions) => {
     expect(() => build({ regions })).toThrow(
-      /^recoveryControls\.regions = .+ is not allowed \(allowed: one or more regions, each once\)$/,
+      /^Recovery\/Controls: regions = .+ is not allowed \(allowed: one or more regions, each once\)$/,
     );
   });
 
   test.each(['my app', 'x'.repeat(60)])('rejects the name %p', (name) => {
     expect(() => build({ name })).toThrow(
-      /^recoveryControls\.name = ".+ is not allowed \(allowed: a name without spaces/,
+      /^Recovery\/Controls: name = ".+ is not allowed \(allowed: a name without spaces/,
     );
   });
 
   test('rejects a parameter name that is not a path', () => {
     expect(() => build({ parameterName: 'routing-control-arn' })).toThrow(
-      /^recoveryControls\.parameterName = "routing-control-arn" is not allowed/,
+      /^Recovery\/Controls: parameterName = "routing-control-arn" is not allowed/,
     );
   });
 

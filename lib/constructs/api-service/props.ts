@@ -170,9 +170,4 @@ export interface ApiServiceProps {
    * @default none: every request needs the header
    */
   readonly publicHealthCheckPath?: string;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'api'
-   */
-  readonly configPath?: string;
 }

@@ -45,6 +45,12 @@ export interface RegionalCacheProps {
    */
   readonly replicationGroupId: string;
   /**
+   * Name of the AUTH token secret of a global datastore member, the same in every region: the
+   * primary creates it under this name and replicates it to the secondaries' regions.
+   * @default `<replicationGroupId>/auth-token`
+   */
+  readonly authSecretName?: string;
+  /**
    * Node type; size it to the working set (memory) and request rate (vCPUs).
    * @default 'cache.r7g.large'
    */

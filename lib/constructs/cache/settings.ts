@@ -1,5 +1,7 @@
 import { Token } from 'aws-cdk-lib';
-import { ConfigError } from '../../config';
+import { IConstruct } from 'constructs';
+import { BURSTABLE_CACHE_NODE, CACHE_PARAMETER_GROUP_FAMILIES } from '../choices';
+import { PropError } from '../validation';
 
 /** ElastiCache engines with replication groups: Valkey (the default) or Redis OSS. */
 export type CacheEngine = 'valkey' | 'redis';
@@ -8,10 +10,8 @@ export type CacheEngine = 'valkey' | 'redis';
 export const DEFAULT_ENGINE_VERSION: Readonly<Record<CacheEngine, string>> = { valkey: '8.1', redis: '7.1' };
 
 /** Parameter group family by engine and major version (ElastiCache "parameter group families"). */
-const PARAMETER_GROUP_FAMILIES: Readonly<Record<CacheEngine, Readonly<Record<string, string>>>> = {
-  valkey: { '7': 'valkey7', '8': 'valkey8' },
-  redis: { '6': 'redis6.x', '7': 'redis7' },
-};
+const PARAMETER_GROUP_FAMILIES: Readonly<Record<CacheEngine, Readonly<Record<string, string>>>> =
+  CACHE_PARAMETER_GROUP_FAMILIES;
 
 /**
  * Punctuation an AUTH token may hold: ElastiCache accepts printable ASCII with only these
@@ -32,10 +32,11 @@ export const INHERITED_BY_SECONDARY = ['nodeType', 'engine', 'engineVersion', 'p
 const known = (value: unknown): boolean => !Token.isUnresolved(value);
 
 /** `cache.<family>.<size>`, e.g. cache.r7g.large. */
-export function checkNodeType(nodeType: string): void {
+export function checkNodeType(scope: IConstruct, nodeType: string): void {
   if (known(nodeType) && !/^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(nodeType)) {
-    throw new ConfigError(
-      'cache.nodeType',
+    throw new PropError(
+      scope,
+      'nodeType',
       nodeType,
       'an ElastiCache node type cache.<family>.<size> such as cache.r7g.large',
       'is malformed',
@@ -44,10 +45,11 @@ export function checkNodeType(nodeType: string): void {
 }
 
 /** Global datastores run on M5/R5 or newer nodes only; burstable T nodes cannot join. */
-export function checkGlobalNodeType(nodeType: string): void {
-  if (known(nodeType) && /^cache\.t\d/.test(nodeType)) {
-    throw new ConfigError(
-      'cache.nodeType',
+export function checkGlobalNodeType(scope: IConstruct, nodeType: string): void {
+  if (known(nodeType) && BURSTABLE_CACHE_NODE.test(nodeType)) {
+    throw new PropError(
+      scope,
+      'nodeType',
       nodeType,
       'an M or R node type (M5/R5 or newer) such as cache.r7g.large',
       'cannot join a global datastore',
@@ -56,14 +58,15 @@ export function checkGlobalNodeType(nodeType: string): void {
 }
 
 /** The parameter group family of an engine version, which must look like `major.minor`. */
-export function parameterGroupFamily(engine: CacheEngine, engineVersion: string): string {
+export function parameterGroupFamily(scope: IConstruct, engine: CacheEngine, engineVersion: string): string {
   const families = PARAMETER_GROUP_FAMILIES[engine];
   if (!families) {
-    throw new ConfigError('cache.engine', engine, Object.keys(PARAMETER_GROUP_FAMILIES).join(', '));
+    throw new PropError(scope, 'engine', engine, Object.keys(PARAMETER_GROUP_FAMILIES).join(', '));
   }
   if (!/^\d+\.\d+$/.test(engineVersion)) {
-    throw new ConfigError(
-      'cache.engineVersion',
+    throw new PropError(
+      scope,
+      'engineVersion',
       engineVersion,
       `a major.minor version such as ${DEFAULT_ENGINE_VERSION[engine]}`,
       'is malformed',
@@ -72,7 +75,7 @@ export function parameterGroupFamily(engine: CacheEngine, engineVersion: string)
   const family = families[engineVersion.split('.')[0]];
   if (!family) {
     const majors = Object.keys(families).map((major) => `${major}.x`);
-    throw new ConfigError('cache.engineVersion', engineVersion, `${engine} ${majors.join(' or ')}`, 'is not supported');
+    throw new PropError(scope, 'engineVersion', engineVersion, `${engine} ${majors.join(' or ')}`, 'is not supported');
   }
   return family;
 }
@@ -82,10 +85,11 @@ export function parameterGroupFamily(engine: CacheEngine, engineVersion: string)
  * letter, no trailing or doubled hyphen. Lower case, since ElastiCache stores it lower-cased and
  * metric dimensions must match what it stores.
  */
-export function checkReplicationGroupId(id: string): void {
+export function checkReplicationGroupId(scope: IConstruct, id: string): void {
   if (known(id) && !(/^[a-z][a-z0-9-]{0,39}$/.test(id) && !id.endsWith('-') && !id.includes('--'))) {
-    throw new ConfigError(
-      'cache.replicationGroupId',
+    throw new PropError(
+      scope,
+      'replicationGroupId',
       id,
       '1-40 lower-case letters, digits or single hyphens, starting with a letter and not ending with a hyphen',
       'is malformed',
@@ -94,10 +98,11 @@ export function checkReplicationGroupId(id: string): void {
 }
 
 /** `hh24:mi-hh24:mi` (UTC), the daily snapshot window. */
-export function checkSnapshotWindow(window: string): void {
+export function checkSnapshotWindow(scope: IConstruct, window: string): void {
   if (known(window) && !/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(window)) {
-    throw new ConfigError(
-      'cache.snapshotWindow',
+    throw new PropError(
+      scope,
+      'snapshotWindow',
       window,
       'a daily UTC range hh:mm-hh:mm such as 03:00-04:00',
       'is malformed',
@@ -106,11 +111,12 @@ export function checkSnapshotWindow(window: string): void {
 }
 
 /** `ddd:hh24:mi-ddd:hh24:mi` (UTC), the weekly maintenance window. */
-export function checkMaintenanceWindow(window: string): void {
+export function checkMaintenanceWindow(scope: IConstruct, window: string): void {
   const day = '(mon|tue|wed|thu|fri|sat|sun):([01]\\d|2[0-3]):[0-5]\\d';
   if (known(window) && !new RegExp(`^${day}-${day}$`).test(window)) {
-    throw new ConfigError(
-      'cache.maintenanceWindow',
+    throw new PropError(
+      scope,
+      'maintenanceWindow',
       window,
       'a weekly UTC range ddd:hh:mm-ddd:hh:mm such as sun:04:30-sun:05:30',
       'is malformed',
@@ -119,18 +125,20 @@ export function checkMaintenanceWindow(window: string): void {
 }
 
 /** A global datastore id: the primary region's five-letter prefix, a hyphen, then the suffix. */
-export function checkGlobalReplicationGroupId(id: string | undefined): string {
+export function checkGlobalReplicationGroupId(scope: IConstruct, id: string | undefined): string {
   if (id === undefined || id === '') {
-    throw new ConfigError(
-      'cache.global.globalReplicationGroupId',
+    throw new PropError(
+      scope,
+      'global.globalReplicationGroupId',
       id,
       "the primary's global datastore id, e.g. ldgnf-blueprint-cache",
       'is required for a secondary',
     );
   }
   if (known(id) && !/^[a-z]{5}-[a-z][a-z0-9-]*$/.test(id)) {
-    throw new ConfigError(
-      'cache.global.globalReplicationGroupId',
+    throw new PropError(
+      scope,
+      'global.globalReplicationGroupId',
       id,
       'the region prefix ElastiCache gives the datastore, a hyphen and its suffix, e.g. ldgnf-blueprint-cache',
       'is malformed',

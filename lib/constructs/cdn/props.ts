@@ -1,13 +1,14 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import { ConfigError } from '../../config';
+import { IConstruct } from 'constructs';
+import { PropError } from '../validation';
 import type { OriginVerifyHeader } from '../api-service/props';
 
 /** CloudFront price classes, by the name CloudFormation gives them. */
 export const PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;
 export type PriceClassName = (typeof PRICE_CLASSES)[number];
 
-/** Where the static site's failover copy lives; both values are derived from config, not referenced. */
+/** Where the static site's failover copy lives; both values are derived from names, not referenced. */
 export interface StaticReplicaLocation {
   /** The replica's name, from `staticReplicaBucketName()`. */
   readonly bucketName: string;
@@ -110,10 +111,10 @@ export interface CdnSettings {
 const HOSTNAME = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.[a-z]{2,63}$/;
 const ONE_YEAR_SECONDS = 365 * 86400;
 
-/** Resolves defaults and throws a `ConfigError` naming the config key on the first bad value. */
-export function resolveCdnSettings(props: CdnProps, edgeRegion: string): CdnSettings {
-  checkHostname('domainName', props.domainName);
-  checkHostname('originDomainName', props.originDomainName);
+/** Resolves defaults and throws a `PropError` naming the prop on the first bad value. */
+export function resolveCdnSettings(scope: IConstruct, props: CdnProps, edgeRegion: string): CdnSettings {
+  checkHostname(scope, 'domainName', props.domainName);
+  checkHostname(scope, 'originDomainName', props.originDomainName);
   const settings: CdnSettings = {
     priceClass: props.priceClass ?? 'PriceClass_All',
     apiCacheDefaultTtl: props.apiCacheDefaultTtl ?? Duration.seconds(5),
@@ -128,67 +129,77 @@ export function resolveCdnSettings(props: CdnProps, edgeRegion: string): CdnSett
   };
 
   if (!(PRICE_CLASSES as readonly string[]).includes(settings.priceClass)) {
-    throw new ConfigError('cdn.priceClass', settings.priceClass, PRICE_CLASSES.join(', '));
+    throw new PropError(scope, 'priceClass', settings.priceClass, PRICE_CLASSES.join(', '));
   }
   const ttlRange = `a whole number of seconds from 0 to ${ONE_YEAR_SECONDS}`;
-  const min = seconds('cdn.apiCacheMinTtl', settings.apiCacheMinTtl, 0, ONE_YEAR_SECONDS, ttlRange);
-  const def = seconds('cdn.apiCacheDefaultTtl', settings.apiCacheDefaultTtl, 0, ONE_YEAR_SECONDS, ttlRange);
-  const max = seconds('cdn.apiCacheMaxTtl', settings.apiCacheMaxTtl, 0, ONE_YEAR_SECONDS, ttlRange);
+  const min = seconds(scope, 'apiCacheMinTtl', settings.apiCacheMinTtl, 0, ONE_YEAR_SECONDS, ttlRange);
+  const def = seconds(scope, 'apiCacheDefaultTtl', settings.apiCacheDefaultTtl, 0, ONE_YEAR_SECONDS, ttlRange);
+  const max = seconds(scope, 'apiCacheMaxTtl', settings.apiCacheMaxTtl, 0, ONE_YEAR_SECONDS, ttlRange);
   if (min !== undefined && def !== undefined && def < min) {
-    throw new ConfigError(
-      'cdn.apiCacheDefaultTtl',
+    throw new PropError(
+      scope,
+      'apiCacheDefaultTtl',
       settings.apiCacheDefaultTtl.toHumanString(),
-      `at least cdn.apiCacheMinTtl (${settings.apiCacheMinTtl.toHumanString()})`,
+      `at least apiCacheMinTtl (${settings.apiCacheMinTtl.toHumanString()})`,
       'is below the minimum TTL',
     );
   }
   if (def !== undefined && max !== undefined && max < def) {
-    throw new ConfigError(
-      'cdn.apiCacheMaxTtl',
+    throw new PropError(
+      scope,
+      'apiCacheMaxTtl',
       settings.apiCacheMaxTtl.toHumanString(),
-      `at least cdn.apiCacheDefaultTtl (${settings.apiCacheDefaultTtl.toHumanString()})`,
+      `at least apiCacheDefaultTtl (${settings.apiCacheDefaultTtl.toHumanString()})`,
       'is below the default TTL',
     );
   }
   for (const name of settings.apiCacheQueryStrings) {
     if (!/^[A-Za-z0-9_.~-]{1,128}$/.test(name)) {
-      throw new ConfigError('cdn.apiCacheQueryStrings', name, 'query-string names of URL-safe characters');
+      throw new PropError(scope, 'apiCacheQueryStrings', name, 'query-string names of URL-safe characters');
     }
   }
   const timeoutRange = 'a whole number of seconds from 1 to 60';
-  seconds('cdn.originReadTimeout', settings.originReadTimeout, 1, 60, timeoutRange);
-  seconds('cdn.originKeepaliveTimeout', settings.originKeepaliveTimeout, 1, 60, timeoutRange);
+  seconds(scope, 'originReadTimeout', settings.originReadTimeout, 1, 60, timeoutRange);
+  seconds(scope, 'originKeepaliveTimeout', settings.originKeepaliveTimeout, 1, 60, timeoutRange);
 
   const replica = props.staticReplica;
   if (replica) {
     if (!Token.isUnresolved(replica.region) && !Token.isUnresolved(edgeRegion) && replica.region === edgeRegion) {
-      throw new ConfigError(
-        'cdn.staticReplica.region',
+      throw new PropError(
+        scope,
+        'staticReplica.region',
         replica.region,
         `a region other than ${edgeRegion}`,
         'is the region of the primary site bucket',
       );
     }
     if (!Token.isUnresolved(replica.bucketName) && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(replica.bucketName)) {
-      throw new ConfigError('cdn.staticReplica.bucketName', replica.bucketName, 'an S3 bucket name');
+      throw new PropError(scope, 'staticReplica.bucketName', replica.bucketName, 'an S3 bucket name');
     }
   }
   return settings;
 }
 
-function checkHostname(key: string, value: string | undefined): void {
+function checkHostname(scope: IConstruct, key: string, value: string | undefined): void {
   if (value !== undefined && Token.isUnresolved(value)) return;
   if (!value || !HOSTNAME.test(value)) {
-    throw new ConfigError(key, value, 'a lower-case DNS name such as example.com');
+    throw new PropError(scope, key, value, 'a lower-case DNS name such as example.com');
   }
 }
 
 /** Throws unless `duration` is a whole number of seconds in [min, max]; returns the seconds when known. */
-function seconds(key: string, duration: Duration, min: number, max: number, allowed: string): number | undefined {
+function seconds(
+  scope: IConstruct,
+  key: string,
+  duration: Duration,
+  min: number,
+  max: number,
+  allowed: string,
+): number | undefined {
   const value = duration.toSeconds({ integral: false });
   if (Token.isUnresolved(value)) return undefined;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(key, duration.toHumanString(), allowed, 'is out of range');
+    throw new PropError(scope, key, duration.toHumanString(), allowed, 'is out of range');
   }
   return value;
 }

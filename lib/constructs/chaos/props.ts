@@ -88,9 +88,4 @@ export interface ChaosDrillsProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'resilience'
-   */
-  readonly configPath?: string;
 }

@@ -4,8 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ConfigError } from '../../config';
-import { checkInteger } from '../validation';
+import { IConstruct } from 'constructs';
+import { checkInteger, PropError } from '../validation';
 import { SubnetGroup } from '../network';
 
 /** The primary region's cluster takes writes; secondaries replicate it and forward writes to it. */
@@ -53,11 +53,18 @@ export interface AuroraShardProps {
    */
   readonly clientSecurityGroup: ec2.ISecurityGroup;
   /**
-   * Identifier of the global cluster this shard belongs to; the same in every region. Override
-   * only to join a global database created outside this app.
+   * Identifier of the global cluster this shard belongs to, also each region's cluster
+   * identifier: the same in every region, so that each region's stack derives it. Changing it
+   * replaces the shard's clusters.
    * @default `<appName>-shard-<shardIndex>`
    */
   readonly globalClusterIdentifier?: string;
+  /**
+   * Name of the master credentials secret, the same in every region: the primary creates it and
+   * replicates it to `replicaRegions`; a secondary finds its replica by this name.
+   * @default `<appName>/shard-<shardIndex>/master`
+   */
+  readonly secretName?: string;
   /**
    * Regions the primary replicates the credentials secret to (the secondary regions), each
    * encrypted there with the key `replicaKeyAlias` names. Primary only.
@@ -157,7 +164,7 @@ export interface AuroraShardProps {
   readonly rotationSubnets?: ec2.SubnetSelection;
 }
 
-/** Names every region derives from config alone, so no stack references another region. */
+/** Names every region derives from the app name alone, so no stack references another region. */
 export interface ShardNames {
   /** `shard-<index>`: the key of the services' shard map. */
   readonly name: string;
@@ -190,6 +197,7 @@ export type ResolvedShardProps = Required<
     | 'replicaKeyAlias'
     | 'replicaSecret'
     | 'monitoringInterval'
+    | 'secretName'
   >
 > &
   Pick<AuroraShardProps, 'readerAutoScaling' | 'replicaKeyAlias' | 'replicaSecret' | 'monitoringInterval'> & {
@@ -199,17 +207,18 @@ export type ResolvedShardProps = Required<
     readonly names: ShardNames;
   };
 
-/** Validates, then fills in defaults. Throws `ConfigError` naming the `database.*` key at fault. */
-export function resolveShardProps(props: AuroraShardProps, region: string): ResolvedShardProps {
+/** Validates, then fills in defaults. Throws `PropError` naming the prop at fault. */
+export function resolveShardProps(scope: IConstruct, props: AuroraShardProps, region: string): ResolvedShardProps {
   if (!SHARD_ROLES.includes(props.role)) {
-    throw new ConfigError('database.role', props.role, SHARD_ROLES.join(', '));
+    throw new PropError(scope, 'role', props.role, SHARD_ROLES.join(', '));
   }
-  checkInteger('database.shardIndex', props.shardIndex, 0, 15);
+  checkInteger(scope, 'shardIndex', props.shardIndex, 0, 15);
   const names = shardNames(props.appName, props.shardIndex);
   const globalClusterIdentifier = props.globalClusterIdentifier ?? names.globalClusterIdentifier;
   if (!Token.isUnresolved(globalClusterIdentifier) && !CLUSTER_IDENTIFIER.test(globalClusterIdentifier)) {
-    throw new ConfigError(
-      'database.globalClusterIdentifier',
+    throw new PropError(
+      scope,
+      'globalClusterIdentifier',
       globalClusterIdentifier,
       '1-63 lower-case letters, digits or single hyphens, starting with a letter',
       props.role === 'secondary' ? 'cannot identify the global cluster to join' : 'is not an identifier',
@@ -217,64 +226,63 @@ export function resolveShardProps(props: AuroraShardProps, region: string): Reso
   }
   const replicaRegions = props.replicaRegions ?? [];
   if (props.role === 'secondary' && replicaRegions.length > 0) {
-    throw new ConfigError(
-      'database.replicaRegions',
+    throw new PropError(
+      scope,
+      'replicaRegions',
       replicaRegions,
       'none on a secondary',
       'is set on a secondary (only the primary replicates its secret)',
     );
   }
   if (replicaRegions.includes(region)) {
-    throw new ConfigError(
-      'database.replicaRegions',
-      replicaRegions,
-      `regions other than ${region}`,
-      'includes own region',
-    );
+    throw new PropError(scope, 'replicaRegions', replicaRegions, `regions other than ${region}`, 'includes own region');
   }
 
   const instanceClass = props.instanceClass ?? 'db.r7g.large';
   if (instanceClass !== SERVERLESS && !INSTANCE_CLASS.test(instanceClass)) {
-    throw new ConfigError(
-      'database.instanceClass',
-      instanceClass,
-      '"serverless" or an Aurora class such as db.r7g.large',
-    );
+    throw new PropError(scope, 'instanceClass', instanceClass, '"serverless" or an Aurora class such as db.r7g.large');
   }
   const readers = props.readers ?? 1;
-  checkInteger('database.readers', readers, 0, MAX_READERS);
+  checkInteger(scope, 'readers', readers, 0, MAX_READERS);
   const minCapacityAcu = props.minCapacityAcu ?? 0.5;
   const maxCapacityAcu = props.maxCapacityAcu ?? 16;
-  checkAcu('database.minCapacityAcu', minCapacityAcu, 0);
-  checkAcu('database.maxCapacityAcu', maxCapacityAcu, 1);
+  checkAcu(scope, 'minCapacityAcu', minCapacityAcu, 0);
+  checkAcu(scope, 'maxCapacityAcu', maxCapacityAcu, 1);
   if (minCapacityAcu > maxCapacityAcu) {
-    throw new ConfigError(
-      'database.minCapacityAcu',
+    throw new PropError(
+      scope,
+      'minCapacityAcu',
       minCapacityAcu,
-      `at most database.maxCapacityAcu = ${maxCapacityAcu}`,
+      `at most maxCapacityAcu = ${maxCapacityAcu}`,
       'is greater than maxCapacityAcu',
     );
   }
-  if (props.readerAutoScaling) checkAutoScaling(props.readerAutoScaling);
+  if (props.readerAutoScaling) checkAutoScaling(scope, props.readerAutoScaling);
 
   const readConsistency = props.readConsistency ?? 'session';
   if (!READ_CONSISTENCIES.includes(readConsistency)) {
-    throw new ConfigError('database.readConsistency', readConsistency, READ_CONSISTENCIES.join(', '));
+    throw new PropError(scope, 'readConsistency', readConsistency, READ_CONSISTENCIES.join(', '));
   }
   const backupRetentionDays = props.backupRetentionDays ?? 14;
-  checkInteger('database.backupRetentionDays', backupRetentionDays, 1, 35);
+  checkInteger(scope, 'backupRetentionDays', backupRetentionDays, 1, 35);
   const monitoringSeconds = props.monitoringInterval?.toSeconds();
   if (
     monitoringSeconds !== undefined &&
     !Token.isUnresolved(monitoringSeconds) &&
     ![1, 5, 10, 15, 30, 60].includes(monitoringSeconds)
   ) {
-    throw new ConfigError('database.enhancedMonitoringSeconds', monitoringSeconds, '1, 5, 10, 15, 30 or 60');
+    throw new PropError(
+      scope,
+      'monitoringInterval',
+      props.monitoringInterval?.toHumanString(),
+      '1, 5, 10, 15, 30 or 60 seconds',
+    );
   }
   const databaseName = props.databaseName ?? 'app';
   if (!DATABASE_NAME.test(databaseName)) {
-    throw new ConfigError(
-      'database.databaseName',
+    throw new PropError(
+      scope,
+      'databaseName',
       databaseName,
       '1-63 lower-case letters, digits or underscores, not starting with a digit',
     );
@@ -282,7 +290,7 @@ export function resolveShardProps(props: AuroraShardProps, region: string): Reso
 
   return {
     ...props,
-    names: { ...names, globalClusterIdentifier },
+    names: { ...names, globalClusterIdentifier, secretName: props.secretName ?? names.secretName },
     globalClusterIdentifier,
     replicaRegions,
     instanceClass,
@@ -302,12 +310,13 @@ export function resolveShardProps(props: AuroraShardProps, region: string): Reso
   };
 }
 
-function checkAutoScaling(scaling: ReaderAutoScalingProps): void {
-  const key = 'database.readerAutoScaling';
-  checkInteger(`${key}.maxReaders`, scaling.maxReaders, 1, MAX_READERS);
-  checkInteger(`${key}.minReaders`, scaling.minReaders, 0, MAX_READERS);
+function checkAutoScaling(scope: IConstruct, scaling: ReaderAutoScalingProps): void {
+  const key = 'readerAutoScaling';
+  checkInteger(scope, `${key}.maxReaders`, scaling.maxReaders, 1, MAX_READERS);
+  checkInteger(scope, `${key}.minReaders`, scaling.minReaders, 0, MAX_READERS);
   if (scaling.minReaders > scaling.maxReaders) {
-    throw new ConfigError(
+    throw new PropError(
+      scope,
       `${key}.minReaders`,
       scaling.minReaders,
       `at most ${key}.maxReaders = ${scaling.maxReaders}`,
@@ -316,13 +325,13 @@ function checkAutoScaling(scaling: ReaderAutoScalingProps): void {
   }
   const target = scaling.targetCpuPercent ?? 70;
   if (!Token.isUnresolved(target) && !(target >= 10 && target <= 90)) {
-    throw new ConfigError(`${key}.targetCpuPercent`, target, 'a number from 10 to 90');
+    throw new PropError(scope, `${key}.targetCpuPercent`, target, 'a number from 10 to 90');
   }
 }
 
-function checkAcu(key: string, value: number, min: number): void {
+function checkAcu(scope: IConstruct, key: string, value: number, min: number): void {
   if (Token.isUnresolved(value)) return;
   if (typeof value !== 'number' || value < min || value > 256 || !Number.isInteger(value * 2)) {
-    throw new ConfigError(key, value, `${min} to 256 ACUs in steps of 0.5`);
+    throw new PropError(scope, key, value, `${min} to 256 ACUs in steps of 0.5`);
   }
 }

@@ -2,15 +2,10 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { ConfigError } from '../../config';
+import { PropError } from '../validation';
 
 /** The metric an inverted-check switch's alarm watches; nothing ever publishes it. */
 export const EVACUATION_SWITCH_METRIC = 'EvacuationSwitch';
-
-/** Name of the alarm behind a region's inverted-check switch: `<appName>-<region>-evacuation-switch`. */
-export function evacuationSwitchAlarmName(appName: string, region: string): string {
-  return `${appName}-${region}-evacuation-switch`;
-}
 
 /**
  * A health check that is healthy by design and that an operator inverts to evacuate the region:
@@ -47,13 +42,7 @@ export interface RoutingControlSwitch {
   readonly routingControlArn: string;
 }
 
-export type EvacuationSwitchProps = (InvertedCheckSwitch | RoutingControlSwitch) & {
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'evacuationSwitch'
-   */
-  readonly configPath?: string;
-};
+export type EvacuationSwitchProps = (InvertedCheckSwitch | RoutingControlSwitch) & {};
 
 const ROUTING_CONTROL_ARN = /^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel\/\S+\/routingcontrol\/\S+$/;
 /** CloudWatch names: 1 to 255 printable characters. */
@@ -82,13 +71,13 @@ export class EvacuationSwitch extends Construct {
 
   constructor(scope: Construct, id: string, props: EvacuationSwitchProps) {
     super(scope, id);
-    const path = props.configPath ?? 'evacuationSwitch';
 
     if (props.type === 'routing-control') {
       const arn = props.routingControlArn;
       if (!Token.isUnresolved(arn) && !ROUTING_CONTROL_ARN.test(arn)) {
-        throw new ConfigError(
-          `${path}.routingControlArn`,
+        throw new PropError(
+          this,
+          'routingControlArn',
           arn,
           'an ARC routing control ARN such as arn:aws:route53-recovery-control::123456789012:controlpanel/<id>/routingcontrol/<id>',
         );
@@ -102,14 +91,15 @@ export class EvacuationSwitch extends Construct {
 
     const { alarmName, metricNamespace } = props;
     if (!Token.isUnresolved(alarmName) && !CLOUDWATCH_NAME.test(alarmName)) {
-      throw new ConfigError(`${path}.alarmName`, alarmName, 'a CloudWatch alarm name of 1 to 255 printable characters');
+      throw new PropError(this, 'alarmName', alarmName, 'a CloudWatch alarm name of 1 to 255 printable characters');
     }
     if (
       !Token.isUnresolved(metricNamespace) &&
       (!CLOUDWATCH_NAME.test(metricNamespace) || /^AWS\//.test(metricNamespace))
     ) {
-      throw new ConfigError(
-        `${path}.metricNamespace`,
+      throw new PropError(
+        this,
+        'metricNamespace',
         metricNamespace,
         'a CloudWatch namespace of 1 to 255 printable characters that does not start with AWS/',
       );

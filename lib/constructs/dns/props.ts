@@ -2,8 +2,9 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { ConfigError } from '../../config';
 import type { EvacuationSwitchProps } from './evacuation-switch';
+import { IConstruct } from 'constructs';
+import { PropError } from '../validation';
 
 /** Route 53 probes the load balancer over HTTPS from its checkers in several regions. */
 export interface HttpsOriginHealthCheck {
@@ -53,8 +54,8 @@ export interface OriginDnsProps {
   /** Domain of the public hosted zone, e.g. `example.com`. */
   readonly zoneName: string;
   /**
-   * Id of the zone, when known at synth (config `hostedZoneId`). Unset: the zone the Edge stack
-   * created is found by name at deploy time.
+   * Id of the zone, when known at synth. Unset: the zone (created by another stack, e.g. the Edge
+   * stack) is found by name at deploy time.
    * @default found by name
    */
   readonly hostedZoneId?: string;
@@ -89,14 +90,9 @@ export interface OriginDnsProps {
    * @default the stack's region
    */
   readonly setIdentifier?: string;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'dns'
-   */
-  readonly configPath?: string;
 }
 
-/** A lower-case DNS name of at least two labels, as `domainName` is validated in the config. */
+/** A lower-case DNS name of at least two labels. */
 const HOSTNAME = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.[a-z]{2,63}$/;
 /** Route 53 resource paths: up to 255 characters, starting with `/`, no spaces. */
 const RESOURCE_PATH = /^\/\S{0,254}$/;
@@ -115,47 +111,50 @@ export type ResolvedHealthCheck =
       readonly insufficientDataHealthStatus: route53.InsufficientDataHealthStatusEnum;
     };
 
-/** Validates the names and the health check; throws `ConfigError` naming `<configPath>.<prop>`. */
-export function resolveOriginDns(props: OriginDnsProps): { path: string; healthCheck: ResolvedHealthCheck } {
-  const path = props.configPath ?? 'dns';
+/** Validates the names and the health check; throws `PropError` naming the prop. */
+export function resolveOriginDns(scope: IConstruct, props: OriginDnsProps): ResolvedHealthCheck {
   const { zoneName, recordName } = props;
   if (!Token.isUnresolved(zoneName) && !HOSTNAME.test(zoneName)) {
-    throw new ConfigError(`${path}.zoneName`, zoneName, 'a lower-case DNS name such as example.com');
+    throw new PropError(scope, 'zoneName', zoneName, 'a lower-case DNS name such as example.com');
   }
   if (
     !Token.isUnresolved(recordName) &&
     (!HOSTNAME.test(recordName) || !(recordName === zoneName || recordName.endsWith(`.${zoneName}`)))
   ) {
-    throw new ConfigError(`${path}.recordName`, recordName, `a lower-case DNS name in the zone ${zoneName}`);
+    throw new PropError(scope, 'recordName', recordName, `a lower-case DNS name in the zone ${zoneName}`);
   }
   const ttl = props.recordTtl?.toSeconds();
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 300)) {
-    throw new ConfigError(`${path}.recordTtlSeconds`, ttl, 'an integer from 1 to 300');
+    throw new PropError(
+      scope,
+      'recordTtl',
+      props.recordTtl?.toHumanString(),
+      'a whole number of seconds from 1 to 300',
+    );
   }
   const check = props.healthCheck ?? { type: 'https' };
   if (check.type === 'alarm') {
     if (check.alarm instanceof cloudwatch.CompositeAlarm || usesMathOrPercentile(check.alarm)) {
-      throw new ConfigError(
-        `${path}.healthCheck.alarm`,
+      throw new PropError(
+        scope,
+        'healthCheck.alarm',
         check.alarm.node.path,
         'a metric alarm on one standard-resolution metric with Average, Minimum, Maximum, Sum or SampleCount',
         'cannot be followed by Route 53',
       );
     }
     return {
-      path,
-      healthCheck: {
-        type: 'alarm',
-        alarm: check.alarm,
-        insufficientDataHealthStatus:
-          check.insufficientDataHealthStatus ?? route53.InsufficientDataHealthStatusEnum.LAST_KNOWN_STATUS,
-      },
+      type: 'alarm',
+      alarm: check.alarm,
+      insufficientDataHealthStatus:
+        check.insufficientDataHealthStatus ?? route53.InsufficientDataHealthStatusEnum.LAST_KNOWN_STATUS,
     };
   }
   const probePath = check.path ?? '/readyz';
   if (!Token.isUnresolved(probePath) && !RESOURCE_PATH.test(probePath)) {
-    throw new ConfigError(
-      `${path}.healthCheck.path`,
+    throw new PropError(
+      scope,
+      'healthCheck.path',
       probePath,
       'a path that starts with / and has no spaces, up to 255 characters',
     );
@@ -163,16 +162,16 @@ export function resolveOriginDns(props: OriginDnsProps): { path: string; healthC
   const requestInterval = check.requestInterval ?? Duration.seconds(30);
   const intervalSeconds = requestInterval.toSeconds({ integral: false });
   if (!Token.isUnresolved(intervalSeconds) && intervalSeconds !== 10 && intervalSeconds !== 30) {
-    throw new ConfigError(`${path}.healthCheck.requestInterval`, requestInterval.toHumanString(), '10 or 30 seconds');
+    throw new PropError(scope, 'healthCheck.requestInterval', requestInterval.toHumanString(), '10 or 30 seconds');
   }
   const failureThreshold = check.failureThreshold ?? 3;
   if (
     !Token.isUnresolved(failureThreshold) &&
     (!Number.isInteger(failureThreshold) || failureThreshold < 1 || failureThreshold > 10)
   ) {
-    throw new ConfigError(`${path}.healthCheck.failureThreshold`, failureThreshold, 'an integer from 1 to 10');
+    throw new PropError(scope, 'healthCheck.failureThreshold', failureThreshold, 'an integer from 1 to 10');
   }
-  return { path, healthCheck: { type: 'https', path: probePath, requestInterval, failureThreshold } };
+  return { type: 'https', path: probePath, requestInterval, failureThreshold };
 }
 
 /** True for an alarm of this app whose template uses metric math or an extended statistic. */

@@ -4,18 +4,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as arc from 'aws-cdk-lib/aws-route53recoverycontrol';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ConfigError } from '../../config';
-import { checkInteger } from '../validation';
+import { checkInteger, PropError } from '../validation';
 import { acknowledgeAwsCustomResourceProvider } from '../nag';
 import { NewRoutingControlsOn } from './new-routing-controls-on';
 
 /** ARC's control plane: clusters, control panels, routing controls and safety rules live here only. */
 export const RECOVERY_CONTROL_REGION = 'us-west-2';
-
-/** The SSM parameter, in each serving region, that holds the ARN of that region's routing control. */
-export function routingControlParameterName(appName: string): string {
-  return `/${appName}/resilience/routing-control-arn`;
-}
 
 /** Name of a serving region's routing control: `<name>-<region>`. */
 export function routingControlName(name: string, region: string): string {
@@ -50,11 +44,6 @@ export interface RecoveryControlsProps {
    * @default true
    */
   readonly turnOnNewControls?: boolean;
-  /**
-   * Config section the props come from; validation errors name `<configPath>.<prop>`.
-   * @default 'recoveryControls'
-   */
-  readonly configPath?: string;
 }
 
 /** ARC names: 1 to 64 characters, no whitespace. */
@@ -97,15 +86,11 @@ export class RecoveryControls extends Construct {
 
   constructor(scope: Construct, id: string, props: RecoveryControlsProps) {
     super(scope, id);
-    const path = props.configPath ?? 'recoveryControls';
     const { name, regions, parameterName } = props;
     const stack = Stack.of(this);
     if (!Token.isUnresolved(stack.region) && stack.region !== RECOVERY_CONTROL_REGION) {
-      throw new ConfigError(
-        `${path}.region`,
-        stack.region,
-        `${RECOVERY_CONTROL_REGION}, where ARC's control plane lives`,
-        'cannot hold ARC routing controls',
+      throw new Error(
+        `${this.node.path}: the stack's region ${stack.region} cannot hold ARC routing controls (allowed: ${RECOVERY_CONTROL_REGION}, where ARC's control plane lives)`,
       );
     }
     const longestName = regions.reduce((longest, region) => {
@@ -113,24 +98,16 @@ export class RecoveryControls extends Construct {
       return candidate.length > longest.length ? candidate : longest;
     }, name);
     if (!ARC_NAME.test(longestName)) {
-      throw new ConfigError(
-        `${path}.name`,
-        name,
-        'a name without spaces, with routing control names up to 64 characters',
-      );
+      throw new PropError(this, 'name', name, 'a name without spaces, with routing control names up to 64 characters');
     }
     if (regions.length === 0 || new Set(regions).size !== regions.length) {
-      throw new ConfigError(`${path}.regions`, regions, 'one or more regions, each once');
+      throw new PropError(this, 'regions', regions, 'one or more regions, each once');
     }
     if (!PARAMETER_NAME.test(parameterName)) {
-      throw new ConfigError(
-        `${path}.parameterName`,
-        parameterName,
-        'an SSM parameter path such as /app/resilience/arn',
-      );
+      throw new PropError(this, 'parameterName', parameterName, 'an SSM parameter path such as /app/resilience/arn');
     }
     const minRegionsOn = props.minRegionsOn ?? 1;
-    checkInteger(`${path}.minRegionsOn`, minRegionsOn, 1, regions.length);
+    checkInteger(this, 'minRegionsOn', minRegionsOn, 1, regions.length);
 
     this.cluster = new arc.CfnCluster(this, 'Cluster', { name });
     this.controlPanel = new arc.CfnControlPanel(this, 'ControlPanel', {
@@ -185,8 +162,10 @@ export class RecoveryControls extends Construct {
   /** ARN of `region`'s routing control. */
   routingControlArn(region: string): string {
     const control = this.routingControls.get(region);
-    if (!control)
-      throw new ConfigError('region', region, [...this.routingControls.keys()].join(', '), 'has no routing control');
+    if (!control) {
+      const known = [...this.routingControls.keys()].join(', ');
+      throw new Error(`${this.node.path}: region ${region} has no routing control (allowed: ${known})`);
+    }
     return control.attrRoutingControlArn;
   }
 

@@ -1,7 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { ConfigError, checkRegionList } from '../../config';
+import { PropError } from '../validation';
 import { invalidationName } from '../invalidation-mesh';
 import { ServiceMetrics } from './service-metrics';
 
@@ -17,8 +17,18 @@ export interface GlobalDashboardProps {
   readonly regions: readonly string[];
   /** The region of the database writers; it has no global replication lag. */
   readonly primaryRegion: string;
-  /** Database shards (`database.shards`). */
+  /** Database shards (global clusters) the app runs; the dashboard shows each. */
   readonly shards: number;
+  /**
+   * Name of the work queue, the same in every region (its dead-letter queue is `<name>-dlq`).
+   * @default `${appName}-work`
+   */
+  readonly workQueueName?: string;
+  /**
+   * Identifier of a shard's global cluster, which every region's cluster of the shard carries.
+   * @default `${appName}-shard-${shardIndex}`
+   */
+  readonly clusterIdentifier?: (shardIndex: number) => string;
   /**
    * The service's `METRICS_NAMESPACE`.
    * @default `${appName}/Service`
@@ -39,7 +49,7 @@ export interface GlobalDashboardProps {
 /**
  * Every region side by side, plus the business metrics summed over regions. A stack cannot
  * reference another region's resources, so every metric is addressed by what is known from
- * config alone: the service's EMF metrics (requests, 5xx rate, latency, business metrics),
+ * the props alone: the service's EMF metrics (requests, 5xx rate, latency, business metrics),
  * names derived from `appName` (dead-letter queues, global database clusters) and, for healthy
  * hosts, a SEARCH over the region's load balancer metrics.
  */
@@ -49,12 +59,27 @@ export class GlobalDashboard extends Construct {
   constructor(scope: Construct, id: string, props: GlobalDashboardProps) {
     super(scope, id);
     const { appName, regions, primaryRegion, shards } = props;
-    if (regions.length === 0) throw new ConfigError('regions', regions, 'at least one region', 'is empty');
-    checkRegionList(regions, primaryRegion);
+    if (regions.length === 0) throw new PropError(this, 'regions', regions, 'at least one region', 'is empty');
+    regions.forEach((region, index) => {
+      if (regions.indexOf(region) !== index) {
+        throw new PropError(this, `regions[${index}]`, region, 'each region once', 'is listed twice');
+      }
+    });
+    if (!regions.includes(primaryRegion)) {
+      throw new PropError(
+        this,
+        'primaryRegion',
+        primaryRegion,
+        `one of regions: ${regions.join(', ')}`,
+        'is not in regions',
+      );
+    }
     if (!Token.isUnresolved(shards) && !(Number.isInteger(shards) && shards >= 1)) {
-      throw new ConfigError('database.shards', shards, 'an integer of at least 1');
+      throw new PropError(this, 'shards', shards, 'an integer of at least 1');
     }
     const namespace = props.serviceMetricsNamespace ?? `${appName}/Service`;
+    const workQueueName = props.workQueueName ?? `${appName}-work`;
+    const clusterIdentifier = props.clusterIdentifier ?? ((shard: number) => `${appName}-shard-${shard}`);
     const service = (region: string) => new ServiceMetrics(namespace, region);
     const perRegion = (metric: (region: string) => cloudwatch.IMetric) => regions.map(metric);
     const secondaries = regions.filter((region) => region !== primaryRegion);
@@ -74,7 +99,7 @@ export class GlobalDashboard extends Construct {
         namespace: 'AWS/RDS',
         metricName: 'AuroraGlobalDBReplicationLag',
         // Every region's cluster of a shard is named after the global cluster (AuroraShard).
-        dimensionsMap: { DBClusterIdentifier: `${appName}-shard-${shard}` },
+        dimensionsMap: { DBClusterIdentifier: clusterIdentifier(shard) },
         statistic: 'Maximum',
         period: MINUTE,
         region,
@@ -135,7 +160,7 @@ export class GlobalDashboard extends Construct {
           graph(
             'Dead-letter queues',
             regions.flatMap((region) => [
-              queueDepth(region, `${appName}-work`, `work ${region}`),
+              queueDepth(region, workQueueName, `work ${region}`),
               queueDepth(region, invalidationName(appName, region), `invalidation ${region}`),
             ]),
           ),

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { EDGE_REGION } from '../../config';
+import { CLOUDFRONT_REGION } from '../choices';
 import { AlarmSources, loadBalancer5xxRate } from './alarm-kinds';
 import { ERROR_LOGS_METRIC, JOB_OUTCOMES, STATUS_CLASSES } from './service-metrics';
 
@@ -185,7 +185,7 @@ export function regionalDashboardRows(input: RegionalDashboardInput): cloudwatch
               dimensionsMap: { WebACL: input.webAclName, Rule: 'ALL' },
               statistic: 'Sum',
               period: MINUTE,
-              region: EDGE_REGION,
+              region: CLOUDFRONT_REGION,
             }),
           ]),
         ]

@@ -1,6 +1,3 @@
-import { Token } from 'aws-cdk-lib';
-import { ConfigError } from '../../config';
-
 /** Who is told: `page` wakes the on-call now, `ticket` is read in working hours. */
 export type Severity = 'page' | 'ticket';
 export const SEVERITIES: readonly Severity[] = ['page', 'ticket'];
@@ -140,30 +137,47 @@ export const THRESHOLD_RANGES: { readonly [K in ThresholdKey]-?: Range } = {
   errorLogs: count(1_000_000),
 };
 
-/** Merges `given` over the defaults per severity and validates every value. */
-export function resolveThresholds(given: MonitoringThresholds = {}, configPath = 'monitoring.thresholds') {
-  for (const severity of Object.keys(given)) {
+/** A threshold that is not allowed: where under the thresholds (`page.dlqDepth`), and why. */
+export interface ThresholdIssue {
+  readonly path: string;
+  readonly value: unknown;
+  readonly allowed: string;
+  readonly problem: string;
+}
+
+/**
+ * The first threshold in `given` that is not allowed, or undefined. Values for which
+ * `isDeployTime` holds (tokens) are left unchecked. Pure, without CDK imports, so that the app's
+ * config checks its `monitoring.thresholds` with it too.
+ */
+export function findThresholdIssue(
+  given: MonitoringThresholds,
+  isDeployTime: (value: number) => boolean = () => false,
+): ThresholdIssue | undefined {
+  for (const [severity, thresholds] of Object.entries(given)) {
     if (!SEVERITIES.includes(severity as Severity)) {
-      throw new ConfigError(`${configPath}.${severity}`, given[severity as Severity], SEVERITIES.join(' or '));
+      return { path: severity, value: thresholds, allowed: SEVERITIES.join(' or '), problem: 'is not allowed' };
     }
-  }
-  const resolved = Object.fromEntries(
-    SEVERITIES.map((severity) => [severity, { ...DEFAULT_THRESHOLDS[severity], ...given[severity] }]),
-  ) as ResolvedThresholds;
-  for (const severity of SEVERITIES) {
-    for (const [key, value] of Object.entries(resolved[severity]) as [ThresholdKey, number | undefined][]) {
-      const range = THRESHOLD_RANGES[key];
-      const path = `${configPath}.${severity}.${key}`;
-      if (!range) throw new ConfigError(path, value, `one of ${Object.keys(THRESHOLD_RANGES).join(', ')}`);
-      if (value === undefined || Token.isUnresolved(value)) continue;
+    for (const [key, value] of Object.entries(thresholds ?? {}) as [string, number | undefined][]) {
+      const path = `${severity}.${key}`;
+      const range = THRESHOLD_RANGES[key as ThresholdKey];
+      if (!range) {
+        return {
+          path,
+          value,
+          allowed: `one of ${Object.keys(THRESHOLD_RANGES).join(', ')}`,
+          problem: 'is not allowed',
+        };
+      }
+      if (value === undefined || isDeployTime(value)) continue;
       const valid =
         typeof value === 'number' &&
         Number.isFinite(value) &&
         value > 0 &&
         value <= range.max &&
         (!range.integer || Number.isInteger(value));
-      if (!valid) throw new ConfigError(path, value, range.allowed, 'is out of range');
+      if (!valid) return { path, value, allowed: range.allowed, problem: 'is out of range' };
     }
   }
-  return resolved;
+  return undefined;
 }

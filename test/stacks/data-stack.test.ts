@@ -92,13 +92,15 @@ describe('Data stacks', () => {
     });
   });
 
-  test('interface endpoints for the heavy traffic (image pulls, logs) in prod; none in dev, to save their hourly cost', () => {
+  test('interface endpoints for the data-plane traffic (image pulls, logs, queue and topic calls) in prod; none in dev, to save their hourly cost', () => {
     const endpointsOf = (template: Template) =>
       template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } });
     const prodEndpoints = Object.values(endpointsOf(Template.fromStack(prod.data.get('eu-west-1')!))).map(
       (e) => e.Properties.ServiceName,
     );
-    expect(prodEndpoints.sort()).toEqual(['ecr.api', 'ecr.dkr', 'logs'].map((s) => `com.amazonaws.eu-west-1.${s}`));
+    expect(prodEndpoints.sort()).toEqual(
+      ['ecr.api', 'ecr.dkr', 'logs', 'sns', 'sqs'].map((s) => `com.amazonaws.eu-west-1.${s}`),
+    );
     expect(Object.keys(endpointsOf(Template.fromStack(dev.data.get('us-east-1')!)))).toHaveLength(0);
   });
 

@@ -12,7 +12,7 @@ describe('GitHubOidc stack', () => {
   let template: Template;
 
   beforeAll(() => {
-    prod = buildApp({ account: ACCOUNT }, TEMPLATES_ONLY);
+    prod = buildApp({ account: ACCOUNT, alarmEmail: 'ops@example.com' }, TEMPLATES_ONLY);
     dev = buildApp({ profile: 'dev' }, TEMPLATES_ONLY);
     template = Template.fromStack(prod.githubOidc!);
   });

@@ -10,7 +10,7 @@ module.exports = {
   // Synthesizing a multi-region app takes seconds on 2 cores; time limits belong in bench/.
   testTimeout: 120_000,
   // Jest's default is one worker fewer than the cores: on 2 cores, one. Its parent process mostly
-  // waits, so a worker per core (decision 17).
+  // waits, so a worker per core (decision 16).
   maxWorkers: '100%',
   testSequencer: '<rootDir>/test/sequencer.js',
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean', '<rootDir>/test/setup.ts'],

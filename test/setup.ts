@@ -2,7 +2,7 @@
  * Runs before every test file (jest `setupFilesAfterEnv`).
  *
  * - CDK's built-in CloudFormation lint is off unless a file turns it back on: it costs seconds of
- *   start-up per synthesized app, most of jest's time before decision 17, and it is an app-level
+ *   start-up per synthesized app, most of jest's time before decision 16, and it is an app-level
  *   check that test/this-app.test.ts runs over every profile of cdk.json.
  * - Only test/this-app.test.ts (and the fork it runs in a copy) may read the live cdk.json: the
  *   other tests build from test/fixtures/context.json, so a fork's config edit cannot break them.

@@ -101,16 +101,19 @@ export function networkAddress(cidr: string): string {
 
 const FARGATE_CPUS = '256, 512, 1024, 2048, 4096, 8192 or 16384';
 
-/** The size keys of a Fargate service, with its defaults. */
-const fargateSize = (defaults: FargateSize) => ({
+/**
+ * The size keys of a Fargate service, with its defaults. `fewestTasks` is the least `minTasks`
+ * allowed: 1 for a service behind a load balancer, 0 for one that can scale to zero.
+ */
+const fargateSize = (defaults: FargateSize, fewestTasks: 0 | 1 = 1, minTasksNote = '') => ({
   cpu: z.number(allowed(FARGATE_CPUS)).default(defaults.cpu).describe('Task CPU units (1024 = 1 vCPU).'),
   memoryMiB: z
     .number(allowed('a Fargate memory size in MiB for the chosen cpu'))
     .default(defaults.memoryMiB)
     .describe('Task memory in MiB; must be a combination Fargate offers for `cpu`.'),
-  minTasks: int(1, 1000)
+  minTasks: int(fewestTasks, 1000)
     .default(defaults.minTasks)
-    .describe('Fewest running tasks per region; autoscaling never goes below.'),
+    .describe(`Fewest running tasks per region; autoscaling never goes below.${minTasksNote}`),
   maxTasks: int(1, 1000)
     .default(defaults.maxTasks)
     .describe('Most running tasks per region; autoscaling never goes above.'),
@@ -349,7 +352,11 @@ const configShape = section({
       .prefault({})
       .describe('The `api` service behind the load balancer.'),
     worker: section({
-      ...fargateSize({ cpu: 256, memoryMiB: 512, minTasks: 2, maxTasks: 10 }),
+      ...fargateSize(
+        { cpu: 256, memoryMiB: 512, minTasks: 2, maxTasks: 10 },
+        0,
+        ' 0 lets the service scale to zero when the queue is empty (dev).',
+      ),
       backlogPerTask: int(1, 100000)
         .default(100)
         .describe('Visible work messages per task the `worker` scaling keeps to.'),

@@ -1,6 +1,7 @@
 import { Duration, Names, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
@@ -14,6 +15,16 @@ import { PropError } from './validation';
  * whole number, so this equals `m1 / max(m2, 1)`.
  */
 export const BACKLOG_PER_TASK_EXPRESSION = 'IF(m2 > 0, m1 / m2, m1)';
+/**
+ * 1 while messages wait and no task runs, else 0: what the scale-from-zero step policy alarms on.
+ * Container Insights may publish nothing for a service without tasks, hence `FILL`.
+ */
+export const SCALE_FROM_ZERO_EXPRESSION = 'IF(m1 > 0 AND FILL(m2, 0) < 1, 1, 0)';
+/**
+ * Wait after a scale-from-zero before another: long enough for a Fargate task to start and for
+ * Container Insights to count it, so that one waiting message starts one task, not two.
+ */
+const SCALE_FROM_ZERO_COOLDOWN = Duration.minutes(5);
 /** Target tracking evaluates its metrics every minute; dashboards and alarms see the same. */
 const PERIOD = Duration.minutes(1);
 
@@ -45,6 +56,20 @@ export interface BacklogPerTaskScalingProps {
    * @default Duration.seconds(30)
    */
   readonly scaleOutCooldown?: Duration;
+  /**
+   * Also add a task when messages wait and none runs: set it when the scalable target's minimum
+   * is 0. Target tracking alone cannot leave zero: with no task, backlog per task is the whole
+   * backlog, above the target only for a large one, or no data at all if Container Insights
+   * publishes nothing for a service without tasks, and target tracking does nothing on
+   * insufficient data. A step policy on `SCALE_FROM_ZERO_EXPRESSION` adds one task instead;
+   * target tracking takes over from there and scales back in to zero once the queue is empty.
+   *
+   * From the first message to a running task takes the queue metric's delay plus about two
+   * minutes (the alarm's minute, the task's start). SQS publishes every minute while the queue is
+   * active, stops after six idle hours, and can take minutes to resume (up to about 15 reported).
+   * @default false, for a minimum of one task or more
+   */
+  readonly scaleFromZero?: boolean;
 }
 
 /**
@@ -57,6 +82,8 @@ export interface BacklogPerTaskScalingProps {
  */
 export class BacklogPerTaskScaling extends Construct {
   public readonly policy: appscaling.CfnScalingPolicy;
+  /** With `scaleFromZero`: the step policy adding one task, and the alarm that invokes it. */
+  public readonly scaleFromZero?: { readonly action: appscaling.StepScalingAction; readonly alarm: cloudwatch.Alarm };
   public readonly acceptableBacklogPerTask: number;
   private readonly backlogPerTask: cloudwatch.MathExpression;
 
@@ -104,6 +131,34 @@ export class BacklogPerTaskScaling extends Construct {
         customizedMetricSpecification: { metrics: renderQueries(this.backlogPerTask) },
       },
     });
+
+    if (props.scaleFromZero) {
+      const action = new appscaling.StepScalingAction(this, 'ScaleFromZero', {
+        scalingTarget: props.scalableTarget,
+        adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+        metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
+        cooldown: SCALE_FROM_ZERO_COOLDOWN,
+      });
+      action.addAdjustment({ lowerBound: 0, adjustment: 1 });
+      const alarm = new cloudwatch.Alarm(this, 'ScaleFromZeroAlarm', {
+        alarmDescription: 'Messages wait and no task runs: add one task',
+        metric: new cloudwatch.MathExpression({
+          expression: SCALE_FROM_ZERO_EXPRESSION,
+          usingMetrics: this.backlogPerTask.usingMetrics,
+          label: 'Work waiting without a task',
+          period: PERIOD,
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // An idle queue publishes no metrics: nothing waits, so nothing to start.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      // An alarm that stays in ALARM invokes a scaling policy again every minute: a lost
+      // invocation is retried, and the cooldown keeps the retries from adding tasks.
+      alarm.addAlarmAction(new cloudwatchActions.ApplicationScalingAction(action));
+      this.scaleFromZero = { action, alarm };
+    }
   }
 
   /** Backlog per task, computed exactly as the policy computes it, for dashboards and alarms. */

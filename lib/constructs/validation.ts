@@ -52,9 +52,12 @@ export function checkInteger(
   if (!Number.isInteger(value) || value < min || value > max) throw new PropError(scope, prop, value, allowed, problem);
 }
 
-/** The task-count bounds every ECS service takes: 1 to 1000 tasks, `minTasks` no greater than `maxTasks`. */
-export function checkTaskBounds(scope: IConstruct, minTasks: number, maxTasks: number): void {
-  checkInteger(scope, 'minTasks', minTasks, 1, 1000);
+/**
+ * The task-count bounds every ECS service takes: `fewestTasks` (1 unless the service can scale to
+ * zero) to 1000 tasks, `minTasks` no greater than `maxTasks`.
+ */
+export function checkTaskBounds(scope: IConstruct, minTasks: number, maxTasks: number, fewestTasks: 0 | 1 = 1): void {
+  checkInteger(scope, 'minTasks', minTasks, fewestTasks, 1000);
   checkInteger(scope, 'maxTasks', maxTasks, 1, 1000);
   if (!Token.isUnresolved(minTasks) && !Token.isUnresolved(maxTasks) && minTasks > maxTasks) {
     throw new PropError(scope, 'minTasks', minTasks, `at most maxTasks = ${maxTasks}`, 'is greater than maxTasks');

@@ -31,7 +31,12 @@ export interface WorkerServiceProps {
    * @default Duration.minutes(10), for the work queue's defaults of 5 receives of 60 seconds
    */
   readonly deadLetterWindow?: Duration;
-  /** Fewest running tasks; autoscaling never goes below (1 to 1000). */
+  /**
+   * Fewest running tasks; autoscaling never goes below. 0 to 1000; 0 lets the service scale to
+   * zero when the queue is empty (dev): a step policy starts a task when work arrives, after the
+   * queue metric's delay (see `BacklogPerTaskScalingProps.scaleFromZero`), and a deployment then
+   * watches the dead-letter queue only.
+   */
   readonly minTasks: number;
   /** Most running tasks; autoscaling never goes above (minTasks to 1000). */
   readonly maxTasks: number;
@@ -62,13 +67,13 @@ export class WorkerService extends Construct implements ec2.IConnectable {
   public readonly connections: ec2.Connections;
   public readonly taskCount: ecs.ScalableTaskCount;
   public readonly scaling: BacklogPerTaskScaling;
-  /** Alarms a deployment watches; any of them in ALARM rolls it back. */
+  /** Alarms a deployment watches; any of them in ALARM rolls it back. None with a floor of 0 and no dead-letter queue. */
   public readonly deploymentAlarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
     const { minTasks, maxTasks } = props;
-    checkTaskBounds(this, minTasks, maxTasks);
+    checkTaskBounds(this, minTasks, maxTasks, 0);
     const targetCpuPercent = props.targetCpuPercent ?? 70;
     checkInteger(this, 'targetCpuPercent', targetCpuPercent, 10, 90);
     const deadLetterWindow = props.deadLetterWindow ?? Duration.minutes(10);
@@ -109,8 +114,10 @@ export class WorkerService extends Construct implements ec2.IConnectable {
     // referenced by Ref would make the two depend on each other (see the aws-ecs README).
     const alarmName = (suffix: string) =>
       `${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}-${suffix}`;
-    const alarmSpecs: { suffix: string; props: cloudwatch.AlarmProps }[] = [
-      {
+    const alarmSpecs: { suffix: string; props: cloudwatch.AlarmProps }[] = [];
+    // With a floor of 0, no task running is the idle state, not a crash loop.
+    if (minTasks >= 1) {
+      alarmSpecs.push({
         suffix: 'tasks-below-minimum',
         props: {
           alarmDescription: `Fewer than ${minTasks} worker tasks running for ${TASKS_BELOW_MINIMUM_MINUTES} minutes: tasks crash or cannot start`,
@@ -120,8 +127,8 @@ export class WorkerService extends Construct implements ec2.IConnectable {
           evaluationPeriods: TASKS_BELOW_MINIMUM_MINUTES,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
-      },
-    ];
+      });
+    }
     if (props.deadLetterQueue) {
       alarmSpecs.push({
         suffix: 'dead-letters-growing',
@@ -152,11 +159,14 @@ export class WorkerService extends Construct implements ec2.IConnectable {
       (spec) =>
         new cloudwatch.Alarm(this, pascalCase(spec.suffix), { alarmName: alarmName(spec.suffix), ...spec.props }),
     );
-    // The names, not `alarm.alarmName`: that resolves to the alarm's Ref.
-    this.service.enableDeploymentAlarms(
-      alarmSpecs.map((spec) => alarmName(spec.suffix)),
-      { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
-    );
+    // The names, not `alarm.alarmName`: that resolves to the alarm's Ref. CDK rejects an empty
+    // list: a service without alarms (floor 0, no dead-letter queue) has the circuit breaker only.
+    if (alarmSpecs.length > 0) {
+      this.service.enableDeploymentAlarms(
+        alarmSpecs.map((spec) => alarmName(spec.suffix)),
+        { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
+      );
+    }
     props.queue.grantConsumeMessages(props.taskDefinition.taskRole);
 
     this.taskCount = this.service.autoScaleTaskCount({ minCapacity: minTasks, maxCapacity: maxTasks });
@@ -165,6 +175,7 @@ export class WorkerService extends Construct implements ec2.IConnectable {
       scalableTarget: this.taskCount,
       queue: props.queue,
       acceptableBacklogPerTask: props.acceptableBacklogPerTask,
+      scaleFromZero: minTasks === 0,
     });
     // Target tracking scales out when any policy asks and in only when all agree: CPU is a floor.
     this.taskCount.scaleOnCpuUtilization('CpuScaling', {

@@ -122,6 +122,16 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
     /^compute\.worker\.cpu = 300 is not a Fargate CPU size \(allowed: 256, 512, 1024, 2048, 4096, 8192 or 16384\)$/,
   ],
   [
+    'api min tasks of zero: the load balancer needs a task',
+    { 'compute.api.minTasks': '0' },
+    /^compute\.api\.minTasks = 0 is out of range \(allowed: an integer from 1 to 1000\)$/,
+  ],
+  [
+    'worker min tasks below zero',
+    { 'compute.worker.minTasks': '-1' },
+    /^compute\.worker\.minTasks = -1 is out of range \(allowed: an integer from 0 to 1000\)$/,
+  ],
+  [
     'max tasks of zero',
     { 'compute.worker.maxTasks': '0' },
     /^compute\.worker\.maxTasks = 0 is out of range \(allowed: an integer from 1 to 1000\)$/,

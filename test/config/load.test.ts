@@ -168,7 +168,7 @@ describe('defaults and profiles', () => {
     expect(prod.dns.recordTtlSeconds).toBe(10);
     expect(dev.database.readerAutoScaling).toBeUndefined();
     expect(dev.dns.recordTtlSeconds).toBeUndefined();
-    expect(dev.compute.worker).toMatchObject({ cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 });
+    expect(dev.compute.worker).toMatchObject({ cpu: 256, memoryMiB: 512, minTasks: 0, maxTasks: 2 });
     expect(dev.appName).toBe(prod.appName);
   });
 });

@@ -6,6 +6,7 @@ import {
   BACKLOG_PER_TASK_EXPRESSION,
   BacklogPerTaskScaling,
   BacklogPerTaskScalingProps,
+  SCALE_FROM_ZERO_EXPRESSION,
 } from '../../lib/constructs/backlog-scaling';
 import { WorkQueue } from '../../lib/constructs/work-queue';
 import { FEATURE_FLAGS, clusterAndTask, fargateService, regionalFoundation } from '../helpers';
@@ -163,6 +164,37 @@ describe('BacklogPerTaskScaling options', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: { TargetValue: 12.5, ScaleInCooldown: 300, ScaleOutCooldown: 0 },
     });
+  });
+
+  test('scaleFromZero adds a step policy of one task on waiting work without a running task', () => {
+    const { template, scaling, stack, ids } = build({ scaleFromZero: true });
+    expect(SCALE_FROM_ZERO_EXPRESSION).toBe('IF(m1 > 0 AND FILL(m2, 0) < 1, 1, 0)');
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 2);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+      ScalingTargetId: { Ref: ids.target },
+      StepScalingPolicyConfiguration: {
+        AdjustmentType: 'ChangeInCapacity',
+        Cooldown: 300,
+        StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
+      },
+    });
+    const policy = stack.getLogicalId(scaling.scaleFromZero!.action.node.findChild('Resource') as never);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: SCALE_FROM_ZERO_EXPRESSION, ReturnData: true })]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: policy }],
+    });
+  });
+
+  test('without scaleFromZero, target tracking is the only policy', () => {
+    const { template, scaling } = build();
+    expect(scaling.scaleFromZero).toBeUndefined();
+    template.resourcePropertiesCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', { PolicyType: 'StepScaling' }, 0);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });
 
   test('skips checks on deploy-time values', () => {

@@ -162,7 +162,8 @@ describe('WorkerService', () => {
     });
   });
 
-  test('scales from 2 to 20 tasks on one scalable target', () => {
+  test('scales from 2 to 20 tasks on one scalable target, with no scale-from-zero policy', () => {
+    expect(built.worker.scaling.scaleFromZero).toBeUndefined();
     built.template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 1);
     built.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 2,
@@ -240,6 +241,110 @@ describe('WorkerService', () => {
   });
 });
 
+describe('WorkerService scaling to zero (minTasks 0)', () => {
+  let built: Built;
+  let ids: { service: string; cluster: string; queue: string; policy: string };
+  beforeAll(() => {
+    built = build({ minTasks: 0, maxTasks: 2 }, { nag: true });
+    const { stack, worker, work } = built;
+    ids = {
+      service: idOf(stack, worker.service),
+      cluster: idOf(stack, worker.service.cluster as ecs.Cluster),
+      queue: idOf(stack, work.queue),
+      policy: stack.getLogicalId(worker.scaling.scaleFromZero!.action.node.findChild('Resource') as never),
+    };
+  });
+
+  test('scales between 0 and 2 tasks on one scalable target', () => {
+    built.template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 1);
+    built.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 0,
+      MaxCapacity: 2,
+    });
+  });
+
+  test('adds one task when messages wait and none runs, besides backlog and CPU tracking', () => {
+    built.template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 3);
+    built.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: {
+        AdjustmentType: 'ChangeInCapacity',
+        MetricAggregationType: 'Maximum',
+        StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
+      },
+    });
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [
+        { Id: 'expr_1', Expression: 'IF(m1 > 0 AND FILL(m2, 0) < 1, 1, 0)', Label: 'Work waiting without a task' },
+        {
+          Id: 'm1',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/SQS',
+              MetricName: 'ApproximateNumberOfMessagesVisible',
+              Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }],
+            },
+            Period: 60,
+            Stat: 'Maximum',
+          },
+          ReturnData: false,
+        },
+        {
+          Id: 'm2',
+          MetricStat: {
+            Metric: {
+              Namespace: 'ECS/ContainerInsights',
+              MetricName: 'RunningTaskCount',
+              Dimensions: [
+                { Name: 'ClusterName', Value: { Ref: ids.cluster } },
+                { Name: 'ServiceName', Value: { 'Fn::GetAtt': [ids.service, 'Name'] } },
+              ],
+            },
+            Period: 60,
+            Stat: 'Average',
+          },
+          ReturnData: false,
+        },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: ids.policy }],
+    });
+  });
+
+  test('has no below-minimum alarm; deployments watch the dead-letter queue', () => {
+    built.template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { AlarmName: Match.stringLikeRegexp('-tasks-below-minimum$') },
+      0,
+    );
+    expect(built.worker.deploymentAlarms).toHaveLength(1);
+    built.template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: {
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        Alarms: { AlarmNames: [Match.stringLikeRegexp('-dead-letters-growing$')], Enable: true, Rollback: true },
+      },
+    });
+  });
+
+  test('passes cdk-nag AwsSolutions and the template lint with no acknowledgement', () => {
+    expect(() => built.app.synth({ force: true })).not.toThrow();
+  });
+
+  test('without a dead-letter queue either, deployments rely on the circuit breaker alone', () => {
+    const { template, worker } = build({ minTasks: 0, maxTasks: 2 }, { withDeadLetterQueue: false });
+    expect(worker.deploymentAlarms).toHaveLength(0);
+    const [service] = Object.values(template.findResources('AWS::ECS::Service'));
+    expect(service.Properties.DeploymentConfiguration.Alarms).toBeUndefined();
+    expect(service.Properties.DeploymentConfiguration.DeploymentCircuitBreaker).toEqual({
+      Enable: true,
+      Rollback: true,
+    });
+  });
+});
+
 describe('WorkerService options', () => {
   test('without a dead-letter queue, deployments watch the task count alone', () => {
     const { template, worker } = build({}, { withDeadLetterQueue: false });
@@ -287,16 +392,16 @@ describe('WorkerService options', () => {
 
 describe('WorkerService validation', () => {
   test.each([
-    ['minTasks', 0],
-    ['minTasks', 1001],
-    ['minTasks', 1.5],
-    ['maxTasks', 0],
-    ['maxTasks', 1001],
-  ] as const)('rejects %s = %p', (prop, value) => {
+    ['minTasks', -1, 0],
+    ['minTasks', 1001, 0],
+    ['minTasks', 1.5, 0],
+    ['maxTasks', 0, 1],
+    ['maxTasks', 1001, 1],
+  ] as const)('rejects %s = %p', (prop, value, fewest) => {
     const props = { minTasks: 1, maxTasks: 1000, [prop]: value };
     expect(() => build(props)).toThrow(PropError);
     expect(() => build(props)).toThrow(
-      new RegExp(`^Test/Worker: ${prop} = [\\d.]+ is not allowed \\(allowed: an integer from 1 to 1000\\)$`),
+      new RegExp(`^Test/Worker: ${prop} = -?[\\d.]+ is not allowed \\(allowed: an integer from ${fewest} to 1000\\)$`),
     );
   });
 

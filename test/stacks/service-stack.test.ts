@@ -283,9 +283,29 @@ describe('Service stacks', () => {
       [2, 20],
     ]);
     expect(bounds(dev)).toEqual([
-      [1, 2],
+      [0, 2],
       [1, 2],
     ]);
+  });
+
+  test("dev's worker scales to zero and back when work waits; prod's keeps its floor and below-minimum alarm", () => {
+    const stepPolicies = (built: BuiltBlueprint) =>
+      templateOf(built, 'us-east-1').findResources('AWS::ApplicationAutoScaling::ScalingPolicy', {
+        Properties: { PolicyType: 'StepScaling' },
+      });
+    const belowMinimum = { AlarmName: Match.stringLikeRegexp('-tasks-below-minimum$') };
+    const devTemplate = templateOf(dev, 'us-east-1');
+    expect(Object.keys(stepPolicies(dev))).toHaveLength(1);
+    devTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(m1 > 0 AND FILL(m2, 0) < 1, 1, 0)' })]),
+      AlarmActions: [{ Ref: Object.keys(stepPolicies(dev))[0] }],
+    });
+    devTemplate.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', belowMinimum, 0);
+    devTemplate.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: { Alarms: { AlarmNames: [Match.stringLikeRegexp('-dead-letters-growing$')] } },
+    });
+    expect(Object.keys(stepPolicies(prod))).toHaveLength(0);
+    templateOf(prod, 'us-east-1').resourcePropertiesCountIs('AWS::CloudWatch::Alarm', belowMinimum, 1);
   });
 
   test('are stateless: no termination protection, nothing retained in dev', () => {

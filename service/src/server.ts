@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Redis } from 'ioredis';
-import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
 import { createServer, STATUS_CODES, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import secureJson from 'secure-json-parse';
@@ -17,7 +17,7 @@ import { ThrottledLog, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { rateLimits } from './rateLimit.js';
 import type { ActiveUsers, Session, SessionStore } from './sessions.js';
-import { PROBE_PATHS, type LoadShedder } from './shedding.js';
+import { tagRoute, type LoadShedder } from './shedding.js';
 
 export interface ServerDeps {
   config: Config;
@@ -140,15 +140,6 @@ export function buildServer(deps: ServerDeps) {
   });
   const throttled = new ThrottledLog(deps.log);
 
-  app.register(cookie, {
-    // The first secret signs; the previous one still verifies during a rotation.
-    secret: config.SESSION_SECRET_PREVIOUS
-      ? [config.SESSION_SECRET, config.SESSION_SECRET_PREVIOUS]
-      : config.SESSION_SECRET,
-    // Parsed only by the routes that use the session, not on every request.
-    hook: false,
-  });
-
   const limits = rateLimits(deps.redis, {
     prefix: config.REDIS_KEY_PREFIX,
     loginPerMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE,
@@ -157,15 +148,6 @@ export function buildServer(deps: ServerDeps) {
   app.register(rateLimit, limits.plugin);
   // The session a preHandler authenticated, for the handler and the per-user rate limit after it.
   const authenticated = new WeakMap<FastifyRequest, { sid: string; session: Session }>();
-
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url;
-    // Probes are not user traffic: Route 53's many checkers alone can send more than one a second,
-    // which would dilute the 5xx rate, and a 503 from /readyz is not a user-facing error.
-    if (route === undefined || !PROBE_PATHS.has(route))
-      metrics.request(route ?? 'unmatched', reply.statusCode, reply.elapsedTime);
-    done();
-  });
 
   // Every error answer is {"error": code, "message": text}, plus `issues` (400 invalid_request)
   // or `dependency` (503 unavailable); only a 500 is logged as an error.
@@ -222,6 +204,15 @@ export function buildServer(deps: ServerDeps) {
   // Methods per route pattern, to answer a known path with the wrong method 405 rather than 404.
   const routes = new Map<string, { pattern: RegExp; methods: Set<string> }>();
   app.addHook('onRoute', (route) => {
+    // The shedder records each admitted request in the Requests metrics, under this label. The
+    // probes are not user traffic (Route 53's many checkers alone can send more than one a
+    // second, which would dilute the 5xx rate): the shedder does not track them at all.
+    const url = route.url;
+    const label: onRequestHookHandler = (_request, reply, done) => {
+      tagRoute(reply.raw, url);
+      done();
+    };
+    route.onRequest = [label, ...[route.onRequest ?? []].flat()];
     let entry = routes.get(route.url);
     if (!entry) {
       const source = route.url
@@ -253,7 +244,7 @@ export function buildServer(deps: ServerDeps) {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<{ sid: string; session: Session } | null> {
-    const raw = app.parseCookie(request.headers.cookie ?? '')[config.SESSION_COOKIE_NAME];
+    const raw = request.server.parseCookie(request.headers.cookie ?? '')[config.SESSION_COOKIE_NAME];
     if (!raw) return null;
     const unsigned = request.unsignCookie(raw);
     if (!unsigned.valid || !unsigned.value) return null;
@@ -274,7 +265,7 @@ export function buildServer(deps: ServerDeps) {
 
   /** The id of the session a valid signed cookie names, without reading Redis. */
   function cookieSessionId(request: FastifyRequest): string | null {
-    const raw = app.parseCookie(request.headers.cookie ?? '')[config.SESSION_COOKIE_NAME];
+    const raw = request.server.parseCookie(request.headers.cookie ?? '')[config.SESSION_COOKIE_NAME];
     if (!raw) return null;
     const unsigned = request.unsignCookie(raw);
     return unsigned.valid && unsigned.value ? unsigned.value : null;
@@ -314,70 +305,83 @@ export function buildServer(deps: ServerDeps) {
     return items.read(id).then((body) => sendItem(reply, body));
   });
 
-  app.put('/api/items/:id', async (request, reply) => {
-    const id = itemId(request);
-    const current = await currentSession(request, reply);
-    if (!current) return reply.code(401).send(UNAUTHENTICATED);
-    const input = itemInput.parse(request.body);
-    return items.write(id, input, current.session.userId);
-  });
-
-  // Rate-limited routes are declared in plugins registered after @fastify/rate-limit: it adds
-  // its hooks to the routes declared once it has loaded (onRoute).
-  app.register(async (limited) => {
-    limited.post('/api/login', { config: { rateLimit: limits.login } }, async (request, reply) => {
-      // Identity is taken as given: put your IdP check (OIDC, Cognito, ALB auth headers) here.
-      const { userId } = loginBody.parse(request.body);
-      // A login replaces the session this client already holds (whoever it belonged to): no
-      // session left behind per repeated login, and no session fixation.
-      const previous = cookieSessionId(request);
-      if (previous) await sessions.destroy(previous);
-      const sid = await sessions.create(userId);
-      setSessionCookie(reply, sid);
-      await activeUsers.record(userId);
-      return { userId };
+  // Routes that use the session cookie. @fastify/cookie adds an onSend hook to every route of
+  // its context (even with `hook: false`): registered here, it stays off the cached reads above.
+  app.register(async (scoped) => {
+    scoped.register(cookie, {
+      // The first secret signs; the previous one still verifies during a rotation.
+      secret: config.SESSION_SECRET_PREVIOUS
+        ? [config.SESSION_SECRET, config.SESSION_SECRET_PREVIOUS]
+        : config.SESSION_SECRET,
+      // Parsed only where a handler reads the session, not on every request of this context.
+      hook: false,
     });
-  });
 
-  app.post('/api/logout', async (request, reply) => {
-    const current = await currentSession(request, reply);
-    if (current) await sessions.destroy(current.sid);
-    // The same attributes as when set: a browser may ignore a clearing cookie that lacks them.
-    reply.clearCookie(config.SESSION_COOKIE_NAME, {
-      httpOnly: true,
-      secure: config.COOKIE_SECURE,
-      sameSite: 'lax',
-      path: '/',
+    scoped.put('/api/items/:id', async (request, reply) => {
+      const id = itemId(request);
+      const current = await currentSession(request, reply);
+      if (!current) return reply.code(401).send(UNAUTHENTICATED);
+      const input = itemInput.parse(request.body);
+      return items.write(id, input, current.session.userId);
     });
-    return reply.code(204).send();
-  });
 
-  app.get('/api/me', async (request, reply) => {
-    const current = await currentSession(request, reply);
-    if (!current) return reply.code(401).send(UNAUTHENTICATED);
-    return current.session;
-  });
+    // Rate-limited routes are declared in plugins registered after @fastify/rate-limit: it adds
+    // its hooks to the routes declared once it has loaded (onRoute).
+    scoped.register(async (limited) => {
+      limited.post('/api/login', { config: { rateLimit: limits.login } }, async (request, reply) => {
+        // Identity is taken as given: put your IdP check (OIDC, Cognito, ALB auth headers) here.
+        const { userId } = loginBody.parse(request.body);
+        // A login replaces the session this client already holds (whoever it belonged to): no
+        // session left behind per repeated login, and no session fixation.
+        const previous = cookieSessionId(request);
+        if (previous) await sessions.destroy(previous);
+        const sid = await sessions.create(userId);
+        setSessionCookie(reply, sid);
+        await activeUsers.record(userId);
+        return { userId };
+      });
+    });
 
-  app.register(async (limited) => {
-    limited.post(
-      '/api/jobs',
-      {
-        preHandler: requireSession,
-        config: { rateLimit: limits.jobs((request) => authenticated.get(request)?.session.userId) },
-      },
-      async (request, reply) => {
-        const current = authenticated.get(request);
-        if (!current) return reply.code(401).send({ error: 'unauthenticated' });
-        const job = await enqueueJob(
-          deps.sqs,
-          config.WORK_QUEUE_URL,
-          jobRequest.parse(request.body),
-          current.session.userId,
-        );
-        metrics.count('JobsEnqueued');
-        return reply.code(202).send({ jobId: job.id });
-      },
-    );
+    scoped.post('/api/logout', async (request, reply) => {
+      const current = await currentSession(request, reply);
+      if (current) await sessions.destroy(current.sid);
+      // The same attributes as when set: a browser may ignore a clearing cookie that lacks them.
+      reply.clearCookie(config.SESSION_COOKIE_NAME, {
+        httpOnly: true,
+        secure: config.COOKIE_SECURE,
+        sameSite: 'lax',
+        path: '/',
+      });
+      return reply.code(204).send();
+    });
+
+    scoped.get('/api/me', async (request, reply) => {
+      const current = await currentSession(request, reply);
+      if (!current) return reply.code(401).send(UNAUTHENTICATED);
+      return current.session;
+    });
+
+    scoped.register(async (limited) => {
+      limited.post(
+        '/api/jobs',
+        {
+          preHandler: requireSession,
+          config: { rateLimit: limits.jobs((request) => authenticated.get(request)?.session.userId) },
+        },
+        async (request, reply) => {
+          const current = authenticated.get(request);
+          if (!current) return reply.code(401).send({ error: 'unauthenticated' });
+          const job = await enqueueJob(
+            deps.sqs,
+            config.WORK_QUEUE_URL,
+            jobRequest.parse(request.body),
+            current.session.userId,
+          );
+          metrics.count('JobsEnqueued');
+          return reply.code(202).send({ jobId: job.id });
+        },
+      );
+    });
   });
 
   return app;

@@ -114,24 +114,35 @@ export class ItemCache {
     this.throttled.warn(`cache:${op}`, err, `cache ${op} failed; serving from the database`);
   }
 
-  /** The near-cache copy of `id` (null: cached "not found"), or undefined on a near miss. */
-  peek(id: string): string | null | undefined {
-    const near = this.near.get(id, Date.now());
+  /**
+   * The near-cache copy of `id` (null: cached "not found"), or undefined on a near miss. When
+   * the copy nears its expiry and `load` is given, it is reloaded in the background through
+   * Redis (refresh-ahead), so readers of a hot key do not all wait when it expires.
+   */
+  peek(id: string, load?: (id: string) => Promise<Loaded>): string | null | undefined {
+    const now = Date.now();
+    const near = this.near.get(id, now);
     if (near === undefined) return undefined;
     this.nearHits++;
+    if (load !== undefined && this.near.dueForRefresh(near, now) && !this.inflight.has(id)) {
+      // A failed refresh leaves the entry to expire; the next read then loads in the foreground
+      // and answers the error itself.
+      this.startLoad(id, () => load(id)).catch(() => undefined);
+    }
     return near.body;
+  }
+
+  private startLoad(id: string, load: () => Promise<Loaded>): Promise<string | null> {
+    const pending = this.loadThrough(id, load).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, pending);
+    return pending;
   }
 
   /** Returns the item JSON for `id` (null: not found), calling `load` at most once per cold key. */
   get(id: string, load: () => Promise<Loaded>): Promise<string | null> {
     const near = this.peek(id);
     if (near !== undefined) return Promise.resolve(near);
-    let pending = this.inflight.get(id);
-    if (pending === undefined) {
-      pending = this.loadThrough(id, load).finally(() => this.inflight.delete(id));
-      this.inflight.set(id, pending);
-    }
-    return pending;
+    return this.inflight.get(id) ?? this.startLoad(id, load);
   }
 
   private async readRedis(key: string): Promise<{ ok: boolean; entry: Entry | null }> {

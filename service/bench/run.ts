@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -155,7 +155,52 @@ interface Summary {
   p99: number;
 }
 
-function summarize(label: string, r: LoadResult): Summary {
+/** CPU ms so far of every process whose command line matches (0 without /proc). */
+function cpuOf(match: (cmd: string) => boolean): number {
+  if (!existsSync('/proc')) return 0;
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))) total += cpuMs(Number(pid)) ?? 0;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
+/**
+ * The processes of the write path, for a CPU breakdown per run: other jobs on the machine
+ * show up as these getting less CPU in a run, not as a property of the api.
+ */
+const COMPONENTS: Record<string, (cmd: string) => boolean> = {
+  api: (c) => c.includes('dist/api.js'),
+  postgres: (c) => c.startsWith('postgres'),
+  redis: (c) => c.startsWith('redis-server'),
+  sns: (c) => c.includes('fauxqs-server'),
+};
+
+function cpuSnapshot(): Record<string, number> {
+  if (!existsSync('/proc/stat')) return {};
+  const own = process.cpuUsage();
+  const out: Record<string, number> = { 'load generator': (own.user + own.system) / 1000 };
+  for (const [name, match] of Object.entries(COMPONENTS)) out[name] = cpuOf(match);
+  // Everything else on the machine: all CPU time but idle and iowait, less the above.
+  const ticks = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
+  const busy = ((ticks.reduce((a, b) => a + b, 0) - (ticks[3] ?? 0) - (ticks[4] ?? 0)) * 1000) / CLOCK_TICKS;
+  out['other jobs'] = busy - Object.values(out).reduce((a, b) => a + b, 0);
+  return out;
+}
+
+/** "name N%" per component, in % of one core, between two snapshots `seconds` apart. */
+function cpuShares(from: Record<string, number>, to: Record<string, number>, seconds: number): string {
+  return Object.keys(from)
+    .map((k) => `${k} ${fmt(((to[k] ?? 0) - (from[k] ?? 0)) / seconds / 10, 0)}%`)
+    .join(', ');
+}
+
+function summarize(label: string, r: LoadResult, cpu: string): Summary {
   const ok = count(r, (s) => s >= 200 && s < 300);
   const shed = count(r, (s) => s === 503);
   const goodput = ok / r.durationS;
@@ -171,7 +216,8 @@ function summarize(label: string, r: LoadResult): Summary {
   console.log(
     `  ${label}: offered ${fmt(r.sent / r.durationS, 0)}/s, goodput ${fmt(goodput, 0)}/s, p99 admitted ${fmt(p99, 1)} ms, ` +
       `shed ${fmt(shed / r.durationS, 0)}/s (p99 ${fmt(shedP99, 1)} ms), other ${other}${r.firstError ? ` (${r.firstError})` : ''}` +
-      (r.maxSendLagMs > 0 ? `, generator lag ≤ ${fmt(r.maxSendLagMs, 0)} ms` : ''),
+      (r.maxSendLagMs > 0 ? `, generator lag ≤ ${fmt(r.maxSendLagMs, 0)} ms` : '') +
+      `\n    CPU (% of one core): ${cpu}`,
   );
   return { goodput, p99 };
 }
@@ -297,16 +343,18 @@ async function writePhase(apiUrl: string, cookie: string, apiLines: string[], ou
   // two runs moves both sides of a ratio alike instead of skewing it.
   const rounds: Array<{ capacity: Summary; overload: Summary; ratio: number; p99Ratio: number }> = [];
   const from = Date.now();
-  const capacityRun = (label: string) =>
-    gen
-      .closedLoop(put, MAX_IN_FLIGHT, DURATION_S * 1000)
-      .then((r) => summarize(`${label} capacity (closed loop, ${MAX_IN_FLIGHT} clients)`, r));
+  const capacityRun = async (label: string) => {
+    const c0 = cpuSnapshot();
+    const r = await gen.closedLoop(put, MAX_IN_FLIGHT, DURATION_S * 1000);
+    const cpu = cpuShares(c0, cpuSnapshot(), DURATION_S);
+    return summarize(`${label} capacity (closed loop, ${MAX_IN_FLIGHT} clients)`, r, cpu);
+  };
   let before = await capacityRun('start');
   for (let round = 0; round < ROUNDS; round++) {
-    const overload = summarize(
-      `round ${round + 1} 2× overload (open loop, ${fmt(before.goodput * 2, 0)}/s)`,
-      await gen.openLoop(put, before.goodput * 2, DURATION_S * 1000),
-    );
+    const c0 = cpuSnapshot();
+    const o = await gen.openLoop(put, before.goodput * 2, DURATION_S * 1000);
+    const cpu = cpuShares(c0, cpuSnapshot(), DURATION_S);
+    const overload = summarize(`round ${round + 1} 2× overload (open loop, ${fmt(before.goodput * 2, 0)}/s)`, o, cpu);
     const after = await capacityRun(`round ${round + 1}`);
     const capacity = { goodput: (before.goodput + after.goodput) / 2, p99: (before.p99 + after.p99) / 2 };
     rounds.push({

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -155,7 +155,55 @@ interface Summary {
   p99: number;
 }
 
-function summarize(label: string, r: LoadResult): Summary {
+/** CPU ms so far of every process whose command line matches (0 without /proc). */
+function cpuOf(match: (cmd: string) => boolean): number {
+  if (!existsSync('/proc')) return 0;
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))) total += cpuMs(Number(pid)) ?? 0;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
+/**
+ * The processes of the write path, for a CPU breakdown per run: other jobs on the machine
+ * show up as these getting less CPU in a run, not as a property of the api.
+ */
+const COMPONENTS: Record<string, (cmd: string) => boolean> = {
+  api: (c) => c.includes('dist/api.js'),
+  postgres: (c) => c.startsWith('postgres'),
+  redis: (c) => c.startsWith('redis-server'),
+  sns: (c) => c.includes('fauxqs-server'),
+};
+
+function cpuSnapshot(): Record<string, number> {
+  if (!existsSync('/proc/stat')) return {};
+  const own = process.cpuUsage();
+  const out: Record<string, number> = { 'load generator': (own.user + own.system) / 1000 };
+  for (const [name, match] of Object.entries(COMPONENTS)) out[name] = cpuOf(match);
+  // Interrupt handling (loopback traffic included) is charged to no process: shown apart.
+  // Everything else on the machine: all CPU time but idle and iowait, less the above.
+  const ticks = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
+  const ms = (t: number) => (t * 1000) / CLOCK_TICKS;
+  const busy = ms(ticks.reduce((a, b) => a + b, 0) - (ticks[3] ?? 0) - (ticks[4] ?? 0));
+  out.interrupts = ms((ticks[5] ?? 0) + (ticks[6] ?? 0));
+  out['other jobs'] = busy - Object.values(out).reduce((a, b) => a + b, 0);
+  return out;
+}
+
+/** "name N%" per component, in % of one core, between two snapshots `seconds` apart. */
+function cpuShares(from: Record<string, number>, to: Record<string, number>, seconds: number): string {
+  return Object.keys(from)
+    .map((k) => `${k} ${fmt(((to[k] ?? 0) - (from[k] ?? 0)) / seconds / 10, 0)}%`)
+    .join(', ');
+}
+
+function summarize(label: string, r: LoadResult, cpu: string): Summary {
   const ok = count(r, (s) => s >= 200 && s < 300);
   const shed = count(r, (s) => s === 503);
   const goodput = ok / r.durationS;
@@ -171,7 +219,8 @@ function summarize(label: string, r: LoadResult): Summary {
   console.log(
     `  ${label}: offered ${fmt(r.sent / r.durationS, 0)}/s, goodput ${fmt(goodput, 0)}/s, p99 admitted ${fmt(p99, 1)} ms, ` +
       `shed ${fmt(shed / r.durationS, 0)}/s (p99 ${fmt(shedP99, 1)} ms), other ${other}${r.firstError ? ` (${r.firstError})` : ''}` +
-      (r.maxSendLagMs > 0 ? `, generator lag ≤ ${fmt(r.maxSendLagMs, 0)} ms` : ''),
+      (r.maxSendLagMs > 0 ? `, generator lag ≤ ${fmt(r.maxSendLagMs, 0)} ms` : '') +
+      `\n    CPU (% of one core): ${cpu}`,
   );
   return { goodput, p99 };
 }
@@ -273,9 +322,9 @@ async function readPhases(
 }
 
 async function writePhase(apiUrl: string, cookie: string, apiLines: string[], outcome: Outcome): Promise<void> {
-  // 3. Writes at capacity, then at twice that rate offered open-loop. Each round pairs the two
-  // back to back and the median round is reported, so unrelated load on the machine shows up
-  // as spread between rounds rather than as a skewed ratio.
+  // 3. Writes at capacity (closed loop, MAX_IN_FLIGHT clients: the most the api admits at once),
+  // then twice that rate offered open-loop. The median round is reported, so unrelated load on
+  // the machine shows up as spread between rounds rather than as a skewed ratio.
   const put = () => {
     const id = `w-${Math.floor(Math.random() * WRITE_KEYS)}`;
     return {
@@ -291,18 +340,33 @@ async function writePhase(apiUrl: string, cookie: string, apiLines: string[], ou
   const gen = new LoadGenerator(apiUrl, MAX_IN_FLIGHT * 3);
   await gen.warm();
   await gen.closedLoop(put, MAX_IN_FLIGHT, 2000);
-  const rounds: Array<{ capacity: Summary; overload: Summary; ratio: number }> = [];
+  // Capacity runs bracket the overload runs (C0 O1 C1 O2 … Cn): each overload run is offered
+  // twice the goodput of the capacity run just before it, and compared with the mean of the
+  // capacity runs on both sides, so load that other jobs put on the machine drifting between
+  // two runs moves both sides of a ratio alike instead of skewing it.
+  const rounds: Array<{ capacity: Summary; overload: Summary; ratio: number; p99Ratio: number }> = [];
   const from = Date.now();
+  const capacityRun = async (label: string) => {
+    const c0 = cpuSnapshot();
+    const r = await gen.closedLoop(put, MAX_IN_FLIGHT, DURATION_S * 1000);
+    const cpu = cpuShares(c0, cpuSnapshot(), DURATION_S);
+    return summarize(`${label} capacity (closed loop, ${MAX_IN_FLIGHT} clients)`, r, cpu);
+  };
+  let before = await capacityRun('start');
   for (let round = 0; round < ROUNDS; round++) {
-    const capacity = summarize(
-      `round ${round + 1} capacity (closed loop, ${MAX_IN_FLIGHT} clients)`,
-      await gen.closedLoop(put, MAX_IN_FLIGHT, DURATION_S * 1000),
-    );
-    const overload = summarize(
-      `round ${round + 1} 2× overload (open loop, ${fmt(capacity.goodput * 2, 0)}/s)`,
-      await gen.openLoop(put, capacity.goodput * 2, DURATION_S * 1000),
-    );
-    rounds.push({ capacity, overload, ratio: overload.goodput / capacity.goodput });
+    const c0 = cpuSnapshot();
+    const o = await gen.openLoop(put, before.goodput * 2, DURATION_S * 1000);
+    const cpu = cpuShares(c0, cpuSnapshot(), DURATION_S);
+    const overload = summarize(`round ${round + 1} 2× overload (open loop, ${fmt(before.goodput * 2, 0)}/s)`, o, cpu);
+    const after = await capacityRun(`round ${round + 1}`);
+    const capacity = { goodput: (before.goodput + after.goodput) / 2, p99: (before.p99 + after.p99) / 2 };
+    rounds.push({
+      capacity,
+      overload,
+      ratio: overload.goodput / capacity.goodput,
+      p99Ratio: overload.p99 / capacity.p99,
+    });
+    before = after;
   }
   await gen.close();
   await sleep(1200);
@@ -315,7 +379,8 @@ async function writePhase(apiUrl: string, cookie: string, apiLines: string[], ou
   outcome.overload = { ratio: mid.ratio, p99Overload: mid.overload.p99, p99Capacity: mid.capacity.p99 };
   console.log(
     `RATIO 3  goodput at 2× overload ÷ goodput at capacity = ${fmt(mid.ratio)}  (median of ${rounds.map((r) => fmt(r.ratio)).join(' / ')}); ` +
-      `p99 of admitted requests ${fmt(mid.overload.p99, 1)} ms at 2× overload vs ${fmt(mid.capacity.p99, 1)} ms at capacity (${fmt(mid.overload.p99 / mid.capacity.p99)}×)\n`,
+      `p99 of admitted requests ${fmt(mid.overload.p99, 1)} ms at 2× overload vs ${fmt(mid.capacity.p99, 1)} ms at capacity (${fmt(mid.overload.p99 / mid.capacity.p99)}×; ` +
+      `rounds ${rounds.map((r) => fmt(r.p99Ratio)).join(' / ')})\n`,
   );
 }
 
@@ -362,11 +427,13 @@ async function main(): Promise<void> {
       topicArn: string;
     };
 
+    // With its length given, as fastify and the api answer: headers passed to writeHead are sent
+    // before end() knows the body, so without it node answers in chunked encoding, a heavier floor.
     const barePort = await freePort();
     const bare = start(
       [
         '-e',
-        `require("node:http").createServer((q, s) => { s.writeHead(200, { "content-type": "text/plain" }); s.end("hello"); }).listen(${barePort}, "127.0.0.1", () => console.log("ready"))`,
+        `require("node:http").createServer((q, s) => { s.writeHead(200, { "content-type": "text/plain", "content-length": 5 }); s.end("hello"); }).listen(${barePort}, "127.0.0.1", () => console.log("ready"))`,
       ],
       {},
     );
@@ -444,6 +511,14 @@ async function main(): Promise<void> {
       `\nbenchmark: ${CONNECTIONS} connections, ${DURATION_S} s per run, loopback, load generator on the same cores\n`,
     );
 
+    {
+      // What the api spends with no request at all (timers, pools, metrics, event-loop monitors).
+      const before = cpuMs(api.proc.pid);
+      await sleep(3000);
+      const after = cpuMs(api.proc.pid);
+      if (before !== undefined && after !== undefined)
+        console.log(`api idle: ${fmt((after - before) / 3, 1)} ms CPU per second`);
+    }
     const outcome: Outcome = {};
     if (PHASES.has('reads')) {
       await readPhases(

@@ -14,6 +14,16 @@ export interface SheddingOptions {
 }
 
 const RESOLUTION_MS = 10;
+/** When the shedder admitted a response's request (performance.now()), for its latency. */
+const ADMITTED_AT = Symbol('admittedAt');
+/** The route pattern that served a response, set by tagRoute; unset for unmatched paths. */
+const ROUTE = Symbol('route');
+type Tracked = ServerResponse & { [ADMITTED_AT]?: number; [ROUTE]?: string };
+
+/** Labels `res` with the route pattern that serves it, for the `Requests` metric. */
+export function tagRoute(res: ServerResponse, route: string): void {
+  (res as Tracked)[ROUTE] = route;
+}
 /**
  * The health probes (ALB target checks, Route 53 checks): never shed, since a shed probe would
  * take a healthy task or region out, and not counted in the request metrics (server.ts).
@@ -60,14 +70,24 @@ export class LoadShedder {
   /** Reset at each metrics flush, for the EventLoopDelay metric. */
   private reportHistogram: IntervalHistogram | undefined;
   private lastTick = 0;
-  private readonly release = () => {
-    this.inFlight--;
-  };
+  /**
+   * The one listener per admitted response: frees its in-flight slot and records it (route,
+   * status, latency since admission) in the `Requests` metrics. A fastify onResponse hook would
+   * add two more listeners and a hook run to every request, a cached read's largest overhead.
+   */
+  private readonly release: (this: ServerResponse) => void;
 
   constructor(
     private readonly options: SheddingOptions,
     metrics: Metrics,
   ) {
+    const shedder = this;
+    this.release = function (this: Tracked) {
+      shedder.inFlight--;
+      // A response the client abandoned before it was sent answered nothing.
+      if (this.writableFinished)
+        metrics.request(this[ROUTE] ?? 'unmatched', this.statusCode, performance.now() - (this[ADMITTED_AT] as number));
+    };
     this.rejectHeaders = {
       'content-type': 'application/json',
       'retry-after': String(options.retryAfterSeconds),
@@ -137,6 +157,7 @@ export class LoadShedder {
       return this.reject(res);
     }
     this.inFlight++;
+    (res as Tracked)[ADMITTED_AT] = performance.now();
     // 'close' fires exactly once per response (finished or aborted); on() avoids once()'s wrapper.
     res.on('close', this.release);
     return true;

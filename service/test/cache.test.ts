@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { json, login, metricSum, putItem, TestEnv, type RunningApi } from './helpers/env.js';
+import { eventually, json, login, metricSum, putItem, TestEnv, type RunningApi } from './helpers/env.js';
 import { TcpProxy } from './helpers/proxy.js';
 import { integrationSkip, PG_HOST, PG_PORT } from './helpers/servers.js';
 
@@ -42,7 +42,9 @@ describe('cache-aside reads', { skip }, () => {
     for (let i = 0; i < 20; i++) assert.equal((await fetch(`${a.url}/api/items/c1`)).status, 200);
     assert.equal(items.dbReads, before + 1, 'repeat reads are cache hits');
 
-    await sleep(350);
+    // Twice the near TTL: a background refresh started by a late repeat (refresh-ahead) has
+    // expired too, however slowly it ran, so this read is Redis's.
+    await sleep(600);
     assert.deepEqual(await (await fetch(`${a.url}/api/items/c1`)).json(), item);
     assert.equal(items.dbReads, before + 1, 'after the near TTL the value comes from Redis, not the database');
 
@@ -56,6 +58,39 @@ describe('cache-aside reads', { skip }, () => {
     assert.equal(metricSum(a.metricLines, 'CacheMisses'), 1);
     const ratio = metricSum(a.metricLines, 'CacheHitRatio');
     assert.ok(Math.abs(ratio - (100 * 21) / 22) < 0.01, `hit ratio ${ratio}`);
+  });
+
+  it("refresh-ahead: a read late in a near copy's life gets it at once and reloads it in the background", async () => {
+    // A long near TTL, so that the copy below is in its last quarter however slow the machine.
+    const long = await env.startApi('a', { ...NO_SHEDDING, NEAR_CACHE_TTL_MS: '60000' });
+    assert.equal((await putItem(long.url, cookie, 'ra1', { name: 'current', data: {} })).status, 200);
+    assert.equal((await fetch(`${long.url}/api/items/ra1`)).status, 200, 'fills Redis and the near-cache');
+    const { cache, items } = long.api.core;
+    const dbReads = items.dbReads;
+    // A near copy stored 50 of its 60 s ago (due for refresh, 10 s from expiry), with a body Redis
+    // does not have, to tell which copy a read gets.
+    cache.near.set('ra1', '{"copy":"near"}', Date.now() - 50_000, Infinity, cache.near.epoch);
+    assert.deepEqual(await (await fetch(`${long.url}/api/items/ra1`)).json(), { copy: 'near' }, 'no wait');
+    await eventually(() => cache.near.get('ra1', Date.now())?.body?.includes('"current"') === true, 10_000);
+    assert.equal(items.dbReads, dbReads, 'reloaded from Redis');
+    await long.api.core.metrics.flush();
+    assert.equal(metricSum(long.metricLines, 'CacheHits', { Tier: 'redis' }), 0, 'a refresh is not a read');
+  });
+
+  it('a near-cache hit answered before routing is the answer of the route itself', async () => {
+    assert.equal((await putItem(a.url, cookie, 'fast1', { name: 'fast', data: { n: 1 } })).status, 200);
+    for (const id of ['fast1', 'missing-fast']) {
+      await fetch(`${a.url}/api/items/${id}`); // fills the near-cache
+      // A query string takes fastify's route, which finds the same near-cache copy.
+      const [early, routed] = await Promise.all([
+        fetch(`${a.url}/api/items/${id}`),
+        fetch(`${a.url}/api/items/${id}?via=route`),
+      ]);
+      assert.equal(early.status, routed.status);
+      for (const h of ['content-type', 'content-length', 'cache-control', 'set-cookie'])
+        assert.equal(early.headers.get(h), routed.headers.get(h), `${id}: ${h}`);
+      assert.equal(await early.text(), await routed.text());
+    }
   });
 
   it('caches not-found answers too (negative cache)', async () => {

@@ -76,7 +76,8 @@ function decode(raw: string): Entry {
  */
 export class ItemCache {
   readonly near: NearCache;
-  private inflight = new Map<string, Promise<string | null>>();
+  /** Loads under way by key; `counted`: a read waits for it, so its outcome counts as a hit or miss. */
+  private inflight = new Map<string, { promise: Promise<string | null>; counted: boolean }>();
   private throttled: ThrottledLog;
   // Plain counters on the hot path; turned into metrics at each flush.
   private nearHits = 0;
@@ -114,24 +115,40 @@ export class ItemCache {
     this.throttled.warn(`cache:${op}`, err, `cache ${op} failed; serving from the database`);
   }
 
-  /** The near-cache copy of `id` (null: cached "not found"), or undefined on a near miss. */
-  peek(id: string): string | null | undefined {
-    const near = this.near.get(id, Date.now());
+  /**
+   * The near-cache copy of `id` (null: cached "not found"), or undefined on a near miss. When
+   * the copy nears its expiry and `load` is given, it is reloaded in the background through
+   * Redis (refresh-ahead), so readers of a hot key do not all wait when it expires.
+   */
+  peek(id: string, load?: (id: string) => Promise<Loaded>): string | null | undefined {
+    const now = Date.now();
+    const near = this.near.get(id, now);
     if (near === undefined) return undefined;
     this.nearHits++;
+    if (load !== undefined && this.near.dueForRefresh(near, now) && !this.inflight.has(id)) {
+      // A failed refresh leaves the entry to expire; the next read then loads in the foreground
+      // and answers the error itself.
+      this.startLoad(id, () => load(id), false).catch(() => undefined);
+    }
     return near.body;
+  }
+
+  /** `counted` is false for a refresh: not a read (its near hit was counted), until a read joins it. */
+  private startLoad(id: string, load: () => Promise<Loaded>, counted = true): Promise<string | null> {
+    const state = { promise: Promise.resolve<string | null>(null), counted };
+    state.promise = this.loadThrough(id, load, state).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, state);
+    return state.promise;
   }
 
   /** Returns the item JSON for `id` (null: not found), calling `load` at most once per cold key. */
   get(id: string, load: () => Promise<Loaded>): Promise<string | null> {
     const near = this.peek(id);
     if (near !== undefined) return Promise.resolve(near);
-    let pending = this.inflight.get(id);
-    if (pending === undefined) {
-      pending = this.loadThrough(id, load).finally(() => this.inflight.delete(id));
-      this.inflight.set(id, pending);
-    }
-    return pending;
+    const pending = this.inflight.get(id);
+    if (pending === undefined) return this.startLoad(id, load);
+    pending.counted = true;
+    return pending.promise;
   }
 
   private async readRedis(key: string): Promise<{ ok: boolean; entry: Entry | null }> {
@@ -148,18 +165,22 @@ export class ItemCache {
     }
   }
 
-  private fromRedis(id: string, { expiresAt, body }: Entry, epoch: number): string | null {
+  private fromRedis(id: string, { expiresAt, body }: Entry, epoch: number, state: { counted: boolean }): string | null {
     this.near.set(id, body, Date.now(), expiresAt, epoch);
-    this.redisHits++;
+    if (state.counted) this.redisHits++;
     return body;
   }
 
-  private async loadThrough(id: string, load: () => Promise<Loaded>): Promise<string | null> {
+  private async loadThrough(
+    id: string,
+    load: () => Promise<Loaded>,
+    state: { counted: boolean },
+  ): Promise<string | null> {
     const epoch = this.near.epoch;
     const [key, lockKey, fenceKey] = this.keys(id);
     const first = await this.readRedis(key);
-    if (first.entry !== null) return this.fromRedis(id, first.entry, epoch);
-    this.misses++;
+    if (first.entry !== null) return this.fromRedis(id, first.entry, epoch, state);
+    if (state.counted) this.misses++;
     if (!first.ok) return this.loadUncached(id, load, epoch);
 
     const token = randomBytes(12).toString('base64url');
@@ -177,7 +198,7 @@ export class ItemCache {
     while (Date.now() < deadline) {
       await sleep(POLL_MS);
       const again = await this.readRedis(key);
-      if (again.entry !== null) return this.fromRedis(id, again.entry, epoch);
+      if (again.entry !== null) return this.fromRedis(id, again.entry, epoch, state);
       if (!again.ok) break;
     }
     return this.loadUncached(id, load, epoch);

@@ -1,12 +1,22 @@
 interface Entry {
   expiresAt: number;
+  /** From then on, a read of the entry asks for a refresh (refresh-ahead); see `dueForRefresh`. */
+  refreshAt: number;
   body: string | null;
 }
+
+/** Share of an entry's lifetime after which reads ask for a refresh. */
+const REFRESH_AFTER = 0.75;
 
 /**
  * In-process cache in front of Redis with a short TTL. It is what lets a cached read cost no
  * network round trip; staleness is bounded by its TTL, and entries are also evicted by
  * invalidation messages on the region's Redis channel.
+ *
+ * Refresh-ahead: a read in the last quarter of an entry's life still gets the entry, and tells
+ * the caller to reload it in the background, so a hot key never makes its readers wait for a
+ * round trip when it expires. The refreshed copy replaces the entry only through `set` (the
+ * same epoch rule), and no entry is served past its `expiresAt`: the bound does not change.
  */
 export class NearCache {
   private entries = new Map<string, Entry>();
@@ -41,7 +51,17 @@ export class NearCache {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, { expiresAt, body });
+    this.entries.set(key, { expiresAt, refreshAt: now + REFRESH_AFTER * (expiresAt - now), body });
+  }
+
+  /**
+   * Whether a read at `now` should reload `e`; true once per entry (the caller's load replaces
+   * it, or the entry expires), so concurrent readers start one refresh between them.
+   */
+  dueForRefresh(e: Entry, now: number): boolean {
+    if (now < e.refreshAt) return false;
+    e.refreshAt = Infinity;
+    return true;
   }
 
   delete(key: string): void {

@@ -1,4 +1,4 @@
-import type { ItemCache } from '../cache/itemCache.js';
+import type { ItemCache, Loaded } from '../cache/itemCache.js';
 import type { Shard, ShardRouter } from '../db/shards.js';
 import type { LocalInvalidationBus } from '../invalidation/bus.js';
 import type { OutboxRelay } from '../invalidation/outboxRelay.js';
@@ -28,19 +28,25 @@ export class ItemService {
     private readonly metrics: Metrics,
   ) {}
 
-  /** The item's JSON from the near-cache (null: known not to exist), or undefined when not there. */
+  /**
+   * The item's JSON from the near-cache (null: known not to exist), or undefined when not
+   * there; a copy near its expiry is refreshed in the background.
+   */
   peek(id: string): string | null | undefined {
-    return this.cache.peek(id);
+    return this.cache.peek(id, this.load);
   }
 
   /** Cache-aside read (near-cache, Redis, then the key's shard reader): item JSON or null. */
   read(id: string): Promise<string | null> {
-    return this.cache.get(id, async () => {
-      this.dbReads++;
-      const item = await getItem(this.router.shardFor(id), id);
-      return item ? { body: JSON.stringify(item), version: item.version } : { body: null, version: 0 };
-    });
+    return this.cache.get(id, () => this.load(id));
   }
+
+  /** A database read of `id` for the cache (an arrow: the near-cache hit path passes it without a closure). */
+  private readonly load = async (id: string): Promise<Loaded> => {
+    this.dbReads++;
+    const item = await getItem(this.router.shardFor(id), id);
+    return item ? { body: JSON.stringify(item), version: item.version } : { body: null, version: 0 };
+  };
 
   async write(id: string, input: ItemInput, userId: string): Promise<Item> {
     const shard = this.router.shardFor(id);

@@ -243,8 +243,11 @@ async function measured(url: string, paths: string[], pid: number | undefined): 
   const before = cpuMs(pid);
   const result = await cannon(url, paths);
   const after = cpuMs(pid);
+  // Per answered request: a shed or failed answer is not a served read, and costs less.
   const cpuUsPerRequest =
-    before === undefined || after === undefined ? undefined : ((after - before) * 1000) / result.requests.total;
+    before === undefined || after === undefined || result['2xx'] === 0
+      ? undefined
+      : ((after - before) * 1000) / result['2xx'];
   return { result, okPerS: result['2xx'] / result.duration, cpuUsPerRequest };
 }
 

@@ -12,6 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { AppConfig } from '../lib/config';
 import { REPOSITORY_ROOT, StackTemplate, cdkContext, stacksOf, withSynthesizedApp } from './common/assembly';
 import { ScriptError, commandLine, run } from './common/cli';
 import { replaceSection } from './common/generated';
@@ -39,15 +40,29 @@ export function estimateProfile(
   prices: PriceTable,
   metricSeries: MetricSeries,
 ): Estimate {
+  return withSynthesizedApp(context, (assembly, config) =>
+    estimateAssembly(assembly, config, context, prices, metricSeries),
+  );
+}
+
+/**
+ * Estimates an app already synthesized from `context` (test/this-app.test.ts prices the assemblies
+ * it synthesized for cdk-nag: the checks do not change a template).
+ */
+export function estimateAssembly(
+  assembly: CloudAssembly,
+  config: AppConfig,
+  context: Record<string, unknown>,
+  prices: PriceTable,
+  metricSeries: MetricSeries,
+): Estimate {
   const profiles = context.profiles && typeof context.profiles === 'object' ? context.profiles : {};
-  return withSynthesizedApp(context, (assembly, config) => {
-    const assumptions = assumptionsFor(config.profile, profiles as Record<string, unknown>);
-    const templates = templatesOf(assembly, config.regions);
-    const result = estimate(config.profile, templates, assumptions, prices, metricSeries);
-    if (!assumptions.from) return result;
-    const note = `profile ${config.profile} has no traffic assumptions of its own, so those of ${assumptions.from}, which it extends, are used (add a block for it in scripts/cost/assumptions.ts)`;
-    return { ...result, notes: [...result.notes, note] };
-  });
+  const assumptions = assumptionsFor(config.profile, profiles as Record<string, unknown>);
+  const templates = templatesOf(assembly, config.regions);
+  const result = estimate(config.profile, templates, assumptions, prices, metricSeries);
+  if (!assumptions.from) return result;
+  const note = `profile ${config.profile} has no traffic assumptions of its own, so those of ${assumptions.from}, which it extends, are used (add a block for it in scripts/cost/assumptions.ts)`;
+  return { ...result, notes: [...result.notes, note] };
 }
 
 /** The profiles `npm run cost` prices: the one given with `-c profile=`, else all in cdk.json. */

@@ -60,7 +60,7 @@ export interface BuildAppOptions {
 /** Builds the whole app as bin/app.ts does. Call once per file, in beforeAll. */
 export function buildApp(overrides: Record<string, unknown> = {}, options: BuildAppOptions = {}): BuiltBlueprint {
   const checks = options.checks ?? true;
-  const { app, config } = createApp({ context: contextWith(overrides), templateLint: checks });
+  const { app, config } = createApp({ context: contextWith(overrides), templateLint: checks, treeMetadata: false });
   return { app, config, ...buildBlueprint(app, config, { nag: checks }) };
 }
 

@@ -112,21 +112,29 @@ async function main(argv: readonly string[]): Promise<void> {
   if (missing.length) throw new MissingPricesError(missing, prices);
   const report = renderReport(estimates);
   process.stdout.write(await formatMarkdown(report, join(REPOSITORY_ROOT, 'cost-report.md')));
-  if (write) {
-    const doc = await formatMarkdown(
-      replaceSection(readFileSync(COST_DOC, 'utf-8'), REPORT_MARKERS, `\n\n${report}\n\n`, 'docs/cost.md'),
-      COST_DOC,
-    );
-    writeFileSync(COST_DOC, doc);
-    const readme = replaceSection(
-      readFileSync(README, 'utf-8'),
-      SUMMARY_MARKERS,
-      `\n\n${renderSummary(estimates)}\n\n`,
-      'README.md',
-    );
-    writeFileSync(README, await formatMarkdown(readme, README));
-    process.stderr.write('docs/cost.md and the summary in README.md updated\n');
-  }
+  if (write) await writeCostDocs(estimates);
+}
+
+/** Puts the report of `estimates` (every profile of cdk.json) into docs/cost.md and README.md. */
+export async function writeCostDocs(estimates: readonly Estimate[]): Promise<void> {
+  const doc = await formatMarkdown(
+    replaceSection(
+      readFileSync(COST_DOC, 'utf-8'),
+      REPORT_MARKERS,
+      `\n\n${renderReport(estimates)}\n\n`,
+      'docs/cost.md',
+    ),
+    COST_DOC,
+  );
+  writeFileSync(COST_DOC, doc);
+  const readme = replaceSection(
+    readFileSync(README, 'utf-8'),
+    SUMMARY_MARKERS,
+    `\n\n${renderSummary(estimates)}\n\n`,
+    'README.md',
+  );
+  writeFileSync(README, await formatMarkdown(readme, README));
+  process.stderr.write('docs/cost.md and the summary in README.md updated\n');
 }
 
 if (require.main === module) run('cost', () => main(process.argv.slice(2)));

@@ -1,7 +1,7 @@
 // jest's runtime (jest.config.js `runtime`) with V8's code cache kept in each worker process.
 //
 // Every test file gets a fresh module registry, so a worker compiles aws-cdk-lib's modules again
-// for each file it runs: with 70 files that was a fifth of jest's CPU. Here the first file's
+// for each file it runs (decision 16 has the figures). Here the first file's
 // compilation leaves V8's code cache for each module, and later files in the same worker give it
 // back to V8 instead of parsing again. Modules still load and run anew in every file; a cache
 // entry serves only the exact source it was made from. If jest's internals change shape (its

@@ -197,6 +197,12 @@ export interface CreateAppOptions {
    * @default false
    */
   readonly templateLint?: boolean;
+  /**
+   * Write the construct tree (tree.json) into the assembly, for the CDK CLI and console. The tests
+   * and scripts read only templates and skip it: it is a seventh of each synthesis.
+   * @default true
+   */
+  readonly treeMetadata?: boolean;
 }
 
 /**
@@ -208,6 +214,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; config: A
   const app = new App({
     outdir: options.outdir,
     builtinCloudFormationValidation: options.templateLint ?? false,
+    treeMetadata: options.treeMetadata ?? true,
     // CDK records where every resource was created, a stack trace each; construct paths already
     // name each resource in nag findings and deploy errors (CDK_DEBUG=true records them).
     context: { ...BASELINE_FEATURE_FLAGS, 'aws:cdk:disable-creation-stack-traces': true, ...options.context },

@@ -330,7 +330,11 @@ export async function renderConfigReference(
 
 async function main(argv: readonly string[]): Promise<void> {
   const { values } = commandLine(argv, 'npm run config-reference -- [--check]', { check: { type: 'boolean' } });
-  const check = values.check ?? false;
+  await writeConfigReference(values.check ?? false);
+}
+
+/** Writes docs/config.md and the JSON Schema of cdk.json, or with `check` fails if either is stale. */
+export async function writeConfigReference(check = false): Promise<void> {
   const command = 'npm run regen';
   writeOrCheck(CONFIG_REFERENCE_PATH, await renderConfigReference(), { check, shown: 'docs/config.md', command });
   writeOrCheck(CONFIG_JSON_SCHEMA_PATH, await renderCdkJsonSchema(), { check, shown: 'cdk.schema.json', command });

@@ -12,6 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { AppConfig } from '../lib/config';
 import { REPOSITORY_ROOT, StackTemplate, cdkContext, stacksOf, withSynthesizedApp } from './common/assembly';
 import { ScriptError, commandLine, run } from './common/cli';
 import { replaceSection } from './common/generated';
@@ -39,15 +40,29 @@ export function estimateProfile(
   prices: PriceTable,
   metricSeries: MetricSeries,
 ): Estimate {
+  return withSynthesizedApp(context, (assembly, config) =>
+    estimateAssembly(assembly, config, context, prices, metricSeries),
+  );
+}
+
+/**
+ * Estimates an app already synthesized from `context` (test/this-app.test.ts prices the assemblies
+ * it synthesized for cdk-nag: the checks do not change a template).
+ */
+export function estimateAssembly(
+  assembly: CloudAssembly,
+  config: AppConfig,
+  context: Record<string, unknown>,
+  prices: PriceTable,
+  metricSeries: MetricSeries,
+): Estimate {
   const profiles = context.profiles && typeof context.profiles === 'object' ? context.profiles : {};
-  return withSynthesizedApp(context, (assembly, config) => {
-    const assumptions = assumptionsFor(config.profile, profiles as Record<string, unknown>);
-    const templates = templatesOf(assembly, config.regions);
-    const result = estimate(config.profile, templates, assumptions, prices, metricSeries);
-    if (!assumptions.from) return result;
-    const note = `profile ${config.profile} has no traffic assumptions of its own, so those of ${assumptions.from}, which it extends, are used (add a block for it in scripts/cost/assumptions.ts)`;
-    return { ...result, notes: [...result.notes, note] };
-  });
+  const assumptions = assumptionsFor(config.profile, profiles as Record<string, unknown>);
+  const templates = templatesOf(assembly, config.regions);
+  const result = estimate(config.profile, templates, assumptions, prices, metricSeries);
+  if (!assumptions.from) return result;
+  const note = `profile ${config.profile} has no traffic assumptions of its own, so those of ${assumptions.from}, which it extends, are used (add a block for it in scripts/cost/assumptions.ts)`;
+  return { ...result, notes: [...result.notes, note] };
 }
 
 /** The profiles `npm run cost` prices: the one given with `-c profile=`, else all in cdk.json. */
@@ -97,21 +112,29 @@ async function main(argv: readonly string[]): Promise<void> {
   if (missing.length) throw new MissingPricesError(missing, prices);
   const report = renderReport(estimates);
   process.stdout.write(await formatMarkdown(report, join(REPOSITORY_ROOT, 'cost-report.md')));
-  if (write) {
-    const doc = await formatMarkdown(
-      replaceSection(readFileSync(COST_DOC, 'utf-8'), REPORT_MARKERS, `\n\n${report}\n\n`, 'docs/cost.md'),
-      COST_DOC,
-    );
-    writeFileSync(COST_DOC, doc);
-    const readme = replaceSection(
-      readFileSync(README, 'utf-8'),
-      SUMMARY_MARKERS,
-      `\n\n${renderSummary(estimates)}\n\n`,
-      'README.md',
-    );
-    writeFileSync(README, await formatMarkdown(readme, README));
-    process.stderr.write('docs/cost.md and the summary in README.md updated\n');
-  }
+  if (write) await writeCostDocs(estimates);
+}
+
+/** Puts the report of `estimates` (every profile of cdk.json) into docs/cost.md and README.md. */
+export async function writeCostDocs(estimates: readonly Estimate[]): Promise<void> {
+  const doc = await formatMarkdown(
+    replaceSection(
+      readFileSync(COST_DOC, 'utf-8'),
+      REPORT_MARKERS,
+      `\n\n${renderReport(estimates)}\n\n`,
+      'docs/cost.md',
+    ),
+    COST_DOC,
+  );
+  writeFileSync(COST_DOC, doc);
+  const readme = replaceSection(
+    readFileSync(README, 'utf-8'),
+    SUMMARY_MARKERS,
+    `\n\n${renderSummary(estimates)}\n\n`,
+    'README.md',
+  );
+  writeFileSync(README, await formatMarkdown(readme, README));
+  process.stderr.write('docs/cost.md and the summary in README.md updated\n');
 }
 
 if (require.main === module) run('cost', () => main(process.argv.slice(2)));

@@ -5,14 +5,27 @@
  *   npm run regen                      docs from cdk.json, then the jest snapshots
  *   npm run regen -- --no-snapshots    the docs only (snapshots come from test/fixtures, not cdk.json)
  *
- * Each doc is its tool's own `npm run` script, two at a time; then `jest -u` runs the test files
- * that hold snapshots, and only those (a snapshot is a tripwire: read its diff before committing).
+ * The docs are written in this process by the code of each tool's own `npm run` script (config-reference,
+ * diagram, `cost -- --write`, `rto -- --write`), from one synthesis per profile of cdk.json that
+ * they share; then `jest -u` runs the test files that hold snapshots, and only those (a snapshot
+ * is a tripwire: read its diff before committing).
  */
 import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { AppConfig } from '../lib/config';
+import { buildApp, cdkContext, stacksOf } from './common/assembly';
+import { writeConfigReference } from './config-reference';
+import { estimateAssembly, profilesToPrice, writeCostDocs } from './cost';
+import { MetricSeries } from './cost/metric-series';
+import { MissingPrice, MissingPricesError, PriceTable } from './cost/prices';
+import { writeOrCheck } from './common/generated';
+import { DIAGRAM_PATH, drawArchitecture } from './diagram/index';
+import { writeResilienceDoc } from './rto';
+import { modelRecovery } from './rto/model';
 
 const ROOT = join(__dirname, '..');
 
@@ -22,12 +35,90 @@ interface Step {
   readonly command: readonly string[];
 }
 
-const DOCS: readonly Step[] = [
-  { writes: 'docs/config.md and the JSON Schema of cdk.json', command: ['npm', 'run', 'config-reference'] },
-  { writes: 'docs/architecture.svg', command: ['npm', 'run', 'diagram'] },
-  { writes: "docs/cost.md and README.md's cost summary", command: ['npm', 'run', 'cost', '--', '--write'] },
-  { writes: 'docs/resilience.md', command: ['npm', 'run', 'rto', '--', '--write'] },
+interface Synthesized {
+  readonly assembly: CloudAssembly;
+  readonly config: AppConfig;
+}
+
+/** A doc and how to write it from the app synthesized for a profile (`app`) and cdk.json's `context`. */
+interface Doc {
+  readonly writes: string;
+  readonly write: (app: (profile: string) => Synthesized, context: Record<string, unknown>) => Promise<void> | void;
+}
+
+const DOCS: readonly Doc[] = [
+  { writes: 'docs/config.md and the JSON Schema of cdk.json', write: () => writeConfigReference() },
+  {
+    writes: 'docs/architecture.svg',
+    write: (app, context) => {
+      const { assembly, config } = app(String(context.profile));
+      writeOrCheck(DIAGRAM_PATH, drawArchitecture(assembly, config), {
+        check: false,
+        shown: 'docs/architecture.svg',
+        command: 'npm run regen',
+      });
+    },
+  },
+  {
+    writes: "docs/cost.md and README.md's cost summary",
+    write: async (app, context) => {
+      const prices = PriceTable.load();
+      const metricSeries = MetricSeries.load();
+      // Every profile is estimated before failing, so one error lists the prices all of them lack.
+      const missing: MissingPrice[] = [];
+      const estimates = profilesToPrice(context, {}).flatMap((profile) => {
+        const { assembly, config } = app(profile);
+        try {
+          return [estimateAssembly(assembly, config, { ...context, profile }, prices, metricSeries)];
+        } catch (error) {
+          if (!(error instanceof MissingPricesError)) throw error;
+          missing.push(...error.missing);
+          return [];
+        }
+      });
+      if (missing.length) throw new MissingPricesError(missing, prices);
+      await writeCostDocs(estimates);
+    },
+  },
+  {
+    writes: 'docs/resilience.md',
+    write: (app, context) => writeResilienceDoc(modelRecovery(stacksOf(app(String(context.profile)).assembly))),
+  },
 ];
+
+/**
+ * Writes each doc, synthesizing a profile of cdk.json once for all the docs that read it (as the
+ * tools do: without cdk-nag or the template lint; one `npm run` script each would synthesize the
+ * default profile three times). A failing doc does not stop the others. Resolves to whether every
+ * doc was written.
+ */
+async function writeDocs(): Promise<boolean> {
+  const context = cdkContext();
+  const outdir = mkdtempSync(join(tmpdir(), 'blueprint-regen-'));
+  try {
+    const apps = new Map<string, Synthesized>();
+    const synthesized = (profile: string): Synthesized => {
+      if (!apps.has(profile)) {
+        const { app, config } = buildApp({ ...context, profile }, join(outdir, profile));
+        apps.set(profile, { assembly: app.synth(), config });
+      }
+      return apps.get(profile)!;
+    };
+    let ok = true;
+    for (const doc of DOCS) {
+      try {
+        await doc.write(synthesized, context);
+        console.log(`regen: ${doc.writes}`);
+      } catch (error) {
+        console.error(`regen: ${error instanceof Error ? error.message : String(error)}; ${doc.writes} not rewritten`);
+        ok = false;
+      }
+    }
+    return ok;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
 
 /** The test files that have a jest snapshot file, relative to the repository. */
 function testsWithSnapshots(dir = join(ROOT, 'test')): string[] {
@@ -62,20 +153,9 @@ function run(step: Step): Promise<boolean> {
   });
 }
 
-/** Runs `steps` at most `limit` at a time; resolves to whether every one succeeded. */
-async function runAll(steps: readonly Step[], limit: number): Promise<boolean> {
-  const queue = [...steps];
-  let ok = true;
-  const lane = async () => {
-    for (let step = queue.shift(); step; step = queue.shift()) ok = (await run(step)) && ok;
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, steps.length) }, lane));
-  return ok;
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { 'no-snapshots': { type: 'boolean', default: false } } });
-  if (!(await runAll(DOCS, Math.max(1, availableParallelism())))) return 1;
+  if (!(await writeDocs())) return 1;
   if (values['no-snapshots']) return 0;
   const tests = testsWithSnapshots();
   if (tests.length === 0) return 0;

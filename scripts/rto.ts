@@ -30,6 +30,11 @@ function main(argv: readonly string[]): void {
     console.log(renderMarkdown(rows));
     return;
   }
+  writeResilienceDoc(rows);
+}
+
+/** Puts the table of `rows` (the default app's) into docs/resilience.md. */
+export function writeResilienceDoc(rows: ReturnType<typeof modelRecovery>): void {
   const before = readFileSync(RESILIENCE_DOC, 'utf-8');
   const after = replaceSection(before, RTO_MARKERS, renderDocsBlock(rows), 'docs/resilience.md');
   if (after === before) {

@@ -60,7 +60,13 @@ export interface BuildAppOptions {
 /** Builds the whole app as bin/app.ts does. Call once per file, in beforeAll. */
 export function buildApp(overrides: Record<string, unknown> = {}, options: BuildAppOptions = {}): BuiltBlueprint {
   const checks = options.checks ?? true;
-  const { app, config } = createApp({ context: contextWith(overrides), templateLint: checks });
+  const { app, config } = createApp({
+    // Assets stay where they are instead of being copied into each test's assembly: the templates
+    // are the same (the asset hash is of the source), and no test deploys or reads an asset.
+    context: { ...contextWith(overrides), 'aws:cdk:disable-asset-staging': true },
+    templateLint: checks,
+    treeMetadata: false,
+  });
   return { app, config, ...buildBlueprint(app, config, { nag: checks }) };
 }
 

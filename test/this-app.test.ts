@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { buildBlueprint, createApp } from '../lib/app';
+import { AppConfig } from '../lib/config';
 import { BASELINE_FEATURE_FLAGS } from '../lib/feature-flags';
 import { cdkContext, stacksOf } from '../scripts/common/assembly';
 import { sectionOf } from '../scripts/common/generated';
@@ -18,7 +19,7 @@ import {
   renderCdkJsonSchema,
   renderConfigReference,
 } from '../scripts/config-reference';
-import { COST_DOC, README, estimateProfile, profilesToPrice } from '../scripts/cost';
+import { COST_DOC, README, estimateAssembly, profilesToPrice } from '../scripts/cost';
 import { MetricSeries } from '../scripts/cost/metric-series';
 import { PriceTable } from '../scripts/cost/prices';
 import {
@@ -29,7 +30,7 @@ import {
   renderSummary,
 } from '../scripts/cost/report';
 import { checkDeployOrder } from '../scripts/deploy-order';
-import { DIAGRAM_PATH, renderArchitecture } from '../scripts/diagram/index';
+import { DIAGRAM_PATH, drawArchitecture } from '../scripts/diagram/index';
 import { RESILIENCE_DOC } from '../scripts/rto';
 import { modelRecovery } from '../scripts/rto/model';
 import { RTO_MARKERS, renderDocsBlock } from '../scripts/rto/render';
@@ -75,16 +76,21 @@ test('every feature flag aws-cdk-lib recommends is set once: in cdk.json or lib/
   expect(inCdkJson.filter((flag) => flag in BASELINE_FEATURE_FLAGS)).toEqual([]);
 });
 
-const assemblies = new Map<string, CloudAssembly>();
-/** `profile` as `cdk synth` makes it, with cdk-nag and the lint; synthesized once for this file. */
-function synthesized(profile: string): CloudAssembly {
-  if (!assemblies.has(profile)) {
+const synthesizedApps = new Map<string, { assembly: CloudAssembly; config: AppConfig }>();
+/**
+ * `profile` as `cdk synth` makes it, with cdk-nag and the lint, and its config; synthesized once
+ * for this file: the generated docs are checked against these assemblies too (the checks change
+ * no template).
+ */
+function synthesizedApp(profile: string): { assembly: CloudAssembly; config: AppConfig } {
+  if (!synthesizedApps.has(profile)) {
     const { app, config } = createApp({ context: { ...CONTEXT, profile }, templateLint: true });
     buildBlueprint(app, config, { nag: true });
-    assemblies.set(profile, app.synth());
+    synthesizedApps.set(profile, { assembly: app.synth(), config });
   }
-  return assemblies.get(profile)!;
+  return synthesizedApps.get(profile)!;
 }
+const synthesized = (profile: string): CloudAssembly => synthesizedApp(profile).assembly;
 
 describe.each(PROFILES)('profile %s of cdk.json', (profile) => {
   let assembly: CloudAssembly;
@@ -120,7 +126,9 @@ describe('the generated files are those of cdk.json (else: npm run regen)', () =
   });
 
   test('docs/architecture.svg', () => {
-    expectCurrent(DIAGRAM_PATH, readFileSync(DIAGRAM_PATH, 'utf-8'), renderArchitecture());
+    // `npm run diagram` draws the default profile.
+    const { assembly, config } = synthesizedApp(String(CONTEXT.profile));
+    expectCurrent(DIAGRAM_PATH, readFileSync(DIAGRAM_PATH, 'utf-8'), drawArchitecture(assembly, config));
   });
 
   test('docs/resilience.md', () => {
@@ -133,9 +141,10 @@ describe('the generated files are those of cdk.json (else: npm run regen)', () =
   test("docs/cost.md and README.md's cost summary", () => {
     const prices = PriceTable.load();
     const metricSeries = MetricSeries.load();
-    const estimates = profilesToPrice(CONTEXT, {}).map((profile) =>
-      estimateProfile({ ...CONTEXT, profile }, prices, metricSeries),
-    );
+    const estimates = profilesToPrice(CONTEXT, {}).map((profile) => {
+      const { assembly, config } = synthesizedApp(profile);
+      return estimateAssembly(assembly, config, { ...CONTEXT, profile }, prices, metricSeries);
+    });
     expectCurrent(
       COST_DOC,
       normalizeMarkdown(sectionOf(readFileSync(COST_DOC, 'utf-8'), REPORT_MARKERS) ?? ''),

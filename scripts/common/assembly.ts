@@ -29,7 +29,7 @@ export function buildApp(
   context: Record<string, unknown>,
   outdir?: string,
 ): { app: App; config: AppConfig; stacks: BlueprintStacks } {
-  const { app, config } = createApp({ context, outdir });
+  const { app, config } = createApp({ context, outdir, treeMetadata: false });
   return { app, config, stacks: buildBlueprint(app, config, { nag: false }) };
 }
 

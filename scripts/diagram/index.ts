@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { AppConfig } from '../../lib/config';
 import { stackName } from '../../lib/stacks/names';
 import { REPOSITORY_ROOT, cdkContext, stacksOf, withSynthesizedApp } from '../common/assembly';
 import { describeArchitecture } from './describe';
@@ -14,29 +16,35 @@ export const DIAGRAM_PATH = join(REPOSITORY_ROOT, 'docs', 'architecture.svg');
  * it. Throws the app's `ConfigError` on a bad override.
  */
 export function renderArchitecture(overrides: Record<string, unknown> = {}): string {
-  return withSynthesizedApp(cdkContext(overrides), (assembly, config) => {
-    const views = stacksOf(assembly).map((stack) => new TemplateView(stack));
-    const view = (name: string) => {
-      const found = views.find((v) => v.stackName === name);
-      if (!found) throw new Error(`stack ${name} is missing from the cloud assembly`);
-      return found;
-    };
-    const edge = view(stackName(config.appName, 'Edge'));
-    const regions = config.regions.map((region) => ({
-      data: view(stackName(config.appName, 'Data', region)),
-      service: view(stackName(config.appName, 'Service', region)),
-    }));
-    const drawn = [edge, ...regions.flatMap((r) => [r.data, r.service])];
-    return renderSvg(
-      describeArchitecture({
-        appName: config.appName,
-        profile: config.profile,
-        edge,
-        regions,
-        others: views
-          .filter((v) => !drawn.includes(v))
-          .sort((a, b) => (a.stackName < b.stackName ? -1 : a.stackName > b.stackName ? 1 : 0)),
-      }),
-    );
-  });
+  return withSynthesizedApp(cdkContext(overrides), drawArchitecture);
+}
+
+/**
+ * Draws an app already synthesized (test/this-app.test.ts draws the assembly it synthesized for
+ * cdk-nag: the checks do not change a template).
+ */
+export function drawArchitecture(assembly: CloudAssembly, config: AppConfig): string {
+  const views = stacksOf(assembly).map((stack) => new TemplateView(stack));
+  const view = (name: string) => {
+    const found = views.find((v) => v.stackName === name);
+    if (!found) throw new Error(`stack ${name} is missing from the cloud assembly`);
+    return found;
+  };
+  const edge = view(stackName(config.appName, 'Edge'));
+  const regions = config.regions.map((region) => ({
+    data: view(stackName(config.appName, 'Data', region)),
+    service: view(stackName(config.appName, 'Service', region)),
+  }));
+  const drawn = [edge, ...regions.flatMap((r) => [r.data, r.service])];
+  return renderSvg(
+    describeArchitecture({
+      appName: config.appName,
+      profile: config.profile,
+      edge,
+      regions,
+      others: views
+        .filter((v) => !drawn.includes(v))
+        .sort((a, b) => (a.stackName < b.stackName ? -1 : a.stackName > b.stackName ? 1 : 0)),
+    }),
+  );
 }

@@ -8,11 +8,15 @@ import { BuiltBlueprint, buildApp, contextWith, stackDependencies } from '../hel
 // stacks first, secrets by complete ARN, stateful resources that a failed create leaves behind
 // nothing of, and a hosted zone that can be delegated before any certificate waits on it.
 
+let prodApp: BuiltBlueprint | undefined;
+/** The fixture's prod app, built once for this file. */
+const prod = (): BuiltBlueprint => (prodApp ??= buildApp({}, { checks: false }));
+
 describe('the prod app on its first deploy', () => {
   let built: BuiltBlueprint;
   let stackTemplate: (name: string) => Template;
   beforeAll(() => {
-    built = buildApp({}, { checks: false });
+    built = prod();
     const assembly = built.app.synth();
     stackTemplate = (name) => Template.fromJSON(assembly.getStackByName(name).template);
   });
@@ -176,7 +180,7 @@ describe('zoneOnly: the first step without hostedZoneId', () => {
     expect(assembly.stacks.map((stack) => stack.stackName)).toEqual(['blueprint-Edge']);
     const template = Template.fromStack(zoneStack);
     expect(Object.keys(template.findResources('AWS::Route53::HostedZone'))).toEqual(
-      Object.keys(Template.fromStack(buildApp({}, { checks: false }).edge).findResources('AWS::Route53::HostedZone')),
+      Object.keys(Template.fromStack(prod().edge).findResources('AWS::Route53::HostedZone')),
     );
     expect(Object.keys(template.toJSON().Resources).filter((id) => id !== 'CDKMetadata')).toHaveLength(1);
     template.hasOutput('NameServers', Match.anyValue());

@@ -13,7 +13,5 @@ module.exports = {
   // waits, so a worker per core (decision 16).
   maxWorkers: '100%',
   testSequencer: '<rootDir>/test/sequencer.js',
-  // jest's runtime with V8's code cache per worker: later files skip parsing aws-cdk-lib again.
-  runtime: '<rootDir>/test/runtime.js',
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean', '<rootDir>/test/setup.ts'],
 };

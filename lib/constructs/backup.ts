@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+import { keyDeletionWindow } from './removal';
 
 /**
  * AWS Backup vault lock: `governance` can be removed by a principal allowed
@@ -86,8 +87,7 @@ export class ProtectedVault extends Construct {
         description: `Encrypts the recovery points of the backup vault ${props.vaultName}`,
         enableKeyRotation: true,
         removalPolicy,
-        // Scheduled deletion can be cancelled within the window: the longest one unless destroyed.
-        pendingWindow: removalPolicy === RemovalPolicy.DESTROY ? Duration.days(7) : Duration.days(30),
+        pendingWindow: keyDeletionWindow(removalPolicy),
       });
     const accessPolicy = new iam.PolicyDocument({
       statements: [

@@ -1,7 +1,8 @@
-import { Arn, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Arn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { keyDeletionWindow } from './removal';
 
 export interface DataKeyProps {
   /**
@@ -35,8 +36,7 @@ export class DataKey extends Construct {
       description: `Encrypts data at rest in ${region}`,
       enableKeyRotation: true,
       removalPolicy,
-      // Scheduled deletion can be cancelled within the window: the longest window when retained.
-      pendingWindow: removalPolicy === RemovalPolicy.DESTROY ? Duration.days(7) : Duration.days(30),
+      pendingWindow: keyDeletionWindow(removalPolicy),
     });
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { keyDeletionWindow } from './removal';
 import type { Severity } from './monitoring/thresholds';
 
 /** Edge alarm thresholds of one severity; a key left out makes no alarm of that severity. */
@@ -108,7 +109,7 @@ export class EdgeMonitoring extends Construct {
         enableKeyRotation: true,
         // It encrypts notifications in flight only: nothing is lost with it.
         removalPolicy: RemovalPolicy.DESTROY,
-        pendingWindow: Duration.days(7),
+        pendingWindow: keyDeletionWindow(RemovalPolicy.DESTROY),
       });
     const { account, region, partition } = Stack.of(this);
     this.key.addToResourcePolicy(

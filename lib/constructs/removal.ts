@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 
 /**
  * The policy for what must outlive a kept resource (its secret, log group, parameter group, global
@@ -9,4 +9,12 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 export function companionRemovalPolicy(policy: RemovalPolicy): RemovalPolicy {
   if (policy === RemovalPolicy.DESTROY || policy === RemovalPolicy.RETAIN) return policy;
   return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+}
+
+/**
+ * How long a key's scheduled deletion can still be cancelled: the longest window KMS allows,
+ * unless the key is destroyed with its stack.
+ */
+export function keyDeletionWindow(policy: RemovalPolicy): Duration {
+  return policy === RemovalPolicy.DESTROY ? Duration.days(7) : Duration.days(30);
 }

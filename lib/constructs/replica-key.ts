@@ -1,6 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { keyDeletionWindow } from './removal';
 
 export interface ReplicaKeyProps {
   /** Alias the replicating stack names the key by, e.g. `alias/blueprint/secrets`. */
@@ -30,8 +31,7 @@ export class ReplicaKey extends Construct {
       description: 'Encrypts the replicas of secrets created in the primary region',
       enableKeyRotation: true,
       removalPolicy,
-      // Scheduled deletion can be cancelled within the window: the longest window when retained.
-      pendingWindow: removalPolicy === RemovalPolicy.DESTROY ? Duration.days(7) : Duration.days(30),
+      pendingWindow: keyDeletionWindow(removalPolicy),
     });
   }
 }

@@ -1,10 +1,10 @@
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { allowCloudWatchAlarmsToUse } from './monitoring/alarm-key';
 import { keyDeletionWindow } from './removal';
 import type { Severity } from './monitoring/thresholds';
 
@@ -111,16 +111,7 @@ export class EdgeMonitoring extends Construct {
         removalPolicy: RemovalPolicy.DESTROY,
         pendingWindow: keyDeletionWindow(RemovalPolicy.DESTROY),
       });
-    const { account, region, partition } = Stack.of(this);
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsOfThisAccount',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` } },
-      }),
-    );
+    allowCloudWatchAlarmsToUse(this, this.key);
     const topic = (severity: Severity) =>
       new sns.Topic(this, `${pascal(severity)}Topic`, {
         topicName: edgeTopicName(namePrefix, severity),

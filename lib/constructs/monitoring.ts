@@ -1,12 +1,12 @@
-import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, IConstruct } from 'constructs';
+import { allowCloudWatchAlarmsToUse } from './monitoring/alarm-key';
 import { AlarmSources, MonitoredResources, alarmKinds, pascal } from './monitoring/alarm-kinds';
 import { regionalDashboardRows } from './monitoring/regional-dashboard';
 import { ERROR_LOGS_METRIC, ServiceMetrics, ServiceName } from './monitoring/service-metrics';
@@ -242,17 +242,7 @@ export class RegionalMonitoring extends Construct {
 
   /** CloudWatch encrypts what it publishes to an encrypted topic with the topic's key. */
   private allowCloudWatchToUse(key: kms.IKey): void {
-    const { account, region, partition } = Stack.of(this);
-    const { statementAdded } = key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsOfThisAccount',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` } },
-      }),
-    );
-    if (!statementAdded) {
+    if (!allowCloudWatchAlarmsToUse(this, key)) {
       Annotations.of(this).addWarningV2(
         'blueprint:alarmKeyPolicy',
         'The alarm key is imported: allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* in its key policy, or alarms cannot publish to the topics.',

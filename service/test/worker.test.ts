@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { after, before, describe, it } from 'node:test';
 import {
   eventually,
@@ -151,11 +151,7 @@ describe('work queue and worker', { skip }, () => {
         MessageBody: '{"type":"item.decrement","itemId":"j-1"}',
       }),
     );
-    const dead: Message[] = [];
-    await eventually(async () => {
-      dead.push(...(await env.receive(env.queues.workDlq.queueUrl)));
-      return dead.length >= 2;
-    }, 10000);
+    const dead = await env.receiveAtLeast(env.queues.workDlq.queueUrl, 2, 10000);
     assert.deepEqual(dead.map((m) => m.Body).sort(), ['not json', '{"type":"item.decrement","itemId":"j-1"}']);
     const reasons = dead.map((m) => m.MessageAttributes?.DeadLetterReason?.StringValue ?? '').sort();
     assert.match(reasons[0] ?? '', /^not JSON/);
@@ -187,11 +183,7 @@ describe('work queue and worker', { skip }, () => {
       (await enqueue({ type: 'item.increment', itemId: 'j-max', by: 1, idempotencyKey: 'overflow' })).status,
       202,
     );
-    const dead: Message[] = [];
-    await eventually(async () => {
-      dead.push(...(await env.receive(env.queues.workDlq.queueUrl)));
-      return dead.length >= 1;
-    }, 10000);
+    const dead = await env.receiveAtLeast(env.queues.workDlq.queueUrl, 1, 10000);
     assert.equal(JSON.parse(dead[0]?.Body ?? '').id, 'overflow');
     assert.match(dead[0]?.MessageAttributes?.DeadLetterReason?.StringValue ?? '', /out of range/);
     await worker.worker.core.metrics.flush();

@@ -206,6 +206,15 @@ export class TestEnv {
     );
     return res.Messages ?? [];
   }
+  /** Receives from `queueUrl` (no delete) until at least `count` messages arrived, within `timeoutMs`. */
+  async receiveAtLeast(queueUrl: string, count: number, timeoutMs: number): Promise<Message[]> {
+    const received: Message[] = [];
+    await eventually(async () => {
+      received.push(...(await this.receive(queueUrl)));
+      return received.length >= count;
+    }, timeoutMs);
+    return received;
+  }
   /** Deletes `messages`, received from `queueUrl`, so that a later case counts only its own. */
   async remove(queueUrl: string, messages: readonly Message[]): Promise<void> {
     for (const m of messages) {

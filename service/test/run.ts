@@ -1,5 +1,5 @@
 /**
- * `npm test` entry: checks once for PostgreSQL and Redis, then runs every test file with
+ * `npm test` entry: checks the Node.js version and, once, for PostgreSQL and Redis, then runs every test file with
  * node's test runner. Missing servers fail the run when CI=true; locally the integration
  * suites are skipped after one loud line (unit suites still run).
  */
@@ -7,6 +7,16 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { missingServers } from './helpers/servers.js';
+
+// The service needs what its `engines` says (node:sqlite for the queue emulator, cookie 2): say
+// so in one line instead of one stack trace per test file.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 5)) {
+  process.stderr.write(
+    `FAIL: the service needs Node.js >= 22.5 (its image runs 24), this is ${process.version}; from the repository root, \`npm run test:service\` runs it on Node 24\n`,
+  );
+  process.exit(1);
+}
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 // Test files spawn entrypoints by relative path (src/api.ts): run from the package root.

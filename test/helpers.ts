@@ -7,7 +7,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { BlueprintStacks, buildBlueprint, createApp } from '../lib/app';
-import { AppConfig, loadConfig } from '../lib/config';
+import { AppConfig, ConfigError, loadConfig } from '../lib/config';
 import { DataKey } from '../lib/constructs/data-key';
 import { Network, SubnetGroup } from '../lib/constructs/network';
 import { BASELINE_FEATURE_FLAGS } from '../lib/feature-flags';
@@ -41,6 +41,23 @@ export const APP_COMMAND = 'node --require tsx/cjs bin/app.ts';
 /** Loads config exactly as bin/app.ts does, from the fixture plus `-c` style overrides. */
 export function configWith(overrides: Record<string, unknown> = {}): AppConfig {
   return loadConfig(contextWith(overrides));
+}
+
+/**
+ * Expects `configWith(overrides)` to stop with a `ConfigError` whose message matches `expected`
+ * and is one line, as synth prints it.
+ */
+export function expectConfigError(overrides: Record<string, unknown>, expected: RegExp): void {
+  let thrown: unknown;
+  try {
+    configWith(overrides);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  const { message } = thrown as ConfigError;
+  expect(message).toMatch(expected);
+  expect(message).not.toContain('\n');
 }
 
 export interface BuiltBlueprint extends BlueprintStacks {

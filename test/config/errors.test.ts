@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 import { schemaEntries } from '../../scripts/config-reference';
-import { configWith } from '../helpers';
+import { configWith, expectConfigError } from '../helpers';
 
 /** A well-formed CodeConnections ARN, for the delivery cases. */
 const CONNECTION_ARN = 'arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000';
@@ -434,16 +434,7 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
 
 describe('config errors', () => {
   test.each(BAD_INPUTS)('%s', (_name, overrides, expected) => {
-    let thrown: unknown;
-    try {
-      configWith(overrides);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ConfigError);
-    const message = (thrown as ConfigError).message;
-    expect(message).toMatch(expected);
-    expect(message).not.toContain('\n');
+    expectConfigError(overrides, expected);
   });
 
   test('running outside the project (no presets in context) says what is missing', () => {

@@ -1,5 +1,4 @@
-import { ConfigError } from '../../lib/config';
-import { configWith } from '../helpers';
+import { expectConfigError } from '../helpers';
 
 /**
  * Limits of the resources themselves, which their constructs also check (naming their props):
@@ -50,13 +49,6 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
 
 describe('config errors for resource limits', () => {
   test.each(BAD_INPUTS)('%s', (_name, overrides, expected) => {
-    let thrown: unknown;
-    try {
-      configWith(overrides);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ConfigError);
-    expect((thrown as ConfigError).message).toMatch(expected);
+    expectConfigError(overrides, expected);
   });
 });

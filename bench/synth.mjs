@@ -56,12 +56,12 @@ const cases = [
   { name: 'app, 3 regions (default)', cwd: ROOT, args: [] },
   // The app skips CDK's built-in template lint (npm test runs it); this shows what it costs.
   { name: 'app, 3 regions, CFN lint on', cwd: ROOT, args: [], env: { CDK_VALIDATION: 'true' } },
-  // What the caches save (tsx's transform cache; Node 22.8+'s compile cache): a first synth.
+  // What Node 22.8+'s compile cache saves (Node 20 has none): a first synth.
   {
-    name: 'app, 3 regions, no caches',
+    name: 'app, 3 regions, no cache',
     cwd: ROOT,
     args: [],
-    env: { TSX_DISABLE_CACHE: '1', NODE_DISABLE_COMPILE_CACHE: '1' },
+    env: { NODE_DISABLE_COMPILE_CACHE: '1' },
   },
   ...(BASELINE ? [{ name: `baseline, ${BASELINE}`, cwd: BASELINE, args: [] }] : []),
 ];
@@ -137,7 +137,7 @@ function report(measure, label) {
     `  app (3 regions, CFN lint on) / floor ${(threeLinted / floor).toFixed(2)}   (for reference: what the lint adds)`,
   );
   console.log(
-    `  app (3 regions, no caches) / floor   ${(threeUncached / floor).toFixed(2)}   (for reference: the first synth after npm ci)`,
+    `  app (3 regions, no cache) / floor    ${(threeUncached / floor).toFixed(2)}   (for reference: the first synth after npm ci)`,
   );
   if (baseline !== undefined) {
     console.log(`  baseline / floor                     ${(baseline / floor).toFixed(2)}`);

@@ -36,7 +36,7 @@ export function contextWith(overrides: Record<string, unknown> = {}): Record<str
 }
 
 /** The command `cdk synth` runs the app with; test/this-app.test.ts checks cdk.json names it. */
-export const APP_COMMAND = 'node --require tsx/cjs bin/app.ts';
+export const APP_COMMAND = 'node --require esbuild-register bin/app.ts';
 
 /** Loads config exactly as bin/app.ts does, from the fixture plus `-c` style overrides. */
 export function configWith(overrides: Record<string, unknown> = {}): AppConfig {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -85,6 +86,24 @@ export function buildApp(overrides: Record<string, unknown> = {}, options: Build
     treeMetadata: false,
   });
   return { app, config, ...buildBlueprint(app, config, { nag: checks }) };
+}
+
+const renderedTemplates = new WeakMap<Stack, Template>();
+
+/** `Template.fromStack`, rendered once per stack and shared by every assertion on it. */
+export function stackTemplate(stack: Stack): Template {
+  let template = renderedTemplates.get(stack);
+  if (!template) renderedTemplates.set(stack, (template = Template.fromStack(stack)));
+  return template;
+}
+
+/** The first container of the task definition whose logical ID matches `logicalId`. */
+export function containerOf(template: Template, logicalId: RegExp): Record<string, any> {
+  const [definition] = Object.entries(template.findResources('AWS::ECS::TaskDefinition')).filter(([id]) =>
+    logicalId.test(id),
+  );
+  if (!definition) throw new Error(`no task definition matches ${logicalId}`);
+  return definition[1].Properties.ContainerDefinitions[0];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { BuiltBlueprint, buildApp, configWith } from '../helpers';
+import { BuiltBlueprint, buildApp, configWith, containerOf, stackTemplate } from '../helpers';
 
 type Resource = { Type: string; Properties: Record<string, any> };
 const PROD_REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-2'];
@@ -7,19 +7,14 @@ const PROD_REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-2'];
 describe('consistency probe in the Service stacks', () => {
   let prod: BuiltBlueprint;
   let dev: BuiltBlueprint;
-  const templates = new Map<string, Template>();
-  const templateOf = (built: BuiltBlueprint, region: string) => {
-    const key = `${built.config.profile}/${region}`;
-    if (!templates.has(key)) templates.set(key, Template.fromStack(built.service.get(region as never)!));
-    return templates.get(key)!;
-  };
-  const probeEnv = (template: Template) => {
-    const [definition] = Object.entries(template.findResources('AWS::ECS::TaskDefinition')).filter(([id]) =>
-      id.startsWith('ConsistencyProbe'),
+  const templateOf = (built: BuiltBlueprint, region: string) => stackTemplate(built.service.get(region as never)!);
+  const probeEnv = (template: Template) =>
+    Object.fromEntries(
+      containerOf(template, /^ConsistencyProbe/).Environment.map((e: { Name: string; Value: string }) => [
+        e.Name,
+        e.Value,
+      ]),
     );
-    const container = (definition![1] as Resource).Properties.ContainerDefinitions[0];
-    return Object.fromEntries(container.Environment.map((e: { Name: string; Value: string }) => [e.Name, e.Value]));
-  };
 
   beforeAll(() => {
     // cdk-nag and the template lint run over the whole app in test/app.test.ts.

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { BuiltBlueprint, buildApp } from '../helpers';
+import { BuiltBlueprint, buildApp, stackTemplate } from '../helpers';
 
 /** nag and the template lint run over the whole app in test/app.test.ts. */
 const TEMPLATES_ONLY = { checks: false };
@@ -15,7 +15,7 @@ describe('Data stacks', () => {
   test('snapshots', () => {
     for (const built of [prod, dev]) {
       for (const [region, stack] of built.data) {
-        expect(Template.fromStack(stack).toJSON()).toMatchSnapshot(`${built.config.profile} ${region}`);
+        expect(stackTemplate(stack).toJSON()).toMatchSnapshot(`${built.config.profile} ${region}`);
       }
     }
   });
@@ -114,7 +114,7 @@ describe('Data stacks', () => {
   });
 
   describe('data tier wiring', () => {
-    const templateOf = (built: BuiltBlueprint, region: string) => Template.fromStack(built.data.get(region as never)!);
+    const templateOf = (built: BuiltBlueprint, region: string) => stackTemplate(built.data.get(region as never)!);
 
     test('the primary region creates one global cluster per shard; secondaries join with no credentials', () => {
       const primary = templateOf(prod, 'us-east-1');

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { BuiltBlueprint, buildApp } from '../helpers';
+import { BuiltBlueprint, buildApp, containerOf, stackTemplate } from '../helpers';
 
 /** nag and the template lint run over the whole app in test/app.test.ts. */
 const TEMPLATES_ONLY = { checks: false };
@@ -9,18 +9,7 @@ type Resource = { Type: string; Properties: Record<string, any> };
 describe('Service stacks', () => {
   let prod: BuiltBlueprint;
   let dev: BuiltBlueprint;
-  const templates = new Map<string, Template>();
-  const templateOf = (built: BuiltBlueprint, region: string) => {
-    const key = `${built.config.profile}/${region}`;
-    if (!templates.has(key)) templates.set(key, Template.fromStack(built.service.get(region as never)!));
-    return templates.get(key)!;
-  };
-  const containerOf = (template: Template, family: RegExp) => {
-    const [definition] = Object.entries(template.findResources('AWS::ECS::TaskDefinition')).filter(([id]) =>
-      family.test(id),
-    );
-    return (definition[1] as Resource).Properties.ContainerDefinitions[0];
-  };
+  const templateOf = (built: BuiltBlueprint, region: string) => stackTemplate(built.service.get(region as never)!);
 
   beforeAll(() => {
     prod = buildApp({}, TEMPLATES_ONLY);

@@ -284,16 +284,14 @@ export function buildServer(deps: ServerDeps) {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<{ sid: string; session: Session } | null> {
-    const raw = request.server.parseCookie(request.headers.cookie ?? '')[config.SESSION_COOKIE_NAME];
-    if (!raw) return null;
-    const unsigned = request.unsignCookie(raw);
-    if (!unsigned.valid || !unsigned.value) return null;
-    const session = await sessions.get(unsigned.value);
+    const cookie = sessionCookie(request);
+    if (!cookie) return null;
+    const session = await sessions.get(cookie.sid);
     if (!session) return null;
     // Signed with the previous secret: re-sign with the current one.
-    if (unsigned.renew) setSessionCookie(reply, unsigned.value);
+    if (cookie.renew) setSessionCookie(reply, cookie.sid);
     void activeUsers.record(session.userId);
-    return { sid: unsigned.value, session };
+    return { sid: cookie.sid, session };
   }
 
   /** preHandler of routes that need a session: 401 without one. */
@@ -303,12 +301,15 @@ export function buildServer(deps: ServerDeps) {
     authenticated.set(request, current);
   }
 
-  /** The id of the session a valid signed cookie names, without reading Redis. */
-  function cookieSessionId(request: FastifyRequest): string | null {
+  /**
+   * The session id a validly signed session cookie names, without reading Redis, and whether it
+   * was signed with the previous secret (`renew`).
+   */
+  function sessionCookie(request: FastifyRequest): { sid: string; renew: boolean } | null {
     const raw = request.server.parseCookie(request.headers.cookie ?? '')[config.SESSION_COOKIE_NAME];
     if (!raw) return null;
     const unsigned = request.unsignCookie(raw);
-    return unsigned.valid && unsigned.value ? unsigned.value : null;
+    return unsigned.valid && unsigned.value ? { sid: unsigned.value, renew: unsigned.renew } : null;
   }
 
   function setSessionCookie(reply: FastifyReply, sid: string): void {
@@ -376,7 +377,7 @@ export function buildServer(deps: ServerDeps) {
         const { userId } = loginBody.parse(request.body);
         // A login replaces the session this client already holds (whoever it belonged to): no
         // session left behind per repeated login, and no session fixation.
-        const previous = cookieSessionId(request);
+        const previous = sessionCookie(request)?.sid;
         if (previous) await sessions.destroy(previous);
         const sid = await sessions.create(userId);
         setSessionCookie(reply, sid);

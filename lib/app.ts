@@ -28,11 +28,6 @@ export interface BlueprintStacks {
   readonly pipeline?: PipelineStack;
 }
 
-/**
- * Composes the whole app from a validated config: per region a Data and a Service stack, one
- * Edge stack, and cdk-nag's AwsSolutions checks over all of it (an unacknowledged finding fails
- * synth). `bin/app.ts` and the tests both build the app through here, so they cannot drift.
- */
 export interface BuildOptions {
   /**
    * Run cdk-nag's AwsSolutions checks at synth. Only tests that assert on templates alone turn
@@ -42,8 +37,23 @@ export interface BuildOptions {
   readonly nag?: boolean;
 }
 
+/** Tags on every stack of the app. */
+function stackTags(config: AppConfig): Record<string, string> {
+  return { app: config.appName, profile: config.profile, ...config.tags };
+}
+
+/** The Edge stack's description, the same whether it holds only the zone or the whole edge. */
+function edgeDescription(config: AppConfig): string {
+  return `${config.appName} (${config.profile}) global edge: DNS, certificates, CDN, WAF`;
+}
+
+/**
+ * Composes the whole app from a validated config: per region a Data and a Service stack, one
+ * Edge stack, and cdk-nag's AwsSolutions checks over all of it (an unacknowledged finding fails
+ * synth). `bin/app.ts` and the tests both build the app through here, so they cannot drift.
+ */
 export function buildBlueprint(root: App, config: AppConfig, options: BuildOptions = {}): BlueprintStacks {
-  const tags = { app: config.appName, profile: config.profile, ...config.tags };
+  const tags = stackTags(config);
   // Where the app's stacks go: the App itself, or with `delivery.pipeline` the one Stage the
   // pipeline deploys (decision 9). Stacks keep their names either way.
   const app: Stage = config.delivery.pipeline ? new Stage(root, 'Deploy') : root;
@@ -105,7 +115,7 @@ export function buildBlueprint(root: App, config: AppConfig, options: BuildOptio
   const edge = new EdgeStack(app, stackName(config.appName, 'Edge'), {
     config,
     tags,
-    description: `${config.appName} (${config.profile}) global edge: DNS, certificates, CDN, WAF`,
+    description: edgeDescription(config),
   });
   edge.addStackDependency(orderedData[orderedData.length - 1], 'the edge reads secrets the data stacks create');
   for (const serviceStack of service.values()) {
@@ -173,8 +183,8 @@ function deployOneAfterAnother(stacks: readonly Stack[], reason: string): void {
 export function buildZoneOnly(root: App, config: AppConfig, options: BuildOptions = {}): EdgeZoneStack {
   const edge = new EdgeZoneStack(root, stackName(config.appName, 'Edge'), {
     config,
-    tags: { app: config.appName, profile: config.profile, ...config.tags },
-    description: `${config.appName} (${config.profile}) global edge: DNS, certificates, CDN, WAF`,
+    tags: stackTags(config),
+    description: edgeDescription(config),
   });
   if (options.nag ?? true) Validations.of(root).addPlugins(new AwsSolutionsChecks(root));
   return edge;

@@ -4,7 +4,7 @@
  * `npm run config-reference -- --check` exits 1 when a committed file is stale. Both are formatted
  * with the repository's prettier settings, so `prettier --check` and this script agree byte for byte.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as babelPlugin from 'prettier/plugins/babel';
 import * as estreePlugin from 'prettier/plugins/estree';
@@ -224,14 +224,29 @@ export function cdkJsonSchema(): Record<string, unknown> {
   };
 }
 
-/** cdk.schema.json, formatted as `prettier --write` would leave it. */
-export async function renderCdkJsonSchema(): Promise<string> {
+/** `text` as `prettier --write` would leave it in a file of that kind, with the repository's settings. */
+function formatted(text: string, parser: 'json' | 'markdown'): Promise<string> {
   const options = JSON.parse(readFileSync(join(REPOSITORY_ROOT, '.prettierrc.json'), 'utf-8'));
-  return prettier.format(JSON.stringify(cdkJsonSchema()), {
-    ...options,
-    parser: 'json',
-    plugins: [babelPlugin, estreePlugin],
-  });
+  const plugins = parser === 'json' ? [babelPlugin, estreePlugin] : [markdownPlugin];
+  return prettier.format(text, { ...options, parser, plugins });
+}
+
+/** cdk.schema.json, formatted as `prettier --write` would leave it. */
+export function renderCdkJsonSchema(): Promise<string> {
+  return formatted(JSON.stringify(cdkJsonSchema()), 'json');
+}
+
+/**
+ * Lays cdk.json out as `prettier --write` would, so that an edit made in any editor's style (say,
+ * four-space indents) passes `npm test`'s `prettier --check`. Only the layout changes.
+ */
+export async function formatCdkJson(): Promise<void> {
+  const path = join(REPOSITORY_ROOT, 'cdk.json');
+  const text = readFileSync(path, 'utf-8');
+  const pretty = await formatted(text, 'json');
+  if (pretty === text) return;
+  writeFileSync(path, pretty);
+  console.log('formatted cdk.json');
 }
 
 /** What each profile in cdk.json gives for every key: its `extends` chain, top-level keys and defaults. */
@@ -324,8 +339,7 @@ export async function renderConfigReference(
     }
     lines.push('');
   }
-  const options = JSON.parse(readFileSync(join(REPOSITORY_ROOT, '.prettierrc.json'), 'utf-8'));
-  return prettier.format(lines.join('\n'), { ...options, parser: 'markdown', plugins: [markdownPlugin] });
+  return formatted(lines.join('\n'), 'markdown');
 }
 
 async function main(argv: readonly string[]): Promise<void> {

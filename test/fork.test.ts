@@ -80,7 +80,8 @@ describe('a fork that edits only cdk.json, then runs npm run regen', () => {
     for (const [profile, values] of Object.entries(FORK.profiles)) {
       for (const [path, value] of Object.entries(values)) setPath(cdkJson.context.profiles[profile], path, value);
     }
-    writeFileSync(file, `${JSON.stringify(cdkJson, null, 2)}\n`);
+    // Laid out as an editor might, not as prettier would: regen puts it in prettier's layout.
+    writeFileSync(file, `${JSON.stringify(cdkJson, null, 4)}\n`);
     regen = run(copy, 'npm', ['run', 'regen', '--', '--no-snapshots']);
   }, 600_000);
   afterAll(() => {
@@ -92,6 +93,11 @@ describe('a fork that edits only cdk.json, then runs npm run regen', () => {
     const svg = readFileSync(join(copy, 'docs', 'architecture.svg'), 'utf-8');
     expect(svg).toContain('shopfront');
     expect([...svg.matchAll(/<g id="region-([a-z0-9-]+)">/g)].map((m) => m[1])).toEqual(['eu-central-1', 'us-west-2']);
+  });
+
+  test("leaves cdk.json and every generated file in prettier's layout, as npm test checks", () => {
+    const check = run(copy, 'npx', ['prettier', '--check', '.']);
+    if (check.status !== 0) throw new Error(`prettier --check failed in the fork:\n${check.tail}`);
   });
 
   test('passes test/this-app.test.ts there', () => {

@@ -76,8 +76,10 @@ const TICKS_PER_SECOND = (() => {
 
 /**
  * CPU seconds (user + system) of this process's finished children and all their descendants, or
- * undefined where /proc is missing. Linux counts a child in once it has been waited for, and
- * every process in the synth's tree waits for its own children.
+ * undefined where /proc is missing. Linux counts a child in once it has been waited for: every
+ * process of the app's synth waits for its own children, but a process left running by one that
+ * exits is not counted (such as the esbuild service that esbuild-register and esbuild's
+ * asynchronous API leave behind). Compare such a baseline with `perf stat`, which counts them.
  */
 function childrenCpuSeconds() {
   try {

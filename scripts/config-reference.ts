@@ -186,6 +186,7 @@ export function cdkJsonSchema(): Record<string, unknown> {
     type: 'object',
     properties: {
       $schema: { type: 'string' },
+      build: { type: 'string', description: 'Command the CDK CLI runs before the app: bin/build.cjs bundles it.' },
       app: { type: 'string', description: 'Command the CDK CLI runs to synthesize the app.' },
       watch: { type: 'object', description: 'Files `cdk watch` follows.' },
       context: {

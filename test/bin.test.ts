@@ -1,13 +1,33 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP_COMMAND, TEST_CONTEXT } from './helpers';
+import { APP_COMMAND, BUILD_COMMAND, TEST_CONTEXT } from './helpers';
 
 const ROOT = join(__dirname, '..');
 
-/** Runs bin/app.ts as `cdk synth` does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. */
+function runBuild(cwd: string) {
+  return spawnSync(process.execPath, BUILD_COMMAND.split(' ').slice(1), { cwd, encoding: 'utf-8' });
+}
+
+// `cdk synth` runs cdk.json's build, then the app; the build's bundle serves every run below.
+beforeAll(() => {
+  const build = runBuild(ROOT);
+  expect(build.stderr).toBe('');
+  expect(build.status).toBe(0);
+});
+
+/** Runs the bundled app as `cdk synth` does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. */
 function runApp(overrides: Record<string, unknown>, env: Record<string, string | undefined> = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'blueprint-bin-'));
   const result = spawnSync(process.execPath, APP_COMMAND.split(' ').slice(1), {
@@ -23,7 +43,32 @@ function runApp(overrides: Record<string, unknown>, env: Record<string, string |
   return { ...result, outdir };
 }
 
-describe('bin/app.ts', () => {
+describe('bin/build.cjs', () => {
+  test('bundles every module of ours into build/app.js and leaves packages to node_modules', () => {
+    const bundle = readFileSync(join(ROOT, 'build', 'app.js'), 'utf-8');
+    expect(bundle).toContain('// lib/app.ts');
+    expect(bundle).not.toMatch(/require\(["']\.{1,2}\//);
+    expect(bundle).toMatch(/require\("aws-cdk-lib"\)/);
+  });
+
+  test("stops on a syntax error with esbuild's message naming the file and line, and exit 1", () => {
+    const project = mkdtempSync(join(tmpdir(), 'blueprint-build-'));
+    try {
+      mkdirSync(join(project, 'bin'));
+      writeFileSync(join(project, 'bin', 'build.cjs'), readFileSync(join(ROOT, 'bin', 'build.cjs')));
+      writeFileSync(join(project, 'bin', 'app.ts'), 'const broken = ;\n');
+      symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
+      const build = runBuild(project);
+      expect(build.status).toBe(1);
+      expect(build.stderr).toContain('bin/app.ts:1:');
+      expect(build.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('build/app.js (bin/app.ts)', () => {
   const outdirs: string[] = [];
   afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
@@ -71,6 +116,15 @@ describe('bin/app.ts', () => {
       for (const stack of ['blueprint-Data-us-east-1', 'blueprint-Service-us-east-1', 'blueprint-Edge']) {
         expect(existsSync(join(run.outdir, `${stack}.template.json`))).toBe(true);
       }
+    });
+
+    test('records stack traces that name our .ts files, not the bundle (source maps on)', () => {
+      const metadata = readdirSync(run.outdir)
+        .filter((file) => file.endsWith('.metadata.json'))
+        .map((file) => readFileSync(join(run.outdir, file), 'utf-8'))
+        .join('\n');
+      expect(metadata).toMatch(/\/lib\/constructs\/[a-z-]+\.ts:\d+:\d+/);
+      expect(metadata).not.toContain('build/app.js');
     });
 
     test("turns on Node's compile cache where Node has one (22.8+), and runs without it on Node 20", () => {

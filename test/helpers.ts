@@ -36,8 +36,12 @@ export function contextWith(overrides: Record<string, unknown> = {}): Record<str
   return { ...TEST_CONTEXT, ...overrides };
 }
 
-/** The command `cdk synth` runs the app with; test/this-app.test.ts checks cdk.json names it. */
-export const APP_COMMAND = 'node --require esbuild-register bin/app.ts';
+/**
+ * The commands `cdk synth` runs, in this order: the build that bundles bin/app.ts into
+ * build/app.js, then the app. test/this-app.test.ts checks cdk.json names these two.
+ */
+export const BUILD_COMMAND = 'node bin/build.cjs';
+export const APP_COMMAND = 'node --enable-source-maps build/app.js';
 
 /** Loads config exactly as bin/app.ts does, from the fixture plus `-c` style overrides. */
 export function configWith(overrides: Record<string, unknown> = {}): AppConfig {

@@ -34,7 +34,7 @@ import { DIAGRAM_PATH, drawArchitecture } from '../scripts/diagram/index';
 import { RESILIENCE_DOC } from '../scripts/rto';
 import { modelRecovery } from '../scripts/rto/model';
 import { RTO_MARKERS, renderDocsBlock } from '../scripts/rto/render';
-import { APP_COMMAND, crossRegionReferences } from './helpers';
+import { APP_COMMAND, BUILD_COMMAND, crossRegionReferences } from './helpers';
 
 // This file runs the lint that test/setup.ts turns off for the others.
 process.env.CDK_VALIDATION = 'true';
@@ -59,7 +59,8 @@ function expectCurrent(file: string, committed: string | undefined, fresh: strin
   );
 }
 
-test('cdk.json runs the app with the command the tests run it with', () => {
+test('cdk.json builds and runs the app with the commands the tests run it with', () => {
+  expect(CDK_JSON.build).toBe(BUILD_COMMAND);
   expect(CDK_JSON.app).toBe(APP_COMMAND);
 });
 

@@ -1,8 +1,8 @@
-import * as path from 'node:path';
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import { projectPath } from '../project-paths';
 import { AppConfig, EDGE_REGION } from '../config';
 import { AlarmDelivery } from '../constructs/alarm-delivery';
 import { Cdn } from '../constructs/cdn';
@@ -25,7 +25,7 @@ import {
 import { removalPolicyFor } from './regional-stack';
 
 /** The static site CloudFront serves from S3. */
-const SITE_DIR = path.join(__dirname, '..', '..', 'web');
+const SITE_DIR = projectPath('web');
 
 export interface EdgeStackProps extends StackProps {
   readonly config: AppConfig;

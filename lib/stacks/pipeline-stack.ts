@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Stack, StackProps, Stage } from 'aws-cdk-lib';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
+import { projectPath } from '../project-paths';
 import { AppConfig } from '../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
 import { regionHealthAlarmName } from './names';
 
 const DEV_DEPENDENCIES: Record<string, string> = JSON.parse(
-  readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf-8'),
+  readFileSync(projectPath('package.json'), 'utf-8'),
 ).devDependencies;
 /** The aws-cdk CLI version package.json pins: the pipeline deploys with the CLI that synthesized. */
 const CDK_CLI_VERSION = DEV_DEPENDENCIES['aws-cdk'];

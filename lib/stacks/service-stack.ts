@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -9,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { projectPath } from '../project-paths';
 import { AlarmDelivery } from '../constructs/alarm-delivery';
 import { ApiService } from '../constructs/api-service';
 import { BusinessAlarms } from '../constructs/business-alarms';
@@ -43,7 +43,7 @@ import {
 import { DataOutputs, RegionalStack, RegionalStackProps, removalPolicyFor } from './regional-stack';
 
 /** The sample service the tasks run; built into an image asset at deploy time (synth needs no Docker). */
-const SERVICE_DIR = path.join(__dirname, '..', '..', 'service');
+const SERVICE_DIR = projectPath('service');
 
 /**
  * The database role the tasks log in as, with IAM authentication (docs/decisions/0011): the

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 /**
  * The directory of cdk.json and package.json. This module sits one level below it, and so does
  * build/app.js, the bundle cdk.json runs (bin/build.cjs), so `..` finds the root from either.
+ * Elsewhere in lib/ and bin/, `__dirname` would be build/ in the bundle: use projectPath.
  */
 export const PROJECT_ROOT = resolve(__dirname, '..');
 

@@ -51,6 +51,18 @@ describe('bin/build.cjs', () => {
     expect(bundle).toMatch(/require\("aws-cdk-lib"\)/);
   });
 
+  test('no module of ours finds a path by __dirname or __filename: in the bundle they are build/ for all', () => {
+    const offenders = ['lib', 'bin']
+      .flatMap((dir) => readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf-8' }).map((f) => `${dir}/${f}`))
+      .filter((file) => file.endsWith('.ts') && file !== 'lib/project-paths.ts')
+      .filter((file) => /\b__(dirname|filename)\b/.test(readFileSync(join(ROOT, file), 'utf-8')));
+    if (offenders.length > 0) {
+      throw new Error(
+        `${offenders.join(', ')}: name the project's directories with projectPath (lib/project-paths.ts)`,
+      );
+    }
+  });
+
   test("stops on a syntax error with esbuild's message naming the file and line, and exit 1", () => {
     const project = mkdtempSync(join(tmpdir(), 'blueprint-build-'));
     try {

@@ -1,6 +1,9 @@
+import { formatValue } from '../constructs/format-value';
+
 /**
- * The one error type for bad configuration, whether caught by the config schema or by a
- * construct's constructor. `bin/app.ts` prints its message as a single line and exits 1.
+ * The one error type for bad configuration, thrown while the config (or a script's own input) is
+ * read, before any construct exists; a construct's own invariants throw `PropError`. `bin/app.ts`
+ * prints its message as a single line and exits 1.
  */
 export class ConfigError extends Error {
   /**
@@ -18,11 +21,4 @@ export class ConfigError extends Error {
     super(`${key} = ${formatValue(value)} ${problem} (allowed: ${allowed})`);
     this.name = 'ConfigError';
   }
-}
-
-/** Renders a config value for an error line: JSON, cut short so the line stays one line. */
-export function formatValue(value: unknown): string {
-  if (value === undefined) return '(missing)';
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }

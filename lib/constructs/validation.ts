@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { GIT_BRANCH, GITHUB_REPOSITORY } from './choices';
+import { formatValue } from './format-value';
 
 /**
  * A prop that breaks an invariant of the construct itself, as one line naming the construct's
@@ -26,13 +27,6 @@ export class PropError extends Error {
     super(`${scope.node.path}: ${prop} = ${formatValue(value)} ${problem} (allowed: ${allowed})`);
     this.name = 'PropError';
   }
-}
-
-/** Renders a value for an error line: JSON, cut short so the line stays one line. */
-function formatValue(value: unknown): string {
-  if (value === undefined) return '(missing)';
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
 /**

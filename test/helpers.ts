@@ -190,3 +190,48 @@ export function crossRegionReferences(assembly: cxapi.CloudAssembly): string[] {
     return found;
   });
 }
+
+/**
+ * Backlog per task's two metric queries as CloudFormation renders them (lib/constructs/backlog-scaling.ts):
+ * the queue's visible messages (`m1`) over the service's running tasks (`m2`). An alarm's
+ * queries carry their `period` in seconds; a target-tracking policy's carry none.
+ */
+export function backlogMetricQueries(
+  ids: { readonly queue: string; readonly cluster: string; readonly service: string },
+  period?: number,
+) {
+  const stat = (metric: Record<string, unknown>, statistic: string) => ({
+    Metric: metric,
+    ...(period === undefined ? {} : { Period: period }),
+    Stat: statistic,
+  });
+  return [
+    {
+      Id: 'm1',
+      MetricStat: stat(
+        {
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }],
+        },
+        'Maximum',
+      ),
+      ReturnData: false,
+    },
+    {
+      Id: 'm2',
+      MetricStat: stat(
+        {
+          Namespace: 'ECS/ContainerInsights',
+          MetricName: 'RunningTaskCount',
+          Dimensions: [
+            { Name: 'ClusterName', Value: { Ref: ids.cluster } },
+            { Name: 'ServiceName', Value: { 'Fn::GetAtt': [ids.service, 'Name'] } },
+          ],
+        },
+        'Average',
+      ),
+      ReturnData: false,
+    },
+  ];
+}

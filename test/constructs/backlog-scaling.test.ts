@@ -9,7 +9,7 @@ import {
   SCALE_FROM_ZERO_EXPRESSION,
 } from '../../lib/constructs/backlog-scaling';
 import { WorkQueue } from '../../lib/constructs/work-queue';
-import { FEATURE_FLAGS, clusterAndTask, fargateService, regionalFoundation } from '../helpers';
+import { FEATURE_FLAGS, backlogMetricQueries, clusterAndTask, fargateService, regionalFoundation } from '../helpers';
 
 interface Built {
   readonly app: App;
@@ -55,33 +55,7 @@ function build(props: Partial<BacklogPerTaskScalingProps> = {}, options: { nag?:
 /** The metric queries the policy must carry, in order, and nothing else. */
 function expectedQueries(ids: Built['ids']) {
   return [
-    {
-      Id: 'm1',
-      MetricStat: {
-        Metric: {
-          Namespace: 'AWS/SQS',
-          MetricName: 'ApproximateNumberOfMessagesVisible',
-          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }],
-        },
-        Stat: 'Maximum',
-      },
-      ReturnData: false,
-    },
-    {
-      Id: 'm2',
-      MetricStat: {
-        Metric: {
-          Namespace: 'ECS/ContainerInsights',
-          MetricName: 'RunningTaskCount',
-          Dimensions: [
-            { Name: 'ClusterName', Value: { Ref: ids.cluster } },
-            { Name: 'ServiceName', Value: { 'Fn::GetAtt': [ids.service, 'Name'] } },
-          ],
-        },
-        Stat: 'Average',
-      },
-      ReturnData: false,
-    },
+    ...backlogMetricQueries(ids),
     { Id: 'e1', Expression: 'IF(m2 > 0, m1 / m2, m1)', Label: 'Backlog per task', ReturnData: true },
   ];
 }
@@ -145,7 +119,7 @@ describe('BacklogPerTaskScaling with defaults', () => {
         ReturnData: false,
       };
     });
-    expect(rendered).toEqual(expectedQueries(built.ids).slice(0, 2));
+    expect(rendered).toEqual(backlogMetricQueries(built.ids));
     expect(built.scaling.metricBacklogPerTask({ period: Duration.minutes(5) }).period.toMinutes()).toBe(5);
   });
 

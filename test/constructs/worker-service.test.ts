@@ -7,7 +7,7 @@ import { PropError } from '../../lib/constructs/validation';
 import { BACKLOG_PER_TASK_EXPRESSION } from '../../lib/constructs/backlog-scaling';
 import { WorkQueue } from '../../lib/constructs/work-queue';
 import { WorkerService, WorkerServiceProps } from '../../lib/constructs/worker-service';
-import { FEATURE_FLAGS, clusterAndTask, regionalFoundation } from '../helpers';
+import { FEATURE_FLAGS, backlogMetricQueries, clusterAndTask, regionalFoundation } from '../helpers';
 
 interface Built {
   readonly app: App;
@@ -276,35 +276,7 @@ describe('WorkerService scaling to zero (minTasks 0)', () => {
     built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: [
         { Id: 'expr_1', Expression: 'IF(m1 > 0 AND FILL(m2, 0) < 1, 1, 0)', Label: 'Work waiting without a task' },
-        {
-          Id: 'm1',
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/SQS',
-              MetricName: 'ApproximateNumberOfMessagesVisible',
-              Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }],
-            },
-            Period: 60,
-            Stat: 'Maximum',
-          },
-          ReturnData: false,
-        },
-        {
-          Id: 'm2',
-          MetricStat: {
-            Metric: {
-              Namespace: 'ECS/ContainerInsights',
-              MetricName: 'RunningTaskCount',
-              Dimensions: [
-                { Name: 'ClusterName', Value: { Ref: ids.cluster } },
-                { Name: 'ServiceName', Value: { 'Fn::GetAtt': [ids.service, 'Name'] } },
-              ],
-            },
-            Period: 60,
-            Stat: 'Average',
-          },
-          ReturnData: false,
-        },
+        ...backlogMetricQueries(ids, 60),
       ],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',

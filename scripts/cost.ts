@@ -72,6 +72,29 @@ export function profilesToPrice(context: Record<string, unknown>, overrides: Rec
   return profiles && typeof profiles === 'object' ? Object.keys(profiles) : [String(context.profile)];
 }
 
+/**
+ * `estimateOne` of each profile. Every profile is estimated before failing, so one
+ * `MissingPricesError` lists the prices all of them lack.
+ */
+export function estimateEach(
+  profiles: readonly string[],
+  prices: PriceTable,
+  estimateOne: (profile: string) => Estimate,
+): Estimate[] {
+  const missing: MissingPrice[] = [];
+  const estimates = profiles.flatMap((profile) => {
+    try {
+      return [estimateOne(profile)];
+    } catch (error) {
+      if (!(error instanceof MissingPricesError)) throw error;
+      missing.push(...error.missing);
+      return [];
+    }
+  });
+  if (missing.length) throw new MissingPricesError(missing, prices);
+  return estimates;
+}
+
 /** `-c key=value` overrides and `--write`. */
 export function parseArgs(argv: readonly string[]): { overrides: Record<string, string>; write: boolean } {
   const { values, context } = commandLine(argv, 'npm run cost -- [-c key=value ...] [--write]', {
@@ -98,18 +121,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const context = cdkContext();
   const prices = PriceTable.load();
   const metricSeries = MetricSeries.load();
-  // Every profile is estimated before failing, so one error lists the prices all of them lack.
-  const missing: MissingPrice[] = [];
-  const estimates = profilesToPrice(context, overrides).flatMap((profile) => {
-    try {
-      return [estimateProfile({ ...context, ...overrides, profile }, prices, metricSeries)];
-    } catch (error) {
-      if (!(error instanceof MissingPricesError)) throw error;
-      missing.push(...error.missing);
-      return [];
-    }
-  });
-  if (missing.length) throw new MissingPricesError(missing, prices);
+  const estimates = estimateEach(profilesToPrice(context, overrides), prices, (profile) =>
+    estimateProfile({ ...context, ...overrides, profile }, prices, metricSeries),
+  );
   const report = renderReport(estimates);
   process.stdout.write(await formatMarkdown(report, join(REPOSITORY_ROOT, 'cost-report.md')));
   if (write) await writeCostDocs(estimates);

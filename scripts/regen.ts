@@ -19,9 +19,9 @@ import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AppConfig } from '../lib/config';
 import { buildApp, cdkContext, stacksOf } from './common/assembly';
 import { formatCdkJson, writeConfigReference } from './config-reference';
-import { estimateAssembly, profilesToPrice, writeCostDocs } from './cost';
+import { estimateAssembly, estimateEach, profilesToPrice, writeCostDocs } from './cost';
 import { MetricSeries } from './cost/metric-series';
-import { MissingPrice, MissingPricesError, PriceTable } from './cost/prices';
+import { PriceTable } from './cost/prices';
 import { writeOrCheck } from './common/generated';
 import { DIAGRAM_PATH, drawArchitecture } from './diagram/index';
 import { writeResilienceDoc } from './rto';
@@ -66,19 +66,10 @@ const DOCS: readonly Doc[] = [
     write: async (app, context) => {
       const prices = PriceTable.load();
       const metricSeries = MetricSeries.load();
-      // Every profile is estimated before failing, so one error lists the prices all of them lack.
-      const missing: MissingPrice[] = [];
-      const estimates = profilesToPrice(context, {}).flatMap((profile) => {
+      const estimates = estimateEach(profilesToPrice(context, {}), prices, (profile) => {
         const { assembly, config } = app(profile);
-        try {
-          return [estimateAssembly(assembly, config, { ...context, profile }, prices, metricSeries)];
-        } catch (error) {
-          if (!(error instanceof MissingPricesError)) throw error;
-          missing.push(...error.missing);
-          return [];
-        }
+        return estimateAssembly(assembly, config, { ...context, profile }, prices, metricSeries);
       });
-      if (missing.length) throw new MissingPricesError(missing, prices);
       await writeCostDocs(estimates);
     },
   },

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { stackTemplate } from '../../scripts/common/assembly';
 import { failureLine } from '../../scripts/common/cli';
 import { replaceSection, sectionOf } from '../../scripts/common/generated';
-import { COST_DOC, README, parseArgs, templatesOf } from '../../scripts/cost';
+import { COST_DOC, README, estimateEach, parseArgs, templatesOf } from '../../scripts/cost';
 import { ASSUMPTIONS, assumptionsFor } from '../../scripts/cost/assumptions';
 import { Estimate, LineItem, StackTemplate, estimate, linesFor } from '../../scripts/cost/model';
 import { METRIC_SERIES_FILE, MetricSeries } from '../../scripts/cost/metric-series';
 import { nearestPricedRegion } from '../../scripts/cost/nearest-region';
-import { PRICES_FILE, PriceTable, missingPrices } from '../../scripts/cost/prices';
+import { MissingPricesError, PRICES_FILE, PriceTable, missingPrices } from '../../scripts/cost/prices';
 import { REGION_NAMES } from '../../lib/config/regions';
 import {
   REPORT_MARKERS,
@@ -333,6 +333,35 @@ describe('prices and profiles the table lacks', () => {
     expect(() => table.price('natGateway.hour', 'ap-south-1')).toThrow(
       /has no price for 1 item: natGateway\.hour \(in ap-south-1; priced: natGateway\.hour\)/,
     );
+  });
+
+  test('every profile is estimated before failing: one error lists the prices all of them lack', () => {
+    const table = new PriceTable({
+      currency: 'USD',
+      hoursPerMonth: HOURS,
+      prices: { 'natGateway.hour': { ...testEntry, byRegion: { 'eu-west-1': 0.048 } } },
+    });
+    const priced = { profile: 'staging' } as unknown as Estimate;
+    const lacking = (region: string) => () => {
+      throw new MissingPricesError([{ key: 'natGateway.hour', region }], table);
+    };
+    const estimateOf: Record<string, () => Estimate> = {
+      prod: lacking('ap-south-1'),
+      staging: () => priced,
+      dev: lacking('sa-east-1'),
+    };
+    expect(estimateEach(['staging'], table, (profile) => estimateOf[profile]())).toEqual([priced]);
+    expect(() => estimateEach(['prod', 'staging', 'dev'], table, (profile) => estimateOf[profile]())).toThrow(
+      /has no price for 1 item: natGateway\.hour \(in ap-south-1, sa-east-1; priced: natGateway\.hour\)/,
+    );
+    // Any other failure is not a missing price: it stops at once.
+    const broken = new Error('no such stack');
+    expect(() =>
+      estimateEach(['prod', 'staging'], table, (profile) => {
+        if (profile === 'prod') throw broken;
+        return priced;
+      }),
+    ).toThrow(broken);
   });
 
   test('every price the table lacks is listed in one error, with what is priced near each', () => {

@@ -19,7 +19,7 @@ import {
   DEFAULT_THRESHOLDS,
   findThresholdIssue,
 } from './monitoring/thresholds';
-import { PropError } from './validation';
+import { checkInteger, PropError } from './validation';
 
 export { GlobalDashboard } from './monitoring/global-dashboard';
 export type { GlobalDashboardProps } from './monitoring/global-dashboard';
@@ -120,12 +120,7 @@ export class RegionalMonitoring extends Construct {
       }
     }
     const latencyPeriods = props.latencyPeriods ?? 5;
-    if (
-      !Token.isUnresolved(latencyPeriods) &&
-      !(Number.isInteger(latencyPeriods) && latencyPeriods >= 1 && latencyPeriods <= 60)
-    ) {
-      throw new PropError(this, 'latencyPeriods', latencyPeriods, 'an integer from 1 to 60');
-    }
+    checkInteger(this, 'latencyPeriods', latencyPeriods, 1, 60);
     if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && props.alarmEmail.trim() === '') {
       throw new PropError(this, 'alarmEmail', props.alarmEmail, 'an e-mail address, or none', 'is empty');
     }

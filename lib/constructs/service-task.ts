@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { fargateMemoryChoices } from './choices';
-import { PropError } from './validation';
+import { checkInteger, PropError } from './validation';
 
 /** CPU architectures a Fargate Linux task can run on; arm64 (Graviton) costs less (prices/). */
 export type TaskArchitecture = 'arm64' | 'x86_64';
@@ -107,11 +107,7 @@ export class ServiceTask extends Construct {
     const secrets = props.secrets ?? {};
     const stopTimeout = props.stopTimeout ?? Duration.seconds(30);
     checkSize(this, props.cpu, props.memoryMiB);
-    if (props.containerPort !== undefined && !Token.isUnresolved(props.containerPort)) {
-      if (!Number.isInteger(props.containerPort) || props.containerPort < 1 || props.containerPort > 65535) {
-        throw new PropError(this, 'containerPort', props.containerPort, 'an integer from 1 to 65535');
-      }
-    }
+    if (props.containerPort !== undefined) checkInteger(this, 'containerPort', props.containerPort, 1, 65535);
     checkStopTimeout(this, stopTimeout, environment[DRAIN_ENV]);
     const both = Object.keys(secrets).find((name) => name in environment);
     if (both !== undefined) {

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
-import { PropError } from './validation';
+import { checkInteger, PropError } from './validation';
 
 /** SQS's longest receive wait: fewest empty receives, so the least cost for an idle queue. */
 const LONG_POLL = Duration.seconds(20);
@@ -74,9 +74,7 @@ export class WorkQueue extends Construct {
     if (!Token.isUnresolved(queueName) && !QUEUE_NAME.test(queueName)) {
       throw new PropError(this, 'queueName', queueName, '1 to 76 letters, digits, hyphens or underscores');
     }
-    if (!Token.isUnresolved(maxReceiveCount) && !isIntegerIn(maxReceiveCount, 1, 1000)) {
-      throw new PropError(this, 'maxReceiveCount', maxReceiveCount, 'an integer from 1 to 1000');
-    }
+    checkInteger(this, 'maxReceiveCount', maxReceiveCount, 1, 1000);
     checkSeconds(this, 'visibilityTimeout', visibilityTimeout, 0, 12 * 3600, '0 seconds to 12 hours');
     const retentionSeconds = checkSeconds(
       this,

@@ -1,7 +1,7 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { PropError } from '../validation';
+import { checkInteger, PropError } from '../validation';
 import { invalidationName } from '../invalidation-mesh';
 import { ServiceMetrics } from './service-metrics';
 
@@ -74,9 +74,7 @@ export class GlobalDashboard extends Construct {
         'is not in regions',
       );
     }
-    if (!Token.isUnresolved(shards) && !(Number.isInteger(shards) && shards >= 1)) {
-      throw new PropError(this, 'shards', shards, 'an integer of at least 1');
-    }
+    checkInteger(this, 'shards', shards, 1, Infinity, 'an integer of at least 1');
     const namespace = props.serviceMetricsNamespace ?? `${appName}/Service`;
     const workQueueName = props.workQueueName ?? `${appName}-work`;
     const clusterIdentifier = props.clusterIdentifier ?? ((shard: number) => `${appName}-shard-${shard}`);
